@@ -1,0 +1,41 @@
+# The two set-up commands are `make demo` and `make test`; both start from a bare Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The engine script prints the DOCKER_HOST to use (reused, or a dockerd of our own).
+ENGINE = export DOCKER_HOST="$$(scripts/engine.sh up)" DOCKER_BUILDKIT=0
+
+.PHONY: install engine samples demo test unit lint clean engine-down
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+engine:
+	@scripts/engine.sh up >/dev/null
+
+engine-down:
+	@scripts/engine.sh down
+
+samples: install
+	$(ENGINE) && scripts/build-samples.sh
+
+demo: samples
+	$(ENGINE) && $(VENV)/bin/layerscope inspect size:latest
+
+test: samples
+	$(ENGINE) && $(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest -m "not engine"
+
+lint: install
+	$(VENV)/bin/ruff check layerscope tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
