@@ -1,0 +1,46 @@
+"""The one error boundary: every LayerscopeError becomes one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_ERROR = 2
+
+
+def _fail(message: str, hint: str | None) -> int:
+    sys.stderr.write(f"layerscope: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 a check failed, 2 an error)."""
+    from .cli import build_parser
+    from .errors import LayerscopeError
+
+    arguments = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in arguments
+    try:
+        args = build_parser().parse_args(arguments)
+        return args.handler(args)
+    except LayerscopeError as error:
+        if debug:
+            raise
+        return _fail(error.message, error.hint)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (| head): not an error worth a message
+        return 0
+    except MemoryError:
+        return _fail("out of memory while reading the image", "try a machine with more memory")
+    except Exception as error:  # noqa: BLE001 - the boundary: no traceback without --debug
+        if debug:
+            raise
+        return _fail(f"internal error: {type(error).__name__}: {error}",
+                     "this is a bug in layerscope; run again with --debug and report it")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

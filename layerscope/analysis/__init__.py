@@ -1,0 +1,1 @@
+"""Analysis: the merged path index, attribution of every byte, waste and comparison."""

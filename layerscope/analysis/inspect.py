@@ -1,0 +1,184 @@
+"""The inspect report: every step's bytes, every dead version, the headline figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..layers.history import align_steps
+from ..model import Image
+from .base import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
+from .efficiency import dive_efficiency
+from .merge import merge_layers
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """One history entry with the bytes its layer added, replaced, deleted and lost."""
+
+    index: int
+    """Position in the history, oldest first."""
+    instruction: str
+    """Readable instruction text."""
+    created_by: str
+    """Raw created_by as recorded by the builder."""
+    empty_layer: bool
+    """True when the step produced no layer."""
+    layer: int | None
+    """Index of its layer, or None."""
+    size: int
+    """Layer size in bytes (0 for empty-layer steps)."""
+    added_bytes: int
+    """Bytes written at paths that were not visible before."""
+    replaced_bytes: int
+    """Bytes written at paths a lower layer had visible."""
+    deleted_lower_bytes: int
+    """Bytes of lower layers this step removed or replaced (still in those layers)."""
+    dead_bytes: int
+    """Bytes this step wrote that are dead in the final image."""
+    live_bytes: int
+    """Bytes this step wrote that are visible in the final image."""
+    dead_by_step: tuple[tuple[int, int], ...]
+    """(killing step, bytes) pairs that make up dead_bytes, largest first."""
+    base: bool
+    """True when the step belongs to the base image."""
+    history_missing: bool
+    """True when the image recorded no history for this layer."""
+
+
+@dataclass(frozen=True, slots=True)
+class WastedFile:
+    """A dead version: bytes in the image that the final filesystem does not show."""
+
+    path: str
+    """Where it was written."""
+    size: int
+    """Its bytes."""
+    kind: str
+    """removed, overwritten, metadata-only or replaced-by-link."""
+    written_by_step: int
+    """Step that wrote it."""
+    killed_by_step: int
+    """Step that removed or replaced it."""
+    removal_root: str
+    """The path the killing entry named, for grouping a removed directory's files."""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSummary:
+    """One layer's identity and size."""
+
+    index: int
+    """Position in the stack, 0 = bottom."""
+    diff_id: str
+    """Uncompressed digest."""
+    size: int
+    """Bytes, as `docker history` counts them."""
+    compressed_size: int | None
+    """Bytes as stored in the source, when known."""
+    media_type: str | None
+    """Blob media type, when the manifest records one."""
+    file_count: int
+    """Entries in the layer (whiteouts included)."""
+    step: int | None
+    """The step that produced it."""
+
+
+@dataclass(frozen=True, slots=True)
+class InspectReport:
+    """Everything `inspect` shows, as plain data for the formatters."""
+
+    ref: str
+    """The reference as given."""
+    image_id: str
+    """Config digest."""
+    repo_tags: tuple[str, ...]
+    """Known tags."""
+    platform: str
+    """os/architecture of the image."""
+    size: int
+    """Total bytes; equals docker image inspect's .Size."""
+    visible_bytes: int
+    """Bytes of live versions."""
+    wasted_bytes: int
+    """Bytes of dead versions; size == visible_bytes + wasted_bytes."""
+    user_size: int
+    """Bytes of the layers after the base image."""
+    user_wasted_bytes: int
+    """Dead bytes written by steps after the base image."""
+    efficiency: float
+    """dive's efficiency score, computed as dive does."""
+    base: BaseBoundary
+    """Where the base image ends."""
+    layers: tuple[LayerSummary, ...]
+    """Per layer."""
+    steps: tuple[StepReport, ...]
+    """Per history entry, oldest first."""
+    wasted: tuple[WastedFile, ...]
+    """Every dead version, largest first."""
+
+
+def inspect_image(image: Image, base_image: Image | None = None,
+                  base_ref: str | None = None) -> InspectReport:
+    """Analyse an indexed image; with base_image, the base is their common layer prefix."""
+    steps = align_steps(image)
+    layer_files = [layer.files for layer in image.layers]
+    merged = merge_layers(layer_files)
+    if base_image is not None:
+        boundary = boundary_from_base_image(
+            steps, [layer.diff_id for layer in image.layers],
+            [layer.diff_id for layer in base_image.layers], len(base_image.history),
+            base_ref or base_image.ref)
+    else:
+        boundary = boundary_from_heuristic(steps)
+
+    step_of_layer = {s.layer: s.index for s in steps if s.layer is not None}
+    step_reports = []
+    for step in steps:
+        if step.layer is None:
+            step_reports.append(StepReport(step.index, step.instruction, step.created_by, True,
+                                           None, 0, 0, 0, 0, 0, 0, (), step.index < boundary.step_count,
+                                           step.history_missing))
+            continue
+        layer = image.layers[step.layer]
+        flow = merged.flows[step.layer]
+        step_reports.append(StepReport(
+            index=step.index,
+            instruction=step.instruction,
+            created_by=step.created_by,
+            empty_layer=False,
+            layer=step.layer,
+            size=layer.size,
+            added_bytes=flow.added_bytes,
+            replaced_bytes=flow.replaced_bytes,
+            deleted_lower_bytes=flow.deleted_lower_bytes,
+            dead_bytes=flow.dead_bytes,
+            live_bytes=layer.size - flow.dead_bytes,
+            dead_by_step=tuple((step_of_layer[k], b) for k, b in flow.dead_by_layer),
+            base=step.layer < boundary.layer_count,
+            history_missing=step.history_missing,
+        ))
+
+    wasted = tuple(sorted(
+        (WastedFile(d.path, d.size, d.kind, step_of_layer[d.written_by_layer],
+                    step_of_layer[d.killed_by_layer], d.removal_root) for d in merged.dead),
+        key=lambda w: (-w.size, w.path, w.written_by_step)))
+    user_layers = range(boundary.layer_count, len(image.layers))
+    return InspectReport(
+        ref=image.ref,
+        image_id=image.image_id,
+        repo_tags=image.repo_tags,
+        platform=f"{image.os}/{image.architecture}",
+        size=image.size,
+        visible_bytes=merged.visible_bytes,
+        wasted_bytes=merged.wasted_bytes,
+        user_size=sum(image.layers[i].size for i in user_layers),
+        user_wasted_bytes=sum(merged.flows[i].dead_bytes for i in user_layers),
+        efficiency=dive_efficiency(layer_files, merged.whiteout_lower_sizes),
+        base=boundary,
+        layers=tuple(
+            LayerSummary(layer.index, layer.diff_id, layer.size, layer.compressed_size,
+                         layer.media_type, len(layer.files), step_of_layer.get(layer.index))
+            for layer in image.layers),
+        steps=tuple(step_reports),
+        wasted=wasted,
+    )

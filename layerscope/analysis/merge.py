@@ -1,0 +1,319 @@
+"""The merged path index: apply layers bottom-up and record every version that dies.
+
+A *version* is one entry of one layer at one path. It dies when a later layer removes it
+(whiteout of it or an ancestor, opaque marker on an ancestor) or replaces it (a new entry at the
+same path, a non-directory at an ancestor). A hard-link group's content stays live while any of
+its paths is live. Whiteouts of paths the lower layers never had are harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import EntryKind, FileEntry
+
+REMOVED = "removed"
+OVERWRITTEN = "overwritten"
+METADATA_ONLY = "metadata-only"
+REPLACED_BY_LINK = "replaced-by-link"
+WASTE_KINDS = (REMOVED, OVERWRITTEN, METADATA_ONLY, REPLACED_BY_LINK)
+
+LINK_KINDS = (EntryKind.SYMLINK, EntryKind.HARDLINK)
+
+
+class LinkGroup:
+    """A regular file and the hard links to it written in the same layer."""
+
+    __slots__ = ("head", "live_members", "last_killed_by", "last_reason")
+
+    def __init__(self, head: Version) -> None:
+        self.head = head
+        self.live_members = 1
+        self.last_killed_by = -1
+        self.last_reason = REMOVED
+
+
+class Version:
+    """One entry of one layer, and how it died, if it did."""
+
+    __slots__ = ("layer", "entry", "group", "killed_by", "reason", "removal_root")
+
+    def __init__(self, layer: int, entry: FileEntry) -> None:
+        self.layer = layer
+        self.entry = entry
+        self.group: LinkGroup | None = None
+        self.killed_by = -1
+        self.reason = ""
+        self.removal_root = ""
+
+
+class Node:
+    """A path in the merged tree: its visible version and its children."""
+
+    __slots__ = ("children", "version")
+
+    def __init__(self) -> None:
+        self.children: dict[str, Node] | None = None
+        self.version: Version | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadVersion:
+    """Bytes that every pull downloads but nobody can see."""
+
+    path: str
+    """The path the dead version was written at."""
+    size: int
+    """Its bytes (for a hard-link group, the shared content)."""
+    kind: str
+    """removed, overwritten, metadata-only or replaced-by-link."""
+    written_by_layer: int
+    """Index of the layer that wrote it."""
+    killed_by_layer: int
+    """Index of the layer that removed or replaced it."""
+    removal_root: str
+    """The path the killing entry named (a removed directory, say), for grouping."""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFlow:
+    """How one layer's bytes relate to the layers around it."""
+
+    added_bytes: int
+    """Bytes written at paths no lower layer had visible."""
+    replaced_bytes: int
+    """Bytes written at paths where a lower layer's version was visible."""
+    deleted_lower_bytes: int
+    """Bytes of lower layers' versions this layer removed or replaced."""
+    dead_bytes: int
+    """Bytes this layer wrote that are dead in the final image."""
+    dead_by_layer: tuple[tuple[int, int], ...]
+    """(killing layer, bytes) pairs for dead_bytes, largest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    """The outcome of stacking all layers."""
+
+    dead: tuple[DeadVersion, ...]
+    """Every dead version with bytes or a path worth naming (directories excluded)."""
+    flows: tuple[LayerFlow, ...]
+    """Per layer, in order."""
+    visible_bytes: int
+    """Bytes of live versions, counted by walking the final tree."""
+    wasted_bytes: int
+    """Bytes of dead versions."""
+    final_tree: Node
+    """Root of the final filesystem (live versions only)."""
+    whiteout_lower_sizes: tuple[tuple[str, int, int], ...]
+    """(path, layer, file bytes under it) for each whiteout that hit something: dive's view."""
+
+
+class MergedIndex:
+    """Applies layers one at a time to a single tree; never re-stacks lower layers."""
+
+    def __init__(self) -> None:
+        self.root = Node()
+        self.root.children = {}
+        self.killed: list[Version] = []
+        self.added: list[int] = []
+        self.replaced: list[int] = []
+        self.whiteout_lower_sizes: list[tuple[str, int, int]] = []
+
+    # -- applying ------------------------------------------------------------------------------
+
+    def apply(self, layer: int, entries: tuple[FileEntry, ...]) -> None:
+        """Stack one layer's entries on top of the tree."""
+        self.added.append(0)
+        self.replaced.append(0)
+        for entry in entries:
+            if entry.kind == EntryKind.WHITEOUT:
+                self._whiteout(entry.path, layer)
+            elif entry.kind == EntryKind.OPAQUE:
+                self._opaque(entry.path, layer)
+            else:
+                self._write(entry, layer)
+
+    def _kill(self, version: Version, layer: int, reason: str, root: str) -> None:
+        version.killed_by = layer
+        version.reason = reason
+        version.removal_root = root
+        self.killed.append(version)
+        group = version.group
+        if group is not None:
+            group.live_members -= 1
+            if group.live_members == 0:
+                group.last_killed_by = layer
+                group.last_reason = reason
+
+    def _find(self, path: str) -> tuple[Node | None, Node | None, str]:
+        parent, node, name = None, self.root, ""
+        for name in path.split("/")[1:]:
+            if node.children is None or name not in node.children:
+                return None, None, name
+            parent, node = node, node.children[name]
+        return parent, node, name
+
+    def _kill_subtree(self, top: Node, layer: int, reason: str, root: str, lower_only: bool) -> int:
+        """Kill versions under (and including) top; prune emptied nodes; return file bytes hit."""
+        file_bytes = 0
+        order: list[tuple[Node | None, str, Node]] = [(None, "", top)]
+        stack = [top]
+        while stack:  # iterative: 10,000-deep trees must not hit the recursion limit
+            node = stack.pop()
+            if node.children:
+                for name, child in node.children.items():
+                    order.append((node, name, child))
+                    stack.append(child)
+        for _, _, node in order:
+            version = node.version
+            if version is not None and (not lower_only or version.layer < layer):
+                if version.entry.kind == EntryKind.FILE:
+                    file_bytes += version.entry.size
+                self._kill(version, layer, reason, root)
+                node.version = None
+        for parent, name, node in reversed(order):
+            if parent is not None and node.version is None and not node.children:
+                del parent.children[name]
+        return file_bytes
+
+    def _whiteout(self, path: str, layer: int) -> None:
+        parent, node, name = self._find(path)
+        if node is None or parent is None:
+            return
+        was_directory = node.children is not None or (
+            node.version is not None and node.version.entry.kind == EntryKind.DIRECTORY)
+        file_bytes = self._kill_subtree(node, layer, REMOVED, path, lower_only=True)
+        self.whiteout_lower_sizes.append((path, layer, file_bytes if was_directory else 0))
+        if node.version is None and not node.children:
+            parent.children.pop(name, None)
+
+    def _opaque(self, path: str, layer: int) -> None:
+        _, node, _ = self._find(path)
+        if node is None or not node.children:
+            return
+        for name, child in list(node.children.items()):
+            self._kill_subtree(child, layer, REMOVED, path, lower_only=True)
+            if child.version is None and not child.children:
+                del node.children[name]
+
+    def _write(self, entry: FileEntry, layer: int) -> None:
+        names = entry.path.split("/")[1:]
+        node = self.root
+        walked = ""
+        for name in names[:-1]:
+            walked += "/" + name
+            if node.children is None:
+                node.children = {}
+            child = node.children.get(name)
+            if child is None:
+                child = node.children[name] = Node()
+            elif child.version is not None and child.version.entry.kind not in (
+                    EntryKind.DIRECTORY, EntryKind.SYMLINK):
+                # a file where this layer needs a directory: the file is replaced
+                self._kill(child.version, layer, OVERWRITTEN, walked)
+                child.version = None
+            node = child
+        if node.children is None:
+            node.children = {}
+        target = node.children.get(names[-1])
+        if target is None:
+            target = node.children[names[-1]] = Node()
+        old = target.version
+        if old is not None and old.layer < layer:
+            self.replaced[layer] += entry.size
+        else:
+            self.added[layer] += entry.size
+        version = Version(layer, entry)
+        if entry.kind != EntryKind.DIRECTORY:
+            if target.children:
+                reason = REPLACED_BY_LINK if entry.kind in LINK_KINDS else REMOVED
+                for name, child in list(target.children.items()):
+                    self._kill_subtree(child, layer, reason, entry.path, lower_only=False)
+                target.children = None
+            if entry.kind == EntryKind.HARDLINK:
+                self._join_link_group(version, layer)
+        if old is not None and not (
+                old.entry.kind == EntryKind.DIRECTORY and entry.kind == EntryKind.DIRECTORY):
+            self._kill(old, layer, classify(old.entry, entry), entry.path)
+        target.version = version
+
+    def _join_link_group(self, version: Version, layer: int) -> None:
+        _, head_node, _ = self._find(version.entry.link_target or "")
+        head = head_node.version if head_node is not None else None
+        if head is None or head.layer != layer or head.entry.kind != EntryKind.FILE:
+            return  # a link to content outside this layer holds no bytes of its own
+        if head.group is None:
+            head.group = LinkGroup(head)
+        head.group.live_members += 1
+        version.group = head.group
+
+    # -- results -------------------------------------------------------------------------------
+
+    def result(self, layer_count: int) -> MergeResult:
+        """Summarise the dead versions and check the visible bytes by walking the final tree."""
+        dead: list[DeadVersion] = []
+        for version in self.killed:
+            kind = version.entry.kind
+            if kind in (EntryKind.DIRECTORY, EntryKind.HARDLINK):
+                continue  # no bytes of their own: directories, and links whose content is counted once
+            group = version.group
+            if group is not None and group.live_members > 0:
+                continue  # another path of the group still shows this content
+            killed_by, reason = version.killed_by, version.reason
+            if group is not None:
+                killed_by, reason = group.last_killed_by, group.last_reason
+            dead.append(DeadVersion(version.entry.path, version.entry.size, reason,
+                                    version.layer, killed_by, version.removal_root))
+        visible = self._visible_bytes()
+        flows = []
+        for layer in range(layer_count):
+            written = [d for d in dead if d.written_by_layer == layer]
+            by_killer: dict[int, int] = {}
+            for item in written:
+                by_killer[item.killed_by_layer] = by_killer.get(item.killed_by_layer, 0) + item.size
+            flows.append(LayerFlow(
+                added_bytes=self.added[layer] if layer < len(self.added) else 0,
+                replaced_bytes=self.replaced[layer] if layer < len(self.replaced) else 0,
+                deleted_lower_bytes=sum(d.size for d in dead
+                                        if d.killed_by_layer == layer and d.written_by_layer < layer),
+                dead_bytes=sum(d.size for d in written),
+                dead_by_layer=tuple(sorted(by_killer.items(), key=lambda kv: (-kv[1], kv[0]))),
+            ))
+        return MergeResult(tuple(dead), tuple(flows), visible, sum(d.size for d in dead),
+                           self.root, tuple(self.whiteout_lower_sizes))
+
+    def _visible_bytes(self) -> int:
+        total = 0
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node.version is not None:
+                total += node.version.entry.size
+            if node.children:
+                stack.extend(node.children.values())
+        for version in self.killed:  # dead heads whose content another path still shows
+            group = version.group
+            if group is not None and group.head is version and group.live_members > 0:
+                total += version.entry.size
+        return total
+
+
+def classify(old: FileEntry, new: FileEntry) -> str:
+    """Why a new entry at the same path made the old version dead."""
+    if old.kind == new.kind == EntryKind.FILE:
+        same = old.size == new.size and old.content_hash == new.content_hash
+        return METADATA_ONLY if same else OVERWRITTEN
+    if old.kind == new.kind == EntryKind.SYMLINK:
+        return METADATA_ONLY if old.link_target == new.link_target else OVERWRITTEN
+    if new.kind in LINK_KINDS:
+        return REPLACED_BY_LINK
+    return OVERWRITTEN
+
+
+def merge_layers(layers: list[tuple[FileEntry, ...]]) -> MergeResult:
+    """Stack every layer, bottom first."""
+    index = MergedIndex()
+    for position, entries in enumerate(layers):
+        index.apply(position, entries)
+    return index.result(len(layers))

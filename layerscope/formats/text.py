@@ -1,0 +1,103 @@
+"""Plain-text report for a terminal: summary, per-step table, largest wasted files."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from ..analysis.inspect import InspectReport, StepReport, WastedFile
+from .base import RenderOptions
+from .units import percent, shorten, size
+
+INSTRUCTION_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class WasteGroup:
+    """Dead versions shown as one row: same directory, same writer, killer and kind."""
+
+    label: str
+    """A path, or a directory with the number of files under it."""
+    size: int
+    """Total bytes of the group."""
+    kind: str
+    """Shared waste kind."""
+    written_by_step: int
+    """Shared writing step."""
+    killed_by_step: int
+    """Shared killing step."""
+
+
+def group_wasted(wasted: tuple[WastedFile, ...]) -> list[WasteGroup]:
+    """Fold files that died together (a removed directory, one folder's files) into one row."""
+    groups: dict[tuple[str, bool, int, int, str], list[WastedFile]] = {}
+    for item in wasted:
+        root = item.removal_root
+        under_root = root != item.path and item.path.startswith(root.rstrip("/") + "/")
+        folder = root if under_root else posixpath.dirname(item.path)
+        key = (folder, under_root, item.written_by_step, item.killed_by_step, item.kind)
+        groups.setdefault(key, []).append(item)
+    rows = []
+    for (folder, under_root, written, killed, kind), items in groups.items():
+        if len(items) == 1:
+            label = items[0].path
+        else:
+            label = f"{folder.rstrip('/')}/{'' if under_root else '*'} ({len(items)} files)"
+        rows.append(WasteGroup(label, sum(i.size for i in items), kind, written, killed))
+    return sorted(rows, key=lambda g: (-g.size, g.label))
+
+
+def _step_label(report: InspectReport, index: int) -> str:
+    return f"{index}: {shorten(report.steps[index].instruction, 28)}"
+
+
+def _step_row(step: StepReport) -> list[str]:
+    marker = "base" if step.base else ""
+    instruction = shorten(step.instruction, INSTRUCTION_WIDTH)
+    if step.empty_layer:
+        return [str(step.index), marker, instruction, "-", "", "", "", "", ""]
+    return [str(step.index), marker, instruction, size(step.size), size(step.added_bytes),
+            size(step.replaced_bytes), size(step.deleted_lower_bytes), size(step.dead_bytes),
+            size(step.live_bytes)]
+
+
+def render_inspect(report: InspectReport, options: RenderOptions) -> str:
+    """The text report."""
+    name = report.repo_tags[0] if report.repo_tags else report.ref
+    summary = [
+        ["Image", f"{name}  {report.image_id[:19]}  {report.platform}"],
+        ["Size", f"{size(report.size)} ({report.size:,} bytes) in {len(report.layers)} layers"],
+        ["Visible", f"{size(report.visible_bytes)} ({report.visible_bytes:,} bytes)"],
+        ["Wasted", f"{size(report.wasted_bytes)} ({report.wasted_bytes:,} bytes, "
+                   f"{percent(report.wasted_bytes, report.size)}): written by one step, "
+                   "removed or replaced by a later one"],
+        ["User", f"{size(report.user_size)} in {len(report.layers) - report.base.layer_count} "
+                 f"layers after the base, {size(report.user_wasted_bytes)} wasted "
+                 f"({percent(report.user_wasted_bytes, report.user_size)})"],
+        ["Base", f"{report.base.layer_count} layers: {report.base.detail}"],
+        ["Efficiency", f"{100 * report.efficiency:.1f}% (dive's score, for comparison)"],
+    ]
+    parts = [tabulate(summary, tablefmt="plain"), ""]
+    parts.append("Steps (bytes per Dockerfile instruction)")
+    headers = ["#", "", "Instruction", "Size", "Added", "Replaced", "Deleted lower", "Dead", "Live"]
+    parts.append(tabulate([_step_row(s) for s in report.steps], headers=headers, tablefmt="simple",
+                          colalign=("right", "left", "left") + ("right",) * 6))
+    for step in report.steps:
+        for killer, dead in step.dead_by_step:
+            parts.append(f"  step {step.index} wrote {size(dead)} that step {killer} removed or "
+                         f"replaced: {shorten(report.steps[killer].instruction, 50)}")
+    parts.append("")
+    groups = group_wasted(report.wasted)
+    if not groups:
+        parts.append("Wasted bytes: none. Every byte in the image is visible in its filesystem.")
+    else:
+        shown = groups[: options.top]
+        parts.append(f"Wasted bytes, largest first ({len(shown)} of {len(groups)} groups, "
+                     f"{len(report.wasted)} dead versions)")
+        rows = [[size(g.size), g.kind, shorten(g.label, 60), _step_label(report, g.written_by_step),
+                 _step_label(report, g.killed_by_step)] for g in shown]
+        parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
+                              tablefmt="simple", colalign=("right", "left", "left", "left", "left")))
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,1 @@
+"""Streaming layer reading: decompression, tar members, whiteouts, history alignment."""

@@ -1,0 +1,129 @@
+"""Open a layer blob as an uncompressed stream, choosing the codec by its magic bytes."""
+
+from __future__ import annotations
+
+import zlib
+from typing import BinaryIO
+
+from ..errors import LayerReadError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+CHUNK = 1 << 20
+
+
+def sniff(head: bytes) -> str | None:
+    """Name the format of a blob from its first 512 bytes: gzip, zstd, tar or None."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    if len(head) >= 512 and not any(head[:512]):
+        return "tar"  # an empty layer is just the end-of-archive zero blocks
+    return None
+
+
+def media_type_codec(media_type: str | None) -> str | None:
+    """The codec a media type promises, or None when it promises nothing."""
+    if not media_type:
+        return None
+    if media_type.endswith("+gzip") or media_type.endswith(".gzip") or "tar.gzip" in media_type:
+        return "gzip"
+    if media_type.endswith("+zstd") or media_type.endswith(".zstd"):
+        return "zstd"
+    if media_type.endswith(".tar") or media_type.endswith("layer.v1.tar"):
+        return "tar"
+    return None
+
+
+class PrefixedStream:
+    """A read-only stream that replays bytes already read before continuing with the source."""
+
+    def __init__(self, head: bytes, source: BinaryIO) -> None:
+        self._head = head
+        self._source = source
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._source.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            if len(data) < size:
+                data += self._source.read(size - len(data))
+            return data
+        return self._source.read(size)
+
+
+class GzipStream:
+    """Streaming gzip decoding (multi-member safe) with zlib, faster than gzip.GzipFile."""
+
+    def __init__(self, source) -> None:
+        self._source = source
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._buffer = b""
+        self._eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._eof and (size < 0 or len(self._buffer) < size):
+            chunk = self._source.read(CHUNK)
+            try:
+                if not chunk:
+                    self._buffer += self._inflater.flush()
+                    if not self._inflater.eof and self._inflater.unused_data == b"":
+                        raise LayerReadError("gzip layer stream is truncated")
+                    self._eof = True
+                    break
+                self._buffer += self._inflater.decompress(chunk)
+                while self._inflater.eof and self._inflater.unused_data:
+                    rest = self._inflater.unused_data
+                    self._inflater = zlib.decompressobj(wbits=31)
+                    self._buffer += self._inflater.decompress(rest)
+            except zlib.error as error:
+                raise LayerReadError(f"corrupt gzip layer data: {error}") from error
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+class ZstdStream:
+    """Streaming zstd decoding that reports corrupt data as a LayerReadError."""
+
+    def __init__(self, source) -> None:
+        import zstandard
+
+        self._error = zstandard.ZstdError
+        self._reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._reader.read(size)
+        except self._error as error:
+            raise LayerReadError(f"corrupt zstd layer data: {error}") from error
+
+
+def open_uncompressed(source: BinaryIO, media_type: str | None = None):
+    """Return a stream of the layer's uncompressed tar bytes.
+
+    The codec is chosen by magic bytes; a media type that promises a different codec than the
+    bytes show is an error, because a manifest that lies about its blobs is not to be trusted.
+    """
+    head = source.read(512)
+    found = sniff(head)
+    promised = media_type_codec(media_type)
+    if found is None:
+        raise LayerReadError(
+            f"layer blob is not a tar, gzip or zstd stream (media type {media_type or 'unknown'})"
+        )
+    if promised is not None and promised != found:
+        raise LayerReadError(f"layer media type {media_type} promises {promised}, data is {found}")
+    stream = PrefixedStream(head, source)
+    if found == "gzip":
+        return GzipStream(stream)
+    if found == "zstd":
+        return ZstdStream(stream)
+    return stream

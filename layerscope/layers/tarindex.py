@@ -1,0 +1,79 @@
+"""Index one layer's tar stream into FileEntry records, without extracting anything."""
+
+from __future__ import annotations
+
+import posixpath
+import sys
+import tarfile
+
+import xxhash
+
+from ..errors import LayerReadError
+from ..model import EntryKind, FileEntry
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+READ_CHUNK = 1 << 20
+
+
+def normalize_member_path(name: str) -> str:
+    """Turn a tar member name into an absolute path; refuse names that climb out of the root."""
+    cleaned = posixpath.normpath("/" + name.lstrip("/"))
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    if "/../" in cleaned + "/" or cleaned == "/..":
+        raise LayerReadError(f"member {name!r} escapes the image root")
+    return sys.intern(cleaned)
+
+
+def _hash_content(tar: tarfile.TarFile, member: tarfile.TarInfo) -> int:
+    digest = xxhash.xxh3_64()
+    content = tar.extractfile(member)
+    if content is None:
+        return digest.intdigest()
+    while chunk := content.read(READ_CHUNK):
+        digest.update(chunk)
+    return digest.intdigest()
+
+
+def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo) -> FileEntry | None:
+    path = normalize_member_path(member.name)
+    directory, base = posixpath.split(path)
+    if base.startswith(WHITEOUT_PREFIX):
+        if base == OPAQUE_MARKER:
+            return FileEntry(directory, EntryKind.OPAQUE, 0)
+        if base.startswith(".wh..wh."):
+            return None  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not a deletion
+        return FileEntry(posixpath.join(directory, base[len(WHITEOUT_PREFIX):]), EntryKind.WHITEOUT, 0)
+    if path == "/":
+        return None
+    ids = dict(mode=member.mode, uid=member.uid, gid=member.gid)
+    if member.isreg():
+        return FileEntry(path, EntryKind.FILE, member.size, content_hash=_hash_content(tar, member), **ids)
+    if member.isdir():
+        return FileEntry(path, EntryKind.DIRECTORY, 0, **ids)
+    if member.issym():
+        target = member.linkname
+        size = len(target.encode("utf-8", "surrogateescape"))
+        return FileEntry(path, EntryKind.SYMLINK, size, link_target=target, **ids)
+    if member.islnk():
+        return FileEntry(path, EntryKind.HARDLINK, 0, link_target=normalize_member_path(member.linkname), **ids)
+    return FileEntry(path, EntryKind.OTHER, 0, **ids)
+
+
+def index_layer(stream) -> tuple[tuple[FileEntry, ...], int]:
+    """Read an uncompressed layer tar stream once; return its entries and its size in bytes."""
+    entries: list[FileEntry] = []
+    try:
+        with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
+            for member in tar:
+                entry = _entry(tar, member)
+                if entry is not None:
+                    entries.append(entry)
+    except tarfile.ReadError as error:
+        if not entries and "empty file" in str(error):
+            return (), 0
+        raise LayerReadError(f"layer tar is unreadable after {len(entries)} members: {error}") from error
+    except (EOFError, tarfile.TarError) as error:
+        raise LayerReadError(f"layer tar is truncated after {len(entries)} members: {error}") from error
+    return tuple(entries), sum(entry.size for entry in entries)

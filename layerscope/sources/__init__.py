@@ -1,0 +1,1 @@
+"""Image sources, one module per transport, all behind the ImageSource protocol."""

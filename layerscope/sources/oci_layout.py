@@ -1,0 +1,71 @@
+"""oci: transport, an OCI image layout directory; blobs are read where they lie."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import LayerReadError, SourceError
+from ..layers.decompress import PrefixedStream, open_uncompressed, sniff
+from ..layers.tarindex import index_layer
+from ..model import Image
+from .base import Progress
+from .resolve import IndexedBlob, Selection, normalize_member_name, resolve
+
+
+class DirectoryStore:
+    """The files of a layout directory, never leaving it."""
+
+    def __init__(self, root: str, progress: Progress | None) -> None:
+        self._root = os.path.realpath(root)
+        self._progress = progress
+        self._read = 0
+
+    def _path(self, name: str) -> str:
+        path = os.path.realpath(os.path.join(self._root, normalize_member_name(name)))
+        if not path.startswith(self._root + os.sep):
+            raise SourceError(f"{name} points outside the layout directory")
+        return path
+
+    def has(self, name: str) -> bool:
+        return os.path.isfile(self._path(name))
+
+    def raw(self, name: str) -> bytes:
+        with open(self._path(name), "rb") as handle:
+            return handle.read()
+
+    def layer(self, name: str) -> IndexedBlob:
+        path = self._path(name)
+        if not os.path.isfile(path):
+            raise SourceError(f"layer blob {name} is missing from the layout")
+        self._read += 1
+        if self._progress:
+            self._progress(f"reading layer {self._read}: {name}")
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+            codec = sniff(head)
+            if codec is None:
+                raise LayerReadError("the blob is not a tar, gzip or zstd stream")
+            entries, size = index_layer(open_uncompressed(PrefixedStream(head, handle)))
+        return IndexedBlob(entries, size, os.path.getsize(path), codec)
+
+
+@dataclass(frozen=True)
+class OciLayoutSource:
+    """An OCI image layout directory (``oci-layout`` + ``index.json`` + ``blobs/``)."""
+
+    directory: str
+    """The layout's root directory."""
+    selection: Selection
+    """The tag and platform to select."""
+
+    def describe(self) -> str:
+        return self.selection.ref
+
+    def read(self, progress: Progress | None = None) -> Image:
+        if not os.path.isdir(self.directory):
+            raise SourceError(f"no such OCI layout directory: {self.directory}")
+        store = DirectoryStore(self.directory, progress)
+        if not store.has("index.json"):
+            raise SourceError(f"{self.directory} is not an OCI layout: it has no index.json")
+        return resolve(store, self.selection)

@@ -1,0 +1,56 @@
+"""Platform strings (os/arch[/variant]) and choosing a manifest from an OCI index."""
+
+from __future__ import annotations
+
+import platform as host_platform
+
+from ..errors import SourceError
+
+MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
+                   "armv7l": "arm/v7", "armv6l": "arm/v6", "i686": "386", "i386": "386",
+                   "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
+
+
+def host_platform_string() -> str:
+    """The platform of this machine, as linux/<arch>."""
+    machine = host_platform.machine().lower()
+    return f"linux/{MACHINE_TO_ARCH.get(machine, machine)}"
+
+
+def platform_string(platform: dict) -> str:
+    """os/arch[/variant] of an OCI platform object."""
+    parts = [platform.get("os", "?"), platform.get("architecture", "?")]
+    if platform.get("variant"):
+        parts.append(platform["variant"])
+    return "/".join(parts)
+
+
+def matches(wanted: str, platform: dict) -> bool:
+    """True when an os/arch[/variant] request selects this platform (variant optional)."""
+    wanted_parts = wanted.split("/")
+    have = platform_string(platform).split("/")
+    return have[: len(wanted_parts)] == wanted_parts
+
+
+def choose(descriptors: list[dict], wanted: str | None, where: str) -> dict:
+    """Pick the manifest descriptor for the wanted platform (default: this host's)."""
+    images = [
+        d for d in descriptors
+        if d.get("platform", {}).get("os") != "unknown"  # buildkit attestation manifests
+    ]
+    if len(images) == 1 and wanted is None:
+        return images[0]
+    target = wanted or host_platform_string()
+    found = [d for d in images if matches(target, d.get("platform", {}))]
+    if len(found) == 1:
+        return found[0]
+    available = ", ".join(sorted(platform_string(d.get("platform", {})) for d in images)) or "none"
+    if not found:
+        raise SourceError(
+            f"{where} has no image for platform {target}; available: {available}",
+            hint="choose one with --platform",
+        )
+    raise SourceError(
+        f"{where} has several images for platform {target}; available: {available}",
+        hint="name the variant too, e.g. --platform linux/arm/v7",
+    )

@@ -1,0 +1,61 @@
+"""Parse an image reference (containers-transports(5) names) into the source that reads it."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import UsageError
+from .archive import ArchiveFileSource
+from .base import ImageSource
+from .engine import EngineSource
+from .oci_layout import OciLayoutSource
+from .resolve import Selection
+
+TRANSPORTS = ("docker-daemon", "docker-archive", "oci", "oci-archive", "docker")
+
+
+def _split_tag(value: str) -> tuple[str, str | None]:
+    """PATH[:tag], where the path wins when it exists with the colon in it."""
+    if os.path.exists(value) or ":" not in value:
+        return value, None
+    path, _, tag = value.rpartition(":")
+    return path, tag or None
+
+
+def _split_archive_tag(value: str) -> tuple[str, str | None]:
+    """PATH[:NAME:TAG] for docker archives, whose tags contain a colon themselves."""
+    if os.path.exists(value) or value.count(":") < 2:
+        return value, None
+    path, name, tag = value.rsplit(":", 2)
+    return path, f"{name}:{tag}"
+
+
+def _looks_like_path(reference: str) -> bool:
+    return (reference.startswith(("/", "./", "../", "~"))
+            or reference.endswith((".tar", ".tar.gz", ".tgz", ".tar.zst")))
+
+
+def open_source(reference: str, platform: str | None = None) -> ImageSource:
+    """The source for a reference: a transport prefix, an existing path, or an engine image."""
+    if not reference:
+        raise UsageError("an image reference is required")
+    transport, _, rest = reference.partition(":")
+    if transport == "docker" and rest.startswith("//"):
+        raise UsageError(f"registry references ({reference}) are not supported yet",
+                         hint="pull the image with docker first, then inspect it by name")
+    if transport == "docker-daemon":
+        return EngineSource(rest, Selection(reference, platform=platform))
+    if transport == "docker-archive":
+        path, tag = _split_archive_tag(rest)
+        return ArchiveFileSource(path, Selection(reference, tag=tag, platform=platform))
+    if transport == "oci-archive":
+        path, tag = _split_tag(rest)
+        return ArchiveFileSource(path, Selection(reference, tag, platform, oci_index=True))
+    if transport == "oci":
+        path, tag = _split_tag(rest)
+        return OciLayoutSource(path, Selection(reference, tag, platform, oci_index=True))
+    if os.path.isdir(reference):
+        return OciLayoutSource(reference, Selection(reference, platform=platform))
+    if os.path.exists(reference) or _looks_like_path(reference):
+        return ArchiveFileSource(reference, Selection(reference, platform=platform))
+    return EngineSource(reference, Selection(reference, platform=platform))

@@ -1,0 +1,239 @@
+"""Build an Image from the metadata files of a docker-save archive or an OCI layout.
+
+Both `docker save` layouts (legacy ``manifest.json`` + ``<id>/layer.tar``, and the OCI-based one of
+Docker >= 25) and OCI image layouts are resolved here, whatever transport delivered the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import LayerReadError, SourceError
+from ..layers.decompress import media_type_codec
+from ..model import FileEntry, HistoryEntry, Image, Layer
+from . import platforms
+
+INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
+               "application/vnd.docker.distribution.manifest.list.v2+json"}
+MANIFEST_TYPES = {"application/vnd.oci.image.manifest.v1+json",
+                  "application/vnd.docker.distribution.manifest.v2+json"}
+LAYER_TYPES = {
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd",
+}
+REF_NAME = "org.opencontainers.image.ref.name"
+CONTAINERD_NAME = "io.containerd.image.name"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedBlob:
+    """A layer blob after reading: its entries, its size and what its bytes turned out to be."""
+
+    entries: tuple[FileEntry, ...]
+    """The layer's members in tar order."""
+    size: int
+    """Sum of the entry sizes."""
+    stored_size: int | None
+    """Bytes of the blob as stored (compressed size)."""
+    codec: str
+    """tar, gzip or zstd, as the magic bytes showed."""
+
+
+class BlobStore(Protocol):
+    """Named files of an archive or layout: small JSON documents and layer blobs."""
+
+    def has(self, name: str) -> bool:
+        """True when the store holds a file of that name."""
+        ...
+
+    def raw(self, name: str) -> bytes:
+        """The bytes of a small metadata file."""
+        ...
+
+    def layer(self, name: str) -> IndexedBlob:
+        """The indexed layer blob of that name."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the user asked for within an archive: a tag and a platform."""
+
+    ref: str
+    """The reference as given, for messages and the report."""
+    tag: str | None = None
+    """Image name or ref.name to select when the archive holds several."""
+    platform: str | None = None
+    """os/arch[/variant]; None means the host's platform when there is a choice."""
+    oci_index: bool = False
+    """Select through index.json even when a docker-save manifest.json is present."""
+
+
+def _json(store: BlobStore, name: str, what: str) -> Any:
+    if not store.has(name):
+        raise SourceError(f"{what} {name} is missing from the archive")
+    try:
+        return json.loads(store.raw(name))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SourceError(f"{what} {name} is not valid JSON: {error}") from error
+
+
+def blob_name(digest: str) -> str:
+    """Where an OCI layout keeps the blob of a digest."""
+    algorithm, _, hex_digest = digest.partition(":")
+    if not hex_digest or "/" in digest or not algorithm.isalnum():
+        raise SourceError(f"malformed digest {digest!r}")
+    return f"blobs/{algorithm}/{hex_digest}"
+
+
+def resolve(store: BlobStore, selection: Selection) -> Image:
+    """Find the selected image's config and layers in the store and assemble the Image."""
+    if store.has("manifest.json") and not selection.oci_index:
+        config_name, layers, tags = _from_docker_manifest(store, selection)
+    elif store.has("index.json"):
+        config_name, layers, tags = _from_oci_index(store, selection)
+    else:
+        raise SourceError(
+            f"{selection.ref} is not an image archive: it has neither manifest.json nor index.json",
+            hint="make one with `docker save IMAGE -o FILE.tar`",
+        )
+    config_bytes = store.raw(config_name) if store.has(config_name) else None
+    if config_bytes is None:
+        raise SourceError(f"image config {config_name} is missing from the archive")
+    return _assemble(store, selection, config_bytes, layers, tags)
+
+
+def _from_docker_manifest(store: BlobStore, selection: Selection):
+    manifest = _json(store, "manifest.json", "manifest")
+    if not isinstance(manifest, list) or not manifest:
+        raise SourceError("manifest.json lists no images")
+    chosen = manifest[0]
+    wanted = selection.tag
+    if len(manifest) > 1 or wanted:
+        found = [m for m in manifest if wanted and wanted in (m.get("RepoTags") or [])]
+        if len(found) != 1:
+            tags = ", ".join(t for m in manifest for t in (m.get("RepoTags") or ["<untagged>"]))
+            raise SourceError(f"the archive holds {len(manifest)} image(s) ({tags}); "
+                              f"{'none' if not found else 'several'} match {wanted or 'no tag'}",
+                              hint="name one: docker-archive:PATH:NAME:TAG")
+        chosen = found[0]
+    try:
+        layers = [(str(name), None, None) for name in chosen["Layers"]]
+        config_name = str(chosen["Config"])
+    except (KeyError, TypeError) as error:
+        raise SourceError(f"manifest.json entry lacks {error}") from error
+    return config_name, layers, tuple(chosen.get("RepoTags") or ())
+
+
+def _from_oci_index(store: BlobStore, selection: Selection):
+    index = _json(store, "index.json", "index")
+    descriptors = index.get("manifests") if isinstance(index, dict) else None
+    if not descriptors:
+        raise SourceError("index.json lists no manifests")
+    tags: tuple[str, ...] = ()
+    if selection.tag is not None:
+        named = [d for d in descriptors if selection.tag in _names(d)]
+        if not named:
+            available = ", ".join(sorted({n for d in descriptors for n in _names(d)})) or "none"
+            raise SourceError(f"no image tagged {selection.tag!r} in the layout; tags: {available}")
+        descriptors = named
+        tags = (selection.tag,)
+    elif len(descriptors) > 1 and all(d.get("mediaType") in INDEX_TYPES for d in descriptors):
+        names = ", ".join(sorted({n for d in descriptors for n in _names(d)}))
+        raise SourceError(f"the layout holds several images ({names})", hint="append :TAG")
+    descriptor = platforms.choose(descriptors, selection.platform, selection.ref)
+    for _ in range(8):  # nested indexes are legal; a cycle or absurd depth is not
+        media_type = descriptor.get("mediaType")
+        if media_type in INDEX_TYPES:
+            nested = _json(store, blob_name(descriptor["digest"]), "index")
+            descriptor = platforms.choose(nested.get("manifests") or [], selection.platform,
+                                          selection.ref)
+            continue
+        if media_type not in MANIFEST_TYPES:
+            raise SourceError(f"unsupported manifest media type {media_type!r}")
+        manifest = _json(store, blob_name(descriptor["digest"]), "manifest")
+        layers = []
+        for layer in manifest.get("layers") or []:
+            if layer.get("mediaType") not in LAYER_TYPES:
+                raise SourceError(f"unsupported layer media type {layer.get('mediaType')!r}")
+            layers.append((blob_name(layer["digest"]), layer.get("mediaType"), layer.get("size")))
+        return blob_name(manifest["config"]["digest"]), layers, tags or tuple(_names(descriptor))
+    raise SourceError("index nesting is deeper than 8 levels")
+
+
+def _names(descriptor: dict) -> list[str]:
+    annotations = descriptor.get("annotations") or {}
+    return [n for n in (annotations.get(REF_NAME), annotations.get(CONTAINERD_NAME)) if n]
+
+
+def _history(config: dict) -> tuple[HistoryEntry, ...]:
+    entries = []
+    for item in config.get("history") or []:
+        if isinstance(item, dict):
+            entries.append(HistoryEntry(
+                created_by=str(item.get("created_by") or ""),
+                empty_layer=bool(item.get("empty_layer", False)),
+                created=item.get("created"),
+                comment=str(item.get("comment") or ""),
+            ))
+    return tuple(entries)
+
+
+def _assemble(store, selection, config_bytes, layers, tags) -> Image:
+    try:
+        config = json.loads(config_bytes)
+    except ValueError as error:
+        raise SourceError(f"image config is not valid JSON: {error}") from error
+    if not isinstance(config, dict):
+        raise SourceError("image config is not a JSON object")
+    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    if len(diff_ids) != len(layers):
+        raise SourceError(
+            f"image config lists {len(diff_ids)} layers (diff_ids) but the manifest has {len(layers)}"
+        )
+    built = []
+    for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
+        try:
+            blob = store.layer(name)
+        except LayerReadError as error:
+            raise LayerReadError(f"layer {position} ({name}): {error.message}", error.hint) from error
+        promised = media_type_codec(media_type)
+        if promised is not None and promised != blob.codec:
+            raise LayerReadError(
+                f"layer {position} ({name}): media type {media_type} promises {promised}, "
+                f"the data is {blob.codec}"
+            )
+        built.append(Layer(
+            index=position,
+            diff_id=str(diff_id),
+            files=blob.entries,
+            size=blob.size,
+            media_type=media_type,
+            compressed_size=(stored_size or blob.stored_size) if blob.codec != "tar" else None,
+        ))
+    return Image(
+        ref=selection.ref,
+        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        repo_tags=tags,
+        architecture=str(config.get("architecture") or ""),
+        os=str(config.get("os") or ""),
+        history=_history(config),
+        layers=tuple(built),
+    )
+
+
+def normalize_member_name(name: str) -> str:
+    """Archive member names as manifests refer to them ("./a/b" and "a/b" are one file)."""
+    return posixpath.normpath(name.lstrip("/")).removeprefix("./")
