@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..analysis.inspect import InspectReport
 from ..errors import FormatError
 
-__all__ = ["FormatError", "InspectFormatter", "RenderOptions", "inspect_formatters"]
+if TYPE_CHECKING:
+    from ..analysis.inspect import InspectReport
+
+__all__ = ["FormatError", "INSPECT_FORMATS", "InspectFormatter", "RenderOptions",
+           "inspect_formatter"]
+
+INSPECT_FORMATS = {"text": "text", "json": "json_report"}
+"""--format name -> module in this package that has render_inspect (imported only when used)."""
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,9 @@ class InspectFormatter(Protocol):
     def __call__(self, report: InspectReport, options: RenderOptions) -> str: ...
 
 
-def inspect_formatters() -> dict[str, InspectFormatter]:
-    """Every format `inspect` can write, by --format name."""
-    from . import json_report, text
-
-    return {"text": text.render_inspect, "json": json_report.render_inspect}
+def inspect_formatter(name: str) -> InspectFormatter:
+    """The renderer registered under a --format name."""
+    if name not in INSPECT_FORMATS:
+        raise FormatError(f"unknown format {name!r}; choose from {', '.join(INSPECT_FORMATS)}")
+    module = importlib.import_module(f".{INSPECT_FORMATS[name]}", __package__)
+    return module.render_inspect

@@ -49,6 +49,10 @@ def group_wasted(wasted: tuple[WastedFile, ...]) -> list[WasteGroup]:
     return sorted(rows, key=lambda g: (-g.size, g.label))
 
 
+def _layers(count: int) -> str:
+    return f"{count} layer" if count == 1 else f"{count} layers"
+
+
 def _step_label(report: InspectReport, index: int) -> str:
     return f"{index}: {shorten(report.steps[index].instruction, 28)}"
 
@@ -68,15 +72,16 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
     name = report.repo_tags[0] if report.repo_tags else report.ref
     summary = [
         ["Image", f"{name}  {report.image_id[:19]}  {report.platform}"],
-        ["Size", f"{size(report.size)} ({report.size:,} bytes) in {len(report.layers)} layers"],
+        ["Size", f"{size(report.size)} ({report.size:,} bytes) in {_layers(len(report.layers))}"],
         ["Visible", f"{size(report.visible_bytes)} ({report.visible_bytes:,} bytes)"],
         ["Wasted", f"{size(report.wasted_bytes)} ({report.wasted_bytes:,} bytes, "
                    f"{percent(report.wasted_bytes, report.size)}): written by one step, "
                    "removed or replaced by a later one"],
-        ["User", f"{size(report.user_size)} in {len(report.layers) - report.base.layer_count} "
-                 f"layers after the base, {size(report.user_wasted_bytes)} wasted "
+        ["User", f"{size(report.user_size)} in "
+                 f"{_layers(len(report.layers) - report.base.layer_count)} after the base, "
+                 f"{size(report.user_wasted_bytes)} wasted "
                  f"({percent(report.user_wasted_bytes, report.user_size)})"],
-        ["Base", f"{report.base.layer_count} layers: {report.base.detail}"],
+        ["Base", f"{_layers(report.base.layer_count)}: {report.base.detail}"],
         ["Efficiency", f"{100 * report.efficiency:.1f}% (dive's score, for comparison)"],
     ]
     parts = [tabulate(summary, tablefmt="plain"), ""]

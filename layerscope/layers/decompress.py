@@ -91,19 +91,40 @@ class GzipStream:
 
 
 class ZstdStream:
-    """Streaming zstd decoding that reports corrupt data as a LayerReadError."""
+    """Streaming zstd decoding (multi-frame safe) that reports corrupt or truncated data."""
 
     def __init__(self, source) -> None:
         import zstandard
 
         self._error = zstandard.ZstdError
-        self._reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._source = source
+        self._inflater = self._new()
+        self._buffer = b""
+        self._eof = False
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            return self._reader.read(size)
-        except self._error as error:
-            raise LayerReadError(f"corrupt zstd layer data: {error}") from error
+        while not self._eof and (size < 0 or len(self._buffer) < size):
+            chunk = self._source.read(CHUNK)
+            if not chunk:
+                # stream_reader returns b"" at a cut mid-frame; a truncated layer must not pass.
+                if not self._inflater.eof:
+                    raise LayerReadError("zstd layer stream is truncated")
+                self._eof = True
+                break
+            try:
+                self._buffer += self._inflater.decompress(chunk)
+                while self._inflater.eof and self._inflater.unused_data:
+                    rest = self._inflater.unused_data
+                    self._inflater = self._new()
+                    self._buffer += self._inflater.decompress(rest)
+            except self._error as error:
+                raise LayerReadError(f"corrupt zstd layer data: {error}") from error
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
 
 
 def open_uncompressed(source: BinaryIO, media_type: str | None = None):

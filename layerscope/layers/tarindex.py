@@ -18,11 +18,17 @@ READ_CHUNK = 1 << 20
 
 def normalize_member_path(name: str) -> str:
     """Turn a tar member name into an absolute path; refuse names that climb out of the root."""
+    depth = 0
+    for part in name.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:  # normpath("/../x") is "/x", so this must be checked before it
+                raise LayerReadError(f"member {name!r} escapes the image root")
+        elif part not in ("", "."):
+            depth += 1
     cleaned = posixpath.normpath("/" + name.lstrip("/"))
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
-    if "/../" in cleaned + "/" or cleaned == "/..":
-        raise LayerReadError(f"member {name!r} escapes the image root")
     return sys.intern(cleaned)
 
 

@@ -1,0 +1,29 @@
+"""Helpers that turn readable layer descriptions into indexed images, through the real reader."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from layerscope.layers.tarindex import index_layer
+from layerscope.model import HistoryEntry, Image, Layer
+from tests.imagebuilder import layer_tar
+
+
+def build_image(*steps) -> Image:
+    """steps: (created_by, entries-or-None) pairs, oldest first; None makes an empty-layer step."""
+    layers, history = [], []
+    for created_by, entries in steps:
+        history.append(HistoryEntry(created_by, entries is None))
+        if entries is None:
+            continue
+        files, size = index_layer(io.BytesIO(layer_tar(entries)))
+        layers.append(Layer(len(layers), f"sha256:{len(layers):064x}", files, size))
+    return Image("test:latest", "sha256:" + "0" * 64, ("test:latest",), "amd64", "linux",
+                 tuple(history), tuple(layers))
+
+
+@pytest.fixture
+def image_of():
+    return build_image

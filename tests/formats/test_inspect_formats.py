@@ -1,0 +1,97 @@
+"""The text and JSON renderers, checked against exact expected output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from layerscope.analysis.inspect import inspect_image
+from layerscope.formats.base import INSPECT_FORMATS, RenderOptions, inspect_formatter
+from layerscope.formats.json_report import render_inspect as render_json
+from layerscope.formats.text import render_inspect as render_text
+from tests.analysis.conftest import build_image
+from tests.imagebuilder import directory, file, whiteout
+
+
+@pytest.fixture
+def report():
+    return inspect_image(build_image(
+        ("", [file("bin/sh", b"s" * 1500)]),
+        ('/bin/sh -c #(nop)  CMD ["sh"]', None),
+        ("/bin/sh -c #(nop) COPY dir:0a1b in /tmp/req ",
+         [directory("tmp/req"), file("tmp/req/a", b"x" * 300_000), file("tmp/req/b", b"y" * 200_000)]),
+        ("/bin/sh -c pip install -r /tmp/req/a", [file("usr/lib/pkg.py", b"z" * 52_000)]),
+        ("/bin/sh -c rm -rf /tmp/req", [directory("tmp"), whiteout("tmp/req")]),
+    ))
+
+
+EXPECTED_TEXT = '''\
+Image       test:latest  sha256:000000000000  linux/amd64
+Size        553.5 kB (553,500 bytes) in 4 layers
+Visible     53.5 kB (53,500 bytes)
+Wasted      500.0 kB (500,000 bytes, 90.3%): written by one step, removed or replaced by a later one
+User        552.0 kB in 3 layers after the base, 500.0 kB wasted (90.6%)
+Base        1 layer: base ends at step 1 (CMD ["sh"]); heuristic: a base image's history ends with CMD/ENTRYPOINT
+Efficiency  100.0% (dive's score, for comparison)
+
+Steps (bytes per Dockerfile instruction)
+  #        Instruction                        Size     Added    Replaced    Deleted lower      Dead     Live
+---  ----  -----------------------------  --------  --------  ----------  ---------------  --------  -------
+  0  base  (no instruction recorded)        1.5 kB    1.5 kB         0 B              0 B       0 B   1.5 kB
+  1  base  CMD ["sh"]                            -
+  2        COPY dir:0a1b in /tmp/req      500.0 kB  500.0 kB         0 B              0 B  500.0 kB      0 B
+  3        RUN pip install -r /tmp/req/a   52.0 kB   52.0 kB         0 B              0 B       0 B  52.0 kB
+  4        RUN rm -rf /tmp/req                 0 B       0 B         0 B         500.0 kB       0 B      0 B
+  step 2 wrote 500.0 kB that step 4 removed or replaced: RUN rm -rf /tmp/req
+
+Wasted bytes, largest first (1 of 1 groups, 2 dead versions)
+    Size  Kind     Path                 Written by                    Killed by
+--------  -------  -------------------  ----------------------------  ----------------------
+500.0 kB  removed  /tmp/req/ (2 files)  2: COPY dir:0a1b in /tmp/req  4: RUN rm -rf /tmp/req
+'''
+
+
+def test_text_report_exact(report):
+    assert render_text(report, RenderOptions(top=10)) == EXPECTED_TEXT
+
+
+def test_text_top_limits_rows(report):
+    text = render_text(report, RenderOptions(top=1))
+    assert "(1 of 1 groups, 2 dead versions)" in text
+
+
+def test_json_report_keys_and_integers(report):
+    document = json.loads(render_json(report, RenderOptions()))
+    assert document["schema"] == "layerscope/inspect/v1"
+    assert document["image"] == {
+        "ref": "test:latest", "id": "sha256:" + "0" * 64, "repo_tags": ["test:latest"],
+        "platform": "linux/amd64", "size": 553_500, "visible_bytes": 53_500,
+        "wasted_bytes": 500_000, "user_size": 552_000, "user_wasted_bytes": 500_000,
+        "efficiency": 1.0, "layer_count": 4,
+    }
+    assert document["steps"][2] == {
+        "index": 2, "instruction": "COPY dir:0a1b in /tmp/req",
+        "created_by": "/bin/sh -c #(nop) COPY dir:0a1b in /tmp/req ", "empty_layer": False,
+        "layer": 1, "size": 500_000, "added_bytes": 500_000, "replaced_bytes": 0,
+        "deleted_lower_bytes": 0, "dead_bytes": 500_000, "live_bytes": 0,
+        "dead_by_step": [{"step": 4, "bytes": 500_000}], "base": False, "history_missing": False,
+    }
+    assert document["steps"][1]["layer"] is None and document["steps"][1]["empty_layer"] is True
+    assert document["wasted"] == [
+        {"path": "/tmp/req/a", "size": 300_000, "kind": "removed", "written_by_step": 2,
+         "killed_by_step": 4},
+        {"path": "/tmp/req/b", "size": 200_000, "kind": "removed", "written_by_step": 2,
+         "killed_by_step": 4},
+    ]
+    assert document["base"]["method"] == "heuristic"
+
+
+def test_registry_drives_cli_choices_and_every_format_renders(report):
+    from layerscope.cli import build_parser
+
+    inspect = build_parser()._subparsers._group_actions[0].choices["inspect"]
+    choices = next(a.choices for a in inspect._actions if a.dest == "format")
+    assert tuple(choices) == tuple(INSPECT_FORMATS)
+    for name in INSPECT_FORMATS:
+        assert inspect_formatter(name)(report, RenderOptions()).endswith("\n")
