@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..layers.history import Step, instruction_keyword
+from ..layers.history import IMPORTED, Step, instruction_keyword
 
 HEURISTIC = "heuristic"
 FROM_REFERENCE = "base-image"
@@ -25,22 +25,27 @@ class BaseBoundary:
     """One line saying how the boundary was found, for the report."""
 
 
+def _closes_a_base(step: Step) -> bool:
+    return (instruction_keyword(step.instruction) in ("CMD", "ENTRYPOINT")
+            or step.instruction.startswith(IMPORTED))
+
+
 def boundary_from_heuristic(steps: tuple[Step, ...]) -> BaseBoundary:
-    """A base image's history ends with its CMD or ENTRYPOINT: the last such step that is
-    followed by a step with a layer closes the base. Without one, nothing is counted as base."""
+    """A base image's history ends with its CMD or ENTRYPOINT (or is a `docker import`, which
+    records its CMD in the config only): the last such step that is followed by a step with a
+    layer closes the base. Without one, nothing is counted as base."""
     last_layer_step = max((s.index for s in steps if s.layer is not None), default=-1)
     closing = None
     for step in steps:
-        if step.index < last_layer_step and instruction_keyword(step.instruction) in (
-                "CMD", "ENTRYPOINT"):
+        if step.index < last_layer_step and _closes_a_base(step):
             closing = step
     if closing is None:
-        return BaseBoundary(0, 0, NONE, "no base image detected (no CMD/ENTRYPOINT before the "
-                                        "last layer); give --base to set one")
+        return BaseBoundary(0, 0, NONE, "no base image detected (no CMD/ENTRYPOINT or import "
+                                        "before the last layer); give --base to set one")
     layers = sum(1 for s in steps[: closing.index + 1] if s.layer is not None)
     return BaseBoundary(layers, closing.index + 1, HEURISTIC,
                         f"base ends at step {closing.index} ({closing.instruction}); "
-                        "heuristic: a base image's history ends with CMD/ENTRYPOINT")
+                        "heuristic: a base image's history ends with CMD/ENTRYPOINT or an import")
 
 
 def boundary_from_base_image(steps: tuple[Step, ...], image_diff_ids: list[str],

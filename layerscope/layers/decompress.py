@@ -10,6 +10,8 @@ from ..errors import LayerReadError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1 << 20
+ZSTD_READ = 256 << 10
+ZSTD_SLICE = 2 << 10
 
 
 def sniff(head: bytes) -> str | None:
@@ -91,7 +93,11 @@ class GzipStream:
 
 
 class ZstdStream:
-    """Streaming zstd decoding (multi-frame safe) that reports corrupt or truncated data."""
+    """Streaming zstd decoding (multi-frame safe) that reports corrupt or truncated data.
+
+    Input is fed in small slices and decoding stops once a read is satisfied, so memory stays
+    bounded even for a layer of zeros (zstd reaches ratios of ~32000:1).
+    """
 
     def __init__(self, source) -> None:
         import zstandard
@@ -100,30 +106,39 @@ class ZstdStream:
         self._new = zstandard.ZstdDecompressor().decompressobj
         self._source = source
         self._inflater = self._new()
-        self._buffer = b""
+        self._pending = memoryview(b"")
+        self._buffer = bytearray()
         self._eof = False
 
-    def read(self, size: int = -1) -> bytes:
-        while not self._eof and (size < 0 or len(self._buffer) < size):
-            chunk = self._source.read(CHUNK)
+    def _fill(self) -> None:
+        if not self._pending:
+            chunk = self._source.read(ZSTD_READ)
             if not chunk:
-                # stream_reader returns b"" at a cut mid-frame; a truncated layer must not pass.
+                # A cut mid-frame must not pass for a short but valid layer.
                 if not self._inflater.eof:
                     raise LayerReadError("zstd layer stream is truncated")
                 self._eof = True
-                break
-            try:
-                self._buffer += self._inflater.decompress(chunk)
-                while self._inflater.eof and self._inflater.unused_data:
-                    rest = self._inflater.unused_data
-                    self._inflater = self._new()
-                    self._buffer += self._inflater.decompress(rest)
-            except self._error as error:
-                raise LayerReadError(f"corrupt zstd layer data: {error}") from error
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+                return
+            self._pending = memoryview(chunk)
+        piece, self._pending = self._pending[:ZSTD_SLICE], self._pending[ZSTD_SLICE:]
+        try:
+            if self._inflater.eof:  # the previous frame ended exactly at a slice boundary
+                self._inflater = self._new()
+            self._buffer += self._inflater.decompress(piece)
+            while self._inflater.eof and self._inflater.unused_data:
+                rest = self._inflater.unused_data
+                self._inflater = self._new()
+                self._buffer += self._inflater.decompress(rest)
+        except self._error as error:
+            raise LayerReadError(f"corrupt zstd layer data: {error}") from error
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._eof and (size < 0 or len(self._buffer) < size):
+            self._fill()
+        if size < 0 or size > len(self._buffer):
+            size = len(self._buffer)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
 

@@ -16,6 +16,7 @@ KEYWORDS = frozenset(
     "STOPSIGNAL USER VOLUME WORKDIR FROM".split()
 )
 NO_HISTORY = "(no history recorded for this layer)"
+IMPORTED = "(imported)"
 
 
 def readable_instruction(entry: HistoryEntry) -> str:
@@ -28,7 +29,7 @@ def readable_instruction(entry: HistoryEntry) -> str:
     text = BUILDKIT_SUFFIX.sub("", entry.created_by.strip())
     if not text:
         comment = entry.comment.strip()
-        return f"(imported) {comment}" if comment else "(no instruction recorded)"
+        return f"{IMPORTED} {comment}" if comment else "(no instruction recorded)"
     nop = NOP_PREFIX.match(text)
     if nop:
         return text[nop.end():].strip()

@@ -38,3 +38,15 @@ def test_base_image_given_sets_the_common_prefix(image_of):
     report = inspect_image(image, base, "base:1")
     assert (report.base.layer_count, report.base.step_count, report.base.method) == (1, 2, "base-image")
     assert "base:1" in report.base.detail
+
+
+def test_a_docker_import_closes_the_base_when_its_cmd_is_only_in_the_config(image_of):
+    from layerscope.model import HistoryEntry
+
+    image = image_of(("", [file("bin/sh", b"s" * 100)]), ("/bin/sh -c apt-get update", [file("l", b"1")]))
+    imported = HistoryEntry("", False, comment="Imported from -")
+    image = type(image)(image.ref, image.image_id, image.repo_tags, image.architecture, image.os,
+                        (imported,) + image.history[1:], image.layers)
+    report = inspect_image(image)
+    assert (report.base.layer_count, report.base.method) == (1, "heuristic")
+    assert report.steps[0].instruction == "(imported) Imported from -"

@@ -1,0 +1,93 @@
+"""The engine source against a real Docker engine: exact sizes, same answer as `docker save`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import docker
+import pytest
+
+pytestmark = pytest.mark.engine
+
+IMAGE = "size:latest"  # sample_images/size, built by `make samples`
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real engine; without one this fails loudly (make test always starts one)."""
+    try:
+        engine = docker.from_env()
+        engine.ping()
+    except docker.errors.DockerException as error:
+        pytest.fail(f"no Docker engine at {os.environ.get('DOCKER_HOST')}: {error}; run `make test`")
+    return engine
+
+
+def layerscope(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "layerscope", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def inspect_json(reference: str) -> dict:
+    result = layerscope("inspect", reference, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_sizes_equal_dockers_to_the_byte(client):
+    report = inspect_json(IMAGE)
+    assert report["image"]["size"] == client.api.inspect_image(IMAGE)["Size"]
+    docker_history = list(reversed(client.api.history(IMAGE)))  # the API lists newest first
+    assert len(docker_history) == len(report["steps"])
+    assert [step["size"] for step in report["steps"]] == [entry["Size"] for entry in docker_history]
+    image = report["image"]
+    assert image["size"] == image["visible_bytes"] + image["wasted_bytes"]
+
+
+def test_the_deleted_directory_is_dead_with_its_writer_and_killer(client):
+    report = inspect_json(IMAGE)
+    steps = report["steps"]
+    requirements = [w for w in report["wasted"] if w["path"].startswith("/tmp/my_requirements/")]
+    assert requirements, "the copied requirements directory must show up as wasted"
+    assert {w["kind"] for w in requirements} == {"removed"}
+    writers = {steps[w["written_by_step"]]["instruction"].split()[0] for w in requirements}
+    killers = {steps[w["killed_by_step"]]["instruction"] for w in requirements}
+    assert writers == {"COPY"}
+    assert len(killers) == 1 and "rm -rf /tmp/my_requirements" in killers.pop()
+
+
+def test_engine_and_saved_archive_give_identical_reports(client, tmp_path):
+    archive = tmp_path / "size.tar"
+    with open(archive, "wb") as handle:
+        for chunk in client.api.get_image(IMAGE):
+            handle.write(chunk)
+    from_engine = inspect_json(IMAGE)
+    from_archive = inspect_json(f"docker-archive:{archive}")
+    for report in (from_engine, from_archive):
+        report["image"].pop("ref")
+        for layer in report["layers"]:
+            layer.pop("compressed_size")
+    assert from_engine == from_archive
+
+
+def test_missing_image_is_one_clear_error_and_nothing_is_pulled(client):
+    result = layerscope("inspect", "layerscope-test/never-built:nope")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("layerscope: error: image layerscope-test/never-built:nope is not in")
+    assert "Traceback" not in result.stderr
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get("layerscope-test/never-built:nope")
+
+
+def test_unreachable_engine_names_the_host_it_tried(tmp_path):
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/no-such.sock")
+    result = layerscope("inspect", IMAGE, env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"layerscope: error: cannot reach the Docker engine at unix://{tmp_path}/no-such.sock")
+    assert "Traceback" not in result.stderr
