@@ -110,19 +110,20 @@ def run_inspect(args: argparse.Namespace) -> int:
     """inspect: read, analyse, render."""
     from .analysis.inspect import inspect_image
     from .formats.base import RenderOptions, inspect_formatter
+    from .sources.base import layer_digests
     from .sources.reference import open_source
 
     show_progress = sys.stderr.isatty() and not (args.quiet or args.no_progress)
     progress = TerminalProgress() if show_progress else None
     try:
         image = open_source(args.image, args.platform).read(progress)
-        base_image = None
+        base = None
         if args.base:
-            base_image = open_source(args.base, args.platform).read(progress)
+            base = layer_digests(open_source(args.base, args.platform), progress)
     finally:
         if progress:
             progress.clear()
-    report = inspect_image(image, base_image, args.base)
+    report = inspect_image(image, base)
     text = inspect_formatter(args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
     return 0

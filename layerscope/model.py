@@ -109,3 +109,15 @@ class Image:
     def size(self) -> int:
         """Total of the layer sizes: `docker image inspect`'s .Size."""
         return sum(layer.size for layer in self.layers)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDigests:
+    """What --base needs of a base image: its layer digests and history length, no files."""
+
+    ref: str
+    """The base reference as given."""
+    diff_ids: tuple[str, ...]
+    """Uncompressed layer digests, bottom first."""
+    history_length: int
+    """Number of history entries."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..layers.history import align_steps
-from ..model import Image
+from ..model import Image, LayerDigests
 from .base import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
 from .efficiency import dive_efficiency
 from .merge import merge_layers
@@ -117,17 +117,15 @@ class InspectReport:
     """Every dead version, largest first."""
 
 
-def inspect_image(image: Image, base_image: Image | None = None,
-                  base_ref: str | None = None) -> InspectReport:
-    """Analyse an indexed image; with base_image, the base is their common layer prefix."""
+def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectReport:
+    """Analyse an indexed image; with a base image's digests, the base is the common prefix."""
     steps = align_steps(image)
     layer_files = [layer.files for layer in image.layers]
     merged = merge_layers(layer_files)
-    if base_image is not None:
+    if base is not None:
         boundary = boundary_from_base_image(
-            steps, [layer.diff_id for layer in image.layers],
-            [layer.diff_id for layer in base_image.layers], len(base_image.history),
-            base_ref or base_image.ref)
+            steps, [layer.diff_id for layer in image.layers], list(base.diff_ids),
+            base.history_length, base.ref)
     else:
         boundary = boundary_from_heuristic(steps)
 

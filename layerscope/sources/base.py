@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..errors import SourceError
-from ..model import Image
+from ..model import Image, LayerDigests
 
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
-__all__ = ["ImageSource", "Progress", "SourceError"]
+__all__ = ["ImageSource", "LayerDigestReader", "Progress", "SourceError", "layer_digests"]
 
 
 class ImageSource(Protocol):
@@ -24,3 +24,21 @@ class ImageSource(Protocol):
     def read(self, progress: Progress | None = None) -> Image:
         """Read the image's metadata and index every layer."""
         ...
+
+
+@runtime_checkable
+class LayerDigestReader(Protocol):
+    """A source that can name an image's layers without reading them (the engine can)."""
+
+    def layer_digests(self) -> LayerDigests:
+        """The image's diff IDs and history length, from metadata only."""
+        ...
+
+
+def layer_digests(source: ImageSource, progress: Progress | None = None) -> LayerDigests:
+    """Layer digests the cheap way when the source allows, else by reading the image."""
+    if isinstance(source, LayerDigestReader):
+        return source.layer_digests()
+    image = source.read(progress)
+    return LayerDigests(image.ref, tuple(layer.diff_id for layer in image.layers),
+                        len(image.history))

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import SourceError
-from ..model import Image
+from ..model import Image, LayerDigests
 from .base import Progress
 from .resolve import Selection, resolve
 from .stream import read_archive
@@ -56,7 +56,7 @@ class EngineSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def read(self, progress: Progress | None = None) -> Image:
+    def _connect_and_inspect(self):
         import docker
         from docker import errors as docker_errors
 
@@ -68,12 +68,32 @@ class EngineSource:
             raise SourceError(f"cannot reach the Docker engine at {host}",
                               hint="start dockerd, or point DOCKER_HOST at a running engine") from error
         try:
-            attributes = client.api.inspect_image(self.name)
+            return client, client.api.inspect_image(self.name)
         except docker_errors.ImageNotFound as error:
+            client.close()
             raise SourceError(f"image {self.name} is not in the local engine at {host}",
                               hint=f"build it, or `docker pull {self.name}` first") from error
         except docker_errors.APIError as error:
+            client.close()
             raise SourceError(f"the engine refused to inspect {self.name}: {error.explanation}") from error
+
+    def layer_digests(self) -> LayerDigests:
+        from docker import errors as docker_errors
+
+        client, attributes = self._connect_and_inspect()
+        try:
+            history = client.api.history(attributes["Id"])
+        except docker_errors.DockerException as error:
+            raise SourceError(f"the engine failed to list the history of {self.name}") from error
+        finally:
+            client.close()
+        diff_ids = tuple((attributes.get("RootFS") or {}).get("Layers") or ())
+        return LayerDigests(self.selection.ref, diff_ids, len(history))
+
+    def read(self, progress: Progress | None = None) -> Image:
+        from docker import errors as docker_errors
+
+        client, attributes = self._connect_and_inspect()
         if progress:
             progress(f"streaming {self.name} from the engine")
         try:

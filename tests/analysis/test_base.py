@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from layerscope.analysis.inspect import inspect_image
+from layerscope.model import LayerDigests
 from tests.imagebuilder import file, whiteout
 
 
@@ -34,8 +35,8 @@ def test_no_cmd_before_the_last_layer_means_no_base(image_of):
 
 def test_base_image_given_sets_the_common_prefix(image_of):
     image = story(image_of)
-    base = image_of(("", [file("bin/sh", b"s" * 100)]), ('/bin/sh -c #(nop)  CMD ["bash"]', None))
-    report = inspect_image(image, base, "base:1")
+    base = LayerDigests("base:1", (image.layers[0].diff_id,), 2)
+    report = inspect_image(image, base)
     assert (report.base.layer_count, report.base.step_count, report.base.method) == (1, 2, "base-image")
     assert "base:1" in report.base.detail
 

@@ -32,7 +32,7 @@ Size        553.5 kB (553,500 bytes) in 4 layers
 Visible     53.5 kB (53,500 bytes)
 Wasted      500.0 kB (500,000 bytes, 90.3%): written by one step, removed or replaced by a later one
 User        552.0 kB in 3 layers after the base, 500.0 kB wasted (90.6%)
-Base        1 layer: base ends at step 1 (CMD ["sh"]); heuristic: a base image's history ends with CMD/ENTRYPOINT
+Base        1 layer: base ends at step 1 (CMD ["sh"]); heuristic: a base image's history ends with CMD/ENTRYPOINT or an import
 Efficiency  100.0% (dive's score, for comparison)
 
 Steps (bytes per Dockerfile instruction)

@@ -91,3 +91,18 @@ def test_unreachable_engine_names_the_host_it_tried(tmp_path):
     assert result.stderr.splitlines()[0] == (
         f"layerscope: error: cannot reach the Docker engine at unix://{tmp_path}/no-such.sock")
     assert "Traceback" not in result.stderr
+
+
+def test_base_given_by_reference_is_the_common_layer_prefix(client):
+    report = inspect_json_with("--base", "layerscope/busybox:base")
+    base_layers = len(client.api.inspect_image("layerscope/busybox:base")["RootFS"]["Layers"])
+    assert report["base"]["layer_count"] == base_layers
+    assert report["base"]["method"] == "base-image"
+    assert report["image"]["user_size"] == sum(
+        s["size"] for s in report["steps"] if not s["base"])
+
+
+def inspect_json_with(*extra: str) -> dict:
+    result = layerscope("inspect", IMAGE, "--format", "json", *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
