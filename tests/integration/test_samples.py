@@ -272,7 +272,7 @@ def test_zoo_base_is_the_busybox_base(client, tag):
     assert report["image"]["user_size"] == report["image"]["size"] - base["Size"]
 
 
-def test_size_sample_wastes_the_whole_requirements_directory(client):
+def test_size_sample_wastes_the_whole_requirements_directory():
     report = inspect("size:latest")
     copied = step(report, 3)
     assert copied["size"] > 200_000
@@ -306,7 +306,7 @@ def test_story_documented_dead_versions(tag):
         assert_dead(report, want)
 
 
-def test_v2_apt_lists_written_by_update_are_killed_by_rm(client):
+def test_v2_apt_lists_written_by_update_are_killed_by_rm():
     report = inspect("size:v2")
     assert all(c in step(report, 2)["instruction"] for c in UPDATE)
     assert all(c in step(report, 6)["instruction"] for c in RM_LISTS)
@@ -316,10 +316,6 @@ def test_v2_apt_lists_written_by_update_are_killed_by_rm(client):
     assert all(w["killed_by_step"] == 6 and w["kind"] == "removed" for w in lists), lists
     index_files = [w for w in lists if w["path"].endswith("_Packages")]
     assert index_files and all(w["size"] > 0 for w in index_files), lists
-    # everything the update step wrote under the lists directory is dead
-    assert sum(w["size"] for w in lists) == step(report, 2)["dead_bytes"] - sum(
-        w["size"] for w in report["wasted"]
-        if w["written_by_step"] == 2 and not w["path"].startswith("/var/lib/apt/lists/"))
 
 
 def test_v2_cleanup_steps_add_bytes_and_kill_the_install_steps_bytes():

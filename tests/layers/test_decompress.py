@@ -1,0 +1,139 @@
+"""open_uncompressed: codec by magic bytes, media types that must agree, damaged streams."""
+
+import gzip
+import io
+import random
+
+import pytest
+import zstandard
+
+from layerscope.errors import LayerReadError
+from layerscope.layers import decompress
+from layerscope.layers.decompress import open_uncompressed
+from layerscope.layers.tarindex import index_layer
+from tests.imagebuilder import LAYER_MEDIA_TYPES, compress, file, layer_tar
+
+TAR = layer_tar([file("/etc/motd", "welcome\n" * 500), file("/bin/x", bytes(range(256)) * 40)])
+DOCKER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def read_all(stream, size=4096) -> bytes:
+    out = b""
+    while chunk := stream.read(size):
+        out += chunk
+    return out
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip", "zstd"])
+@pytest.mark.parametrize("declared", [True, False], ids=["media-type", "no-media-type"])
+def test_each_codec_is_recognised_by_its_magic_bytes(codec, declared):
+    media_type = LAYER_MEDIA_TYPES[codec] if declared else None
+    stream = open_uncompressed(io.BytesIO(compress(TAR, codec)), media_type)
+    assert read_all(stream) == TAR
+
+
+def test_read_without_size_returns_everything():
+    assert open_uncompressed(io.BytesIO(compress(TAR, "gzip"))).read() == TAR
+    assert open_uncompressed(io.BytesIO(compress(TAR, "zstd"))).read() == TAR
+
+
+def test_docker_media_type_names_are_understood():
+    stream = open_uncompressed(io.BytesIO(compress(TAR, "gzip")), DOCKER_GZIP)
+    assert read_all(stream) == TAR
+
+
+def test_empty_layer_of_zero_blocks_is_a_tar():
+    assert open_uncompressed(io.BytesIO(bytes(1024)), LAYER_MEDIA_TYPES["none"]).read() == bytes(1024)
+
+
+def test_multi_member_gzip_is_read_to_the_end():
+    half = len(TAR) // 2
+    blob = gzip.compress(TAR[:half]) + gzip.compress(TAR[half:])
+    assert read_all(open_uncompressed(io.BytesIO(blob), DOCKER_GZIP), 100) == TAR
+
+
+def test_multi_frame_zstd_is_read_to_the_end():
+    half = len(TAR) // 2
+    blob = compress(TAR[:half], "zstd") + compress(TAR[half:], "zstd")
+    assert read_all(open_uncompressed(io.BytesIO(blob))) == TAR
+
+
+def test_zstd_frame_ending_exactly_on_an_input_slice_boundary():
+    rng = random.Random(0)
+    # Incompressible data is stored raw, so some length gives a frame of exactly 2 slices.
+    for n in range(2 * decompress.ZSTD_SLICE - 40, 2 * decompress.ZSTD_SLICE):
+        first = rng.randbytes(n)
+        frame = zstandard.ZstdCompressor().compress(first)
+        if len(frame) == 2 * decompress.ZSTD_SLICE:
+            break
+    else:
+        pytest.fail("no frame of the wanted length")
+    blob = frame + compress(b"tail", "zstd")
+    assert open_uncompressed(io.BytesIO(blob)).read() == first + b"tail"
+
+
+@pytest.mark.parametrize(
+    ("codec", "media_type", "message"),
+    [
+        ("gzip", LAYER_MEDIA_TYPES["zstd"], "promises zstd, data is gzip"),
+        ("gzip", LAYER_MEDIA_TYPES["none"], "promises tar, data is gzip"),
+        ("none", LAYER_MEDIA_TYPES["gzip"], "promises gzip, data is tar"),
+        ("zstd", DOCKER_GZIP, "promises gzip, data is zstd"),
+    ],
+)
+def test_media_type_disagreeing_with_the_bytes_is_refused(codec, media_type, message):
+    with pytest.raises(LayerReadError) as raised:
+        open_uncompressed(io.BytesIO(compress(TAR, codec)), media_type)
+    assert raised.value.message == f"layer media type {media_type} {message}"
+
+
+def test_bytes_of_no_known_format_are_refused():
+    with pytest.raises(LayerReadError) as raised:
+        open_uncompressed(io.BytesIO(b"PK\x03\x04 a zip file"), None)
+    assert raised.value.message == (
+        "layer blob is not a tar, gzip or zstd stream (media type unknown)"
+    )
+
+
+def test_corrupt_gzip_fails_when_read():
+    blob = bytearray(compress(TAR, "gzip"))
+    blob[20:60] = bytes(40)
+    stream = open_uncompressed(io.BytesIO(bytes(blob)), DOCKER_GZIP)  # the header is fine
+    with pytest.raises(LayerReadError, match="^corrupt gzip layer data"):
+        read_all(stream)
+
+
+def test_truncated_gzip_fails_when_read():
+    blob = compress(TAR, "gzip")
+    stream = open_uncompressed(io.BytesIO(blob[: len(blob) // 2]))
+    with pytest.raises(LayerReadError, match="^gzip layer stream is truncated$"):
+        read_all(stream)
+
+
+def test_corrupt_zstd_fails_when_read():
+    blob = bytearray(compress(TAR, "zstd"))
+    blob[10:40] = b"\xff" * 30
+    stream = open_uncompressed(io.BytesIO(bytes(blob)))
+    with pytest.raises(LayerReadError, match="^corrupt zstd layer data"):
+        read_all(stream)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [lambda n: 5, lambda n: n // 2, lambda n: n - 1],
+    ids=["header-only", "half", "last-byte-missing"],
+)
+def test_truncated_zstd_fails_instead_of_reading_as_a_short_layer(cut):
+    blob = compress(TAR, "zstd")
+    with pytest.raises(LayerReadError, match="^zstd layer stream is truncated$"):
+        index_layer(open_uncompressed(io.BytesIO(blob[: cut(len(blob))])))
+
+
+def test_zstd_of_a_huge_run_of_zeros_is_returned_in_requested_pieces():
+    blob = compress(bytes(64 << 20), "zstd")
+    stream = open_uncompressed(io.BytesIO(blob))
+    total = 0
+    while chunk := stream.read(1 << 20):
+        assert len(chunk) <= 1 << 20
+        total += len(chunk)
+    assert total == 64 << 20
