@@ -8,7 +8,7 @@ from ..layers.history import align_steps
 from ..model import Image, LayerDigests
 from .base import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
 from .efficiency import dive_efficiency
-from .merge import merge_layers
+from .merge import MergeResult, merge_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +117,23 @@ class InspectReport:
     """Every dead version, largest first."""
 
 
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The report together with the merged index it came from (for diff and path budgets)."""
+
+    report: InspectReport
+    """The plain report."""
+    merged: MergeResult
+    """The merged index: dead versions and the final tree (see analysis.tree)."""
+
+
 def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectReport:
     """Analyse an indexed image; with a base image's digests, the base is the common prefix."""
+    return analyze(image, base).report
+
+
+def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
+    """inspect_image, keeping the merged index for callers that need the final filesystem."""
     steps = align_steps(image)
     layer_files = [layer.files for layer in image.layers]
     merged = merge_layers(layer_files)
@@ -161,7 +176,7 @@ def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectRepo
                     step_of_layer[d.killed_by_layer], d.removal_root) for d in merged.dead),
         key=lambda w: (-w.size, w.path, w.written_by_step)))
     user_layers = range(boundary.layer_count, len(image.layers))
-    return InspectReport(
+    report = InspectReport(
         ref=image.ref,
         image_id=image.image_id,
         repo_tags=image.repo_tags,
@@ -180,3 +195,4 @@ def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectRepo
         steps=tuple(step_reports),
         wasted=wasted,
     )
+    return Analysis(report, merged)
