@@ -1,14 +1,62 @@
-"""docker-archive: and oci-archive: transports, both read by the shared stream reader."""
+"""docker-archive: and oci-archive: transports.
+
+An uncompressed archive file is read by offset: headers first, then only the layers the selected
+manifest names (a layer shared with an image read earlier in the run is not read again). A
+compressed archive (`docker save | gzip`) cannot be seeked and goes through the stream reader.
+"""
 
 from __future__ import annotations
 
+import posixpath
+import tarfile
 from dataclasses import dataclass
 
-from ..errors import SourceError
+from ..errors import LayerReadError, SourceError
+from ..layers.blob import IndexedBlob, index_blob
+from ..layers.decompress import open_uncompressed, sniff
 from ..model import Image
 from .base import Progress
-from .resolve import Selection, resolve
-from .stream import read_archive
+from .resolve import LayerCache, Selection, follow_links, normalize_member_name, resolve
+from .stream import METADATA_LIMIT, read_archive
+
+
+class SeekableArchive:
+    """The members of an uncompressed archive file, read on demand."""
+
+    def __init__(self, tar: tarfile.TarFile, progress: Progress | None) -> None:
+        self._tar = tar
+        self._progress = progress
+        self._members: dict[str, tarfile.TarInfo] = {}
+        self._links: dict[str, str] = {}
+        self._read = 0
+        for member in tar.getmembers():
+            name = normalize_member_name(member.name)
+            if member.issym():
+                self._links[name] = normalize_member_name(
+                    posixpath.join(posixpath.dirname(name), member.linkname))
+            elif member.isreg():
+                self._members[name] = member
+
+    def _member(self, name: str) -> tarfile.TarInfo | None:
+        return self._members.get(follow_links(self._links, name))
+
+    def has(self, name: str) -> bool:
+        return self._member(name) is not None
+
+    def raw(self, name: str) -> bytes:
+        member = self._member(name)
+        if member is None or member.size > METADATA_LIMIT:
+            raise SourceError(f"archive member {name} is missing or too large for metadata")
+        return self._tar.extractfile(member).read()
+
+    def layer(self, name: str) -> IndexedBlob:
+        member = self._member(name)
+        if member is None:
+            raise SourceError(f"layer {name} is missing from the archive")
+        self._read += 1
+        if self._progress:
+            self._progress(f"reading layer {self._read}: {name}")
+        return index_blob(self._tar.extractfile(member), member.size)
 
 
 @dataclass(frozen=True)
@@ -23,7 +71,7 @@ class ArchiveFileSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def read(self, progress: Progress | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
         try:
             handle = open(self.path, "rb")
         except FileNotFoundError as error:
@@ -34,5 +82,20 @@ class ArchiveFileSource:
         except OSError as error:
             raise SourceError(f"cannot open {self.path}: {error.strerror}") from error
         with handle:
-            archive = read_archive(handle, self.path, progress)
-        return resolve(archive, self.selection)
+            head = handle.read(512)
+            handle.seek(0)
+            if sniff(head) in ("gzip", "zstd"):
+                try:
+                    stream = open_uncompressed(handle)
+                except LayerReadError as error:
+                    raise SourceError(f"{self.path}: {error.message}") from error
+                return resolve(read_archive(stream, self.path, progress), self.selection, cache)
+            try:
+                tar = tarfile.open(fileobj=handle, mode="r:")
+            except tarfile.ReadError as error:
+                raise SourceError(f"{self.path} is not a tar archive ({error})",
+                                  hint="give an image archive made by `docker save`") from error
+            except (EOFError, tarfile.TarError) as error:
+                raise SourceError(f"{self.path} is truncated: {error}") from error
+            with tar:
+                return resolve(SeekableArchive(tar, progress), self.selection, cache)

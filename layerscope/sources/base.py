@@ -21,8 +21,9 @@ class ImageSource(Protocol):
         """A short name for messages: the reference the user gave."""
         ...
 
-    def read(self, progress: Progress | None = None) -> Image:
-        """Read the image's metadata and index every layer."""
+    def read(self, progress: Progress | None = None, cache: dict | None = None) -> Image:
+        """Read the image's metadata and index its layers; layers whose diff ID is in `cache`
+        (diff ID -> indexed layer, shared by one run) are not indexed again."""
         ...
 
 

@@ -1,18 +1,19 @@
 """docker-daemon: transport, the local Docker engine through the docker SDK.
 
 The engine's `docker save` stream is fed straight into the shared archive reader: one pass, no
-temporary file. Nothing is ever pulled, tagged or deleted.
+temporary file. Several images are exported together, so the layers they share stream once.
+Nothing is ever pulled, tagged or deleted.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import SourceError
 from ..model import Image, LayerDigests
 from .base import Progress
-from .resolve import Selection, resolve
+from .resolve import LayerCache, Selection, resolve
 from .stream import read_archive
 
 SAVE_CHUNK = 4 << 20
@@ -44,6 +45,20 @@ def docker_host() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
+def connect():
+    """A docker SDK client that has answered a ping."""
+    import docker
+    from docker import errors as docker_errors
+
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except docker_errors.DockerException as error:
+        raise SourceError(f"cannot reach the Docker engine at {docker_host()}",
+                          hint="start dockerd, or point DOCKER_HOST at a running engine") from error
+    return client
+
+
 @dataclass(frozen=True)
 class EngineSource:
     """An image in the local Docker engine (or podman's Docker-compatible socket)."""
@@ -56,32 +71,25 @@ class EngineSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def _connect_and_inspect(self):
-        import docker
+    def inspect(self, client) -> dict:
+        """The engine's image record; a missing image is an error, never a pull."""
         from docker import errors as docker_errors
 
-        host = docker_host()
         try:
-            client = docker.from_env(timeout=600)
-            client.ping()
-        except docker_errors.DockerException as error:
-            raise SourceError(f"cannot reach the Docker engine at {host}",
-                              hint="start dockerd, or point DOCKER_HOST at a running engine") from error
-        try:
-            return client, client.api.inspect_image(self.name)
+            return client.api.inspect_image(self.name)
         except docker_errors.ImageNotFound as error:
-            client.close()
-            raise SourceError(f"image {self.name} is not in the local engine at {host}",
+            raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
                               hint=f"build it, or `docker pull {self.name}` first") from error
         except docker_errors.APIError as error:
-            client.close()
-            raise SourceError(f"the engine refused to inspect {self.name}: {error.explanation}") from error
+            raise SourceError(f"the engine refused to inspect {self.name}: "
+                              f"{error.explanation}") from error
 
     def layer_digests(self) -> LayerDigests:
         from docker import errors as docker_errors
 
-        client, attributes = self._connect_and_inspect()
+        client = connect()
         try:
+            attributes = self.inspect(client)
             history = client.api.history(attributes["Id"])
         except docker_errors.DockerException as error:
             raise SourceError(f"the engine failed to list the history of {self.name}") from error
@@ -90,21 +98,35 @@ class EngineSource:
         diff_ids = tuple((attributes.get("RootFS") or {}).get("Layers") or ())
         return LayerDigests(self.selection.ref, diff_ids, len(history))
 
-    def read(self, progress: Progress | None = None) -> Image:
-        from docker import errors as docker_errors
+    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+        return read_engine_images([self], progress, cache)[0]
 
-        client, attributes = self._connect_and_inspect()
+
+def read_engine_images(sources: list[EngineSource], progress: Progress | None = None,
+                       cache: LayerCache | None = None) -> list[Image]:
+    """Read several engine images through ONE export, so layers they share stream once."""
+    from docker import errors as docker_errors
+
+    client = connect()
+    names = ", ".join(source.name for source in sources)
+    try:
+        records = [source.inspect(client) for source in sources]
         if progress:
-            progress(f"streaming {self.name} from the engine")
-        try:
-            chunks = client.api.get_image(attributes["Id"], chunk_size=SAVE_CHUNK)
-            archive = read_archive(ChunkStream(chunks), f"the engine's export of {self.name}",
-                                   progress)
-        except docker_errors.DockerException as error:
-            raise SourceError(f"the engine failed while exporting {self.name}: {error}") from error
-        finally:
-            client.close()
-        image = resolve(archive, self.selection)
-        tags = tuple(attributes.get("RepoTags") or ()) or image.repo_tags
-        return Image(image.ref, image.image_id, tags, image.architecture, image.os,
-                     image.history, image.layers)
+            progress(f"streaming {names} from the engine")
+        # GET /images/get?names=... is `docker save A B`: one tar, shared layers once
+        response = client.api._get(client.api._url("/images/get"),
+                                   params={"names": list(dict.fromkeys(r["Id"] for r in records))},
+                                   stream=True)
+        client.api._raise_for_status(response)
+        chunks = response.raw.stream(SAVE_CHUNK, decode_content=False)
+        archive = read_archive(ChunkStream(chunks), f"the engine's export of {names}", progress)
+    except docker_errors.DockerException as error:
+        raise SourceError(f"the engine failed while exporting {names}: {error}") from error
+    finally:
+        client.close()
+    images = []
+    for source, record in zip(sources, records):
+        image = resolve(archive, replace(source.selection, image_id=record["Id"]), cache)
+        tags = tuple(record.get("RepoTags") or ()) or image.repo_tags
+        images.append(replace(image, repo_tags=tags))
+    return images

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..errors import LayerReadError, SourceError
-from ..layers.decompress import PrefixedStream, open_uncompressed, sniff
-from ..layers.tarindex import index_layer
+from ..errors import SourceError
+from ..layers.blob import IndexedBlob, index_blob
 from ..model import Image
 from .base import Progress
-from .resolve import IndexedBlob, Selection, normalize_member_name, resolve
+from .resolve import LayerCache, Selection, normalize_member_name, resolve
 
 
 class DirectoryStore:
@@ -42,12 +41,7 @@ class DirectoryStore:
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
         with open(path, "rb") as handle:
-            head = handle.read(512)
-            codec = sniff(head)
-            if codec is None:
-                raise LayerReadError("the blob is not a tar, gzip or zstd stream")
-            entries, size = index_layer(open_uncompressed(PrefixedStream(head, handle)))
-        return IndexedBlob(entries, size, os.path.getsize(path), codec)
+            return index_blob(handle, os.path.getsize(path))
 
 
 @dataclass(frozen=True)
@@ -62,10 +56,10 @@ class OciLayoutSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def read(self, progress: Progress | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
         if not os.path.isdir(self.directory):
             raise SourceError(f"no such OCI layout directory: {self.directory}")
         store = DirectoryStore(self.directory, progress)
         if not store.has("index.json"):
             raise SourceError(f"{self.directory} is not an OCI layout: it has no index.json")
-        return resolve(store, self.selection)
+        return resolve(store, self.selection, cache)

@@ -38,8 +38,8 @@ def choose(descriptors: list[dict], wanted: str | None, where: str) -> dict:
         d for d in descriptors
         if d.get("platform", {}).get("os") != "unknown"  # buildkit attestation manifests
     ]
-    if len(images) == 1 and wanted is None:
-        return images[0]
+    if len(images) == 1 and (wanted is None or "platform" not in images[0]):
+        return images[0]  # a lone descriptor without a platform (a nested index) has no rival
     target = wanted or host_platform_string()
     found = [d for d in images if matches(target, d.get("platform", {}))]
     if len(found) == 1:

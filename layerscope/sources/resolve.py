@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from ..errors import LayerReadError, SourceError
 from ..layers.decompress import media_type_codec
-from ..model import FileEntry, HistoryEntry, Image, Layer
+from ..layers.blob import IndexedBlob
+from ..model import HistoryEntry, Image, Layer
 from . import platforms
 
 INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
@@ -35,20 +36,6 @@ LAYER_TYPES = {
 }
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedBlob:
-    """A layer blob after reading: its entries, its size and what its bytes turned out to be."""
-
-    entries: tuple[FileEntry, ...]
-    """The layer's members in tar order."""
-    size: int
-    """Sum of the entry sizes."""
-    stored_size: int | None
-    """Bytes of the blob as stored (compressed size)."""
-    codec: str
-    """tar, gzip or zstd, as the magic bytes showed."""
 
 
 class BlobStore(Protocol):
@@ -79,6 +66,8 @@ class Selection:
     """os/arch[/variant]; None means the host's platform when there is a choice."""
     oci_index: bool = False
     """Select through index.json even when a docker-save manifest.json is present."""
+    image_id: str | None = None
+    """Config digest to select in a docker-save archive holding several images."""
 
 
 def _json(store: BlobStore, name: str, what: str) -> Any:
@@ -98,8 +87,15 @@ def blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{hex_digest}"
 
 
-def resolve(store: BlobStore, selection: Selection) -> Image:
-    """Find the selected image's config and layers in the store and assemble the Image."""
+LayerCache = dict
+"""diff ID -> IndexedBlob, shared by the reads of one run so no layer is indexed twice."""
+
+
+def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = None) -> Image:
+    """Find the selected image's config and layers in the store and assemble the Image.
+
+    Layers whose diff ID is already in `cache` are not read again; new ones are added to it.
+    """
     if store.has("manifest.json") and not selection.oci_index:
         config_name, layers, tags = _from_docker_manifest(store, selection)
     elif store.has("index.json"):
@@ -112,7 +108,8 @@ def resolve(store: BlobStore, selection: Selection) -> Image:
     config_bytes = store.raw(config_name) if store.has(config_name) else None
     if config_bytes is None:
         raise SourceError(f"image config {config_name} is missing from the archive")
-    return _assemble(store, selection, config_bytes, layers, tags)
+    return _assemble(store, selection, config_bytes, layers, tags,
+                     {} if cache is None else cache)
 
 
 def _from_docker_manifest(store: BlobStore, selection: Selection):
@@ -121,7 +118,13 @@ def _from_docker_manifest(store: BlobStore, selection: Selection):
         raise SourceError("manifest.json lists no images")
     chosen = manifest[0]
     wanted = selection.tag
-    if len(manifest) > 1 or wanted:
+    if selection.image_id:
+        hex_id = selection.image_id.removeprefix("sha256:")
+        found = [m for m in manifest if hex_id in str(m.get("Config", ""))]
+        if len(found) != 1:
+            raise SourceError(f"the archive does not hold image {selection.image_id}")
+        chosen = found[0]
+    elif len(manifest) > 1 or wanted:
         found = [m for m in manifest if wanted and wanted in (m.get("RepoTags") or [])]
         if len(found) != 1:
             tags = ", ".join(t for m in manifest for t in (m.get("RepoTags") or ["<untagged>"]))
@@ -191,7 +194,7 @@ def _history(config: dict) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
-def _assemble(store, selection, config_bytes, layers, tags) -> Image:
+def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -> Image:
     try:
         config = json.loads(config_bytes)
     except ValueError as error:
@@ -205,10 +208,14 @@ def _assemble(store, selection, config_bytes, layers, tags) -> Image:
         )
     built = []
     for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
-        try:
-            blob = store.layer(name)
-        except LayerReadError as error:
-            raise LayerReadError(f"layer {position} ({name}): {error.message}", error.hint) from error
+        blob = cache.get(str(diff_id))
+        if blob is None:
+            try:
+                blob = store.layer(name)
+            except LayerReadError as error:
+                raise LayerReadError(f"layer {position} ({name}): {error.message}",
+                                     error.hint) from error
+            cache[str(diff_id)] = blob
         promised = media_type_codec(media_type)
         if promised is not None and promised != blob.codec:
             raise LayerReadError(
@@ -237,3 +244,13 @@ def _assemble(store, selection, config_bytes, layers, tags) -> Image:
 def normalize_member_name(name: str) -> str:
     """Archive member names as manifests refer to them ("./a/b" and "a/b" are one file)."""
     return posixpath.normpath(name.lstrip("/")).removeprefix("./")
+
+
+def follow_links(links: dict[str, str], name: str) -> str:
+    """Resolve symlink members (docker save links a repeated layer.tar to its first copy)."""
+    name = normalize_member_name(name)
+    for _ in range(16):
+        if name not in links:
+            return name
+        name = links[name]
+    raise SourceError(f"archive member {name} is part of a symlink loop")

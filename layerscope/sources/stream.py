@@ -1,9 +1,9 @@
-"""Read a tar archive of an image in one forward pass: the shared parsing path.
+"""Read a tar archive of an image in one forward pass: the shared parsing path for streams.
 
-`docker save` output from the engine and from a file, and OCI archives, all come through here.
-Manifests may come after the layers in the stream (Docker writes them last), so every member that
-looks like a layer is indexed as it passes and small documents are kept; `resolve` then picks the
-layers the manifest names. Nothing is written to disk.
+`docker save` output from the engine (and compressed archive files, which cannot be seeked) come
+through here. Manifests may come after the layers in the stream (Docker writes them last), so
+every member that looks like a layer is indexed as it passes and small documents are kept;
+`resolve` then picks the layers the manifest names. Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import posixpath
 import tarfile
 
 from ..errors import LayerReadError, SourceError
-from ..layers.decompress import PrefixedStream, open_uncompressed, sniff
-from ..layers.tarindex import index_layer
+from ..layers.blob import IndexedBlob, index_blob
+from ..layers.decompress import sniff
 from .base import Progress
-from .resolve import IndexedBlob, normalize_member_name
+from .resolve import follow_links, normalize_member_name
 
 METADATA_LIMIT = 16 << 20
 """Members that are not layers and larger than this are skipped: no manifest or config is."""
@@ -30,26 +30,18 @@ class StreamedArchive:
         self.links: dict[str, str] = {}
         self.skipped: set[str] = set()
 
-    def _follow(self, name: str) -> str:
-        name = normalize_member_name(name)
-        for _ in range(16):  # docker save links a repeated layer.tar to the first copy
-            if name not in self.links:
-                return name
-            name = self.links[name]
-        raise SourceError(f"archive member {name} is a symlink loop")
-
     def has(self, name: str) -> bool:
-        name = self._follow(name)
+        name = follow_links(self.links, name)
         return name in self.documents or name in self.layers or name in self.skipped
 
     def raw(self, name: str) -> bytes:
-        name = self._follow(name)
+        name = follow_links(self.links, name)
         if name not in self.documents:
             raise SourceError(f"archive member {name} is not a metadata document")
         return self.documents[name]
 
     def layer(self, name: str) -> IndexedBlob:
-        name = self._follow(name)
+        name = follow_links(self.links, name)
         if name in self.layers:
             return self.layers[name]
         if name in self.documents or name in self.skipped:
@@ -84,8 +76,7 @@ def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: StreamedArchiv
         return
     content = tar.extractfile(member)
     head = content.read(512)
-    codec = sniff(head)
-    if codec is None:
+    if sniff(head) is None:
         if member.size <= METADATA_LIMIT:
             archive.documents[name] = head + content.read()
         else:
@@ -94,7 +85,6 @@ def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: StreamedArchiv
     if progress:
         progress(f"reading layer {len(archive.layers) + 1}: {name}")
     try:
-        entries, size = index_layer(open_uncompressed(PrefixedStream(head, content)))
+        archive.layers[name] = index_blob(content, member.size, head)
     except LayerReadError as error:
         raise LayerReadError(f"layer {name}: {error.message}", error.hint) from error
-    archive.layers[name] = IndexedBlob(entries, size, member.size, codec)

@@ -43,7 +43,9 @@ def test_docker_media_type_names_are_understood():
 
 
 def test_empty_layer_of_zero_blocks_is_a_tar():
-    assert open_uncompressed(io.BytesIO(bytes(1024)), LAYER_MEDIA_TYPES["none"]).read() == bytes(1024)
+    assert open_uncompressed(io.BytesIO(bytes(1024)), LAYER_MEDIA_TYPES["none"]).read() == bytes(
+        1024
+    )
 
 
 def test_multi_member_gzip_is_read_to_the_end():

@@ -53,13 +53,18 @@ def entry(created_by: str, empty: bool = False) -> HistoryEntry:
 
 
 def test_empty_layer_entries_get_no_layer_and_the_others_take_layers_in_order():
-    steps = align_steps(image([
-        entry("/bin/sh -c #(nop) ADD file:1 in / "),
-        entry('/bin/sh -c #(nop)  CMD ["sh"]', empty=True),
-        entry("RUN /bin/sh -c make # buildkit"),
-        entry("ENV A=1", empty=True),
-        entry("COPY . /app # buildkit"),
-    ], 3))
+    steps = align_steps(
+        image(
+            [
+                entry("/bin/sh -c #(nop) ADD file:1 in / "),
+                entry('/bin/sh -c #(nop)  CMD ["sh"]', empty=True),
+                entry("RUN /bin/sh -c make # buildkit"),
+                entry("ENV A=1", empty=True),
+                entry("COPY . /app # buildkit"),
+            ],
+            3,
+        )
+    )
     assert steps == (
         Step(0, "ADD file:1 in /", "/bin/sh -c #(nop) ADD file:1 in / ", False, 0),
         Step(1, 'CMD ["sh"]', '/bin/sh -c #(nop)  CMD ["sh"]', True, None),

@@ -119,8 +119,16 @@ def test_empty_layer_and_empty_stream_have_no_entries():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a/b", "/a/b"), ("./a/b", "/a/b"), ("/a/b/", "/a/b"), ("a//b", "/a/b"),
-     ("a/./b", "/a/b"), ("a/x/../b", "/a/b"), (".", "/"), ("./", "/")],
+    [
+        ("a/b", "/a/b"),
+        ("./a/b", "/a/b"),
+        ("/a/b/", "/a/b"),
+        ("a//b", "/a/b"),
+        ("a/./b", "/a/b"),
+        ("a/x/../b", "/a/b"),
+        (".", "/"),
+        ("./", "/"),
+    ],
 )
 def test_member_names_become_absolute_normalised_paths(name, expected):
     assert normalize_member_path(name) == expected

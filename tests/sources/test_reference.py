@@ -11,14 +11,21 @@ from layerscope.sources.reference import open_source
 
 @pytest.mark.parametrize(
     ("reference", "name"),
-    [("size:latest", "size:latest"), ("docker-daemon:x:y", "x:y"), ("busybox", "busybox"),
-     ("sha256:" + "a" * 64, "sha256:" + "a" * 64)],
+    [
+        ("size:latest", "size:latest"),
+        ("docker-daemon:x:y", "x:y"),
+        ("busybox", "busybox"),
+        ("sha256:" + "a" * 64, "sha256:" + "a" * 64),
+    ],
 )
 def test_engine_references(reference, name):
     source = open_source(reference, "linux/arm64")
     assert isinstance(source, EngineSource)
     assert (source.name, source.selection.ref, source.selection.platform) == (
-        name, reference, "linux/arm64")
+        name,
+        reference,
+        "linux/arm64",
+    )
 
 
 def test_docker_archive_prefix(tmp_path):
@@ -58,9 +65,15 @@ def test_oci_prefix_with_and_without_tag(tmp_path):
     tagged = open_source(f"oci:{tmp_path}:v2", "linux/amd64")
     assert isinstance(plain, OciLayoutSource) and isinstance(tagged, OciLayoutSource)
     assert (plain.directory, plain.selection.tag, plain.selection.oci_index) == (
-        str(tmp_path), None, True)
+        str(tmp_path),
+        None,
+        True,
+    )
     assert (tagged.directory, tagged.selection.tag, tagged.selection.platform) == (
-        str(tmp_path), "v2", "linux/amd64")
+        str(tmp_path),
+        "v2",
+        "linux/amd64",
+    )
 
 
 def test_an_existing_path_with_a_colon_is_not_split(tmp_path):
@@ -74,14 +87,18 @@ def test_oci_archive_prefix(tmp_path):
     source = open_source(f"oci-archive:{tmp_path}/x.tar:stable")
     assert isinstance(source, ArchiveFileSource)
     assert (source.path, source.selection.tag, source.selection.oci_index) == (
-        f"{tmp_path}/x.tar", "stable", True)
+        f"{tmp_path}/x.tar",
+        "stable",
+        True,
+    )
 
 
 def test_registry_references_are_a_usage_error():
     with pytest.raises(UsageError) as raised:
         open_source("docker://docker.io/library/alpine:3")
     assert raised.value.message == (
-        "registry references (docker://docker.io/library/alpine:3) are not supported yet")
+        "registry references (docker://docker.io/library/alpine:3) are not supported yet"
+    )
 
 
 def test_an_empty_reference_is_a_usage_error():

@@ -1,0 +1,111 @@
+"""The command line as a user runs it: exit codes, one-line errors, JSON output, --output."""
+
+import json
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive, write_oci_layout
+
+SPEC = ImageSpec(
+    (Step("COPY a /a", (file("/a", "a" * 10),)), Step("RUN rm /a", (file("/b", "b"),)))
+)
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "layerscope", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_good_archive_gives_a_json_report(tmp_path):
+    result = run("inspect", "--format", "json", write_docker_archive(SPEC, tmp_path / "i.tar"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["schema"] == "layerscope/inspect/v1"
+
+
+def bad_inputs(tmp_path):
+    (tmp_path / "empty.tar").write_bytes(b"")
+    (tmp_path / "junk.tar").write_bytes(b"not a tar\n" * 100)
+    with tarfile.open(tmp_path / "plain.tar", "w") as tar:
+        tar.add(__file__, arcname="readme.txt")
+    layout = write_oci_layout(SPEC, tmp_path / "lay")
+    for blob in (layout / "blobs/sha256").iterdir():
+        data = blob.read_bytes()
+        if data.startswith(b"\x1f\x8b"):
+            blob.write_bytes(data[:20] + bytes(40) + data[60:])
+    lz4 = write_oci_layout(SPEC, tmp_path / "lz4")
+    for blob in (lz4 / "blobs/sha256").iterdir():
+        blob.write_bytes(blob.read_bytes().replace(b"tar+gzip", b"tar+lz4"))
+    return {
+        "missing": tmp_path / "nope.tar",
+        "empty": tmp_path / "empty.tar",
+        "not-a-tar": tmp_path / "junk.tar",
+        "no-manifest": tmp_path / "plain.tar",
+        "corrupt-gzip": f"oci:{layout}",
+        "unknown-media-type": f"oci:{lz4}",
+        "registry": "docker://alpine",
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "empty",
+        "not-a-tar",
+        "no-manifest",
+        "corrupt-gzip",
+        "unknown-media-type",
+        "registry",
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, case):
+    result = run("inspect", bad_inputs(tmp_path)[case])
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0].startswith("layerscope: error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_output_file_is_written_and_stdout_stays_empty(tmp_path):
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    result = run(
+        "inspect",
+        "--format",
+        "json",
+        "--output",
+        out,
+        write_docker_archive(SPEC, tmp_path / "i.tar"),
+    )
+    assert (result.returncode, result.stdout) == (0, "")
+    assert json.loads(out.read_text())["schema"] == "layerscope/inspect/v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.tar", "report.json"]  # no temp left
+
+
+def test_failed_run_leaves_an_existing_output_file_alone(tmp_path):
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    result = run("inspect", "--output", out, tmp_path / "nope.tar")
+    assert result.returncode == 2
+    assert out.read_text() == "old"
+
+
+def test_unknown_option_is_one_error_line(tmp_path):
+    result = run("inspect", "--frobnicate", "x.tar")
+    assert (result.returncode, result.stdout) == (2, "")
+    lines = result.stderr.splitlines()
+    assert lines[0] == "layerscope: error: unrecognized arguments: --frobnicate"
+    assert all(not line.startswith("layerscope: error") for line in lines[1:])
+
+
+def test_version():
+    result = run("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "layerscope 0.1.0\n", "")
