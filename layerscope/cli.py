@@ -9,7 +9,7 @@ import tempfile
 
 from . import __version__
 from .errors import FormatError, UsageError
-from .formats.base import INSPECT_FORMATS
+from .formats.base import FORMATS
 
 
 class Parser(argparse.ArgumentParser):
@@ -50,7 +50,7 @@ def build_parser() -> Parser:
                          help="name:tag or ID in the local engine, docker-daemon:NAME, "
                               "docker-archive:PATH, a .tar from docker save, oci:DIR[:TAG], "
                               "oci-archive:PATH[:TAG]")
-    inspect.add_argument("--format", choices=tuple(INSPECT_FORMATS), default="text",
+    inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]), default="text",
                          help="report format (default: text)")
     inspect.add_argument("--output", "-o", metavar="FILE",
                          help="write the report to FILE instead of stdout")
@@ -109,7 +109,7 @@ def write_report(text: str, output: str | None) -> None:
 def run_inspect(args: argparse.Namespace) -> int:
     """inspect: read, analyse, render."""
     from .analysis.inspect import inspect_image
-    from .formats.base import RenderOptions, inspect_formatter
+    from .formats.base import RenderOptions, formatter
     from .sources.base import layer_digests
     from .sources.reference import open_source
 
@@ -124,6 +124,6 @@ def run_inspect(args: argparse.Namespace) -> int:
         if progress:
             progress.clear()
     report = inspect_image(image, base)
-    text = inspect_formatter(args.format)(report, RenderOptions(top=args.top))
+    text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
     return 0

@@ -1,21 +1,21 @@
-"""The formatter interface and the registry that drives --format choices."""
+"""The formatter interface and the registry that drives --format choices for every command."""
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from ..errors import FormatError
 
-if TYPE_CHECKING:
-    from ..analysis.inspect import InspectReport
+__all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
-__all__ = ["FormatError", "INSPECT_FORMATS", "InspectFormatter", "RenderOptions",
-           "inspect_formatter"]
-
-INSPECT_FORMATS = {"text": "text", "json": "json_report"}
-"""--format name -> module in this package that has render_inspect (imported only when used)."""
+FORMATS: dict[str, dict[str, str]] = {
+    "inspect": {"text": "text", "json": "json_report"},
+    "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
+}
+"""command -> --format name -> module of this package with a `render_<command>` function.
+Modules are imported only when used, so start-up stays fast."""
 
 
 @dataclass(frozen=True)
@@ -23,18 +23,21 @@ class RenderOptions:
     """What the user asked of the rendering."""
 
     top: int = 10
-    """How many wasted-file rows to show in human-readable formats."""
+    """How many rows of the long lists (wasted files, changed files) human formats show."""
+    depth: int | None = None
+    """diff: sum file changes by directory at this depth instead of listing files."""
 
 
-class InspectFormatter(Protocol):
-    """Turns an inspect report into the text written to stdout or --output."""
+class Formatter(Protocol):
+    """Turns a command's report object into the text written to stdout or --output."""
 
-    def __call__(self, report: InspectReport, options: RenderOptions) -> str: ...
+    def __call__(self, report: Any, options: RenderOptions) -> str: ...
 
 
-def inspect_formatter(name: str) -> InspectFormatter:
-    """The renderer registered under a --format name."""
-    if name not in INSPECT_FORMATS:
-        raise FormatError(f"unknown format {name!r}; choose from {', '.join(INSPECT_FORMATS)}")
-    module = importlib.import_module(f".{INSPECT_FORMATS[name]}", __package__)
-    return module.render_inspect
+def formatter(command: str, name: str) -> Formatter:
+    """The renderer registered for a command under a --format name."""
+    choices = FORMATS.get(command, {})
+    if name not in choices:
+        raise FormatError(f"{command} cannot write {name!r}; choose from {', '.join(choices)}")
+    module = importlib.import_module(f".{choices[name]}", __package__)
+    return getattr(module, f"render_{command}")

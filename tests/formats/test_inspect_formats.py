@@ -7,7 +7,7 @@ import json
 import pytest
 
 from layerscope.analysis.inspect import inspect_image
-from layerscope.formats.base import INSPECT_FORMATS, RenderOptions, inspect_formatter
+from layerscope.formats.base import FORMATS, RenderOptions, formatter
 from layerscope.formats.json_report import render_inspect as render_json
 from layerscope.formats.text import render_inspect as render_text
 from tests.analysis.conftest import build_image
@@ -92,6 +92,6 @@ def test_registry_drives_cli_choices_and_every_format_renders(report):
 
     inspect = build_parser()._subparsers._group_actions[0].choices["inspect"]
     choices = next(a.choices for a in inspect._actions if a.dest == "format")
-    assert tuple(choices) == tuple(INSPECT_FORMATS)
-    for name in INSPECT_FORMATS:
-        assert inspect_formatter(name)(report, RenderOptions()).endswith("\n")
+    assert tuple(choices) == tuple(FORMATS["inspect"])
+    for name in FORMATS["inspect"]:
+        assert formatter("inspect", name)(report, RenderOptions()).endswith("\n")
