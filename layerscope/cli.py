@@ -8,7 +8,7 @@ import sys
 import tempfile
 
 from . import __version__
-from .errors import FormatError, UsageError
+from .errors import FormatError, LayerscopeError, UsageError
 from .formats.base import FORMATS
 
 
@@ -27,6 +27,15 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return number
+
+
+def _threshold(value: str):
+    from .quantities import parse_threshold
+
+    try:
+        return parse_threshold(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> Parser:
@@ -69,6 +78,33 @@ def build_parser() -> Parser:
     inspect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                          help=argparse.SUPPRESS)
     inspect.set_defaults(handler=run_inspect)
+
+    diff = commands.add_parser(
+        "diff", help="what changed between two images, and which step made it grow",
+        description="Compare two images (any transport on either side): sizes, shared layers, "
+                    "the steps side by side, changed files, and wasted bytes.")
+    diff.add_argument("image_a", metavar="IMAGE_A", help="the old image (any reference form)")
+    diff.add_argument("image_b", metavar="IMAGE_B", help="the new image (any reference form)")
+    diff.add_argument("--format", choices=tuple(FORMATS["diff"]), default="text",
+                      help="report format (default: text); markdown fits a pull request comment")
+    diff.add_argument("--output", "-o", metavar="FILE",
+                      help="write the report to FILE instead of stdout")
+    diff.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                      help="platform to select from multi-platform indexes")
+    diff.add_argument("--top", type=_positive, default=20, metavar="N",
+                      help="changed-file rows in text and markdown (default: 20)")
+    diff.add_argument("--depth", type=_positive, metavar="D",
+                      help="sum changed files by directory, D path components deep")
+    diff.add_argument("--path", metavar="GLOB",
+                      help="only files whose path matches GLOB (fnmatch, e.g. '/usr/lib/*')")
+    diff.add_argument("--exit-code", action="store_true",
+                      help="exit 1 when the images differ (different layers), like git diff")
+    diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_threshold,
+                      help="exit 1 when B is larger than A by more than SIZE (50MB) or PCT (10%%)")
+    diff.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
+    diff.add_argument("--no-progress", action="store_true",
+                      help="no progress lines (they only appear on a terminal anyway)")
+    diff.set_defaults(handler=run_diff)
     return parser
 
 
@@ -106,6 +142,11 @@ def write_report(text: str, output: str | None) -> None:
         raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
 
 
+def _progress_for(args: argparse.Namespace) -> TerminalProgress | None:
+    show = sys.stderr.isatty() and not (args.quiet or args.no_progress)
+    return TerminalProgress() if show else None
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     """inspect: read, analyse, render."""
     from .analysis.inspect import inspect_image
@@ -113,8 +154,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from .sources.base import layer_digests
     from .sources.reference import open_source
 
-    show_progress = sys.stderr.isatty() and not (args.quiet or args.no_progress)
-    progress = TerminalProgress() if show_progress else None
+    progress = _progress_for(args)
     try:
         image = open_source(args.image, args.platform).read(progress)
         base = None
@@ -126,4 +166,50 @@ def run_inspect(args: argparse.Namespace) -> int:
     report = inspect_image(image, base)
     text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
+    return 0
+
+
+def _read_both(reference_a: str, reference_b: str, platform: str | None, progress):
+    """Read both images, streaming shared layers once; errors say which side failed."""
+    from .sources.engine import EngineSource, read_engine_images
+    from .sources.reference import open_source
+
+    sides = []
+    for label, reference in (("IMAGE_A", reference_a), ("IMAGE_B", reference_b)):
+        try:
+            sides.append(open_source(reference, platform))
+        except LayerscopeError as error:
+            raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
+    if all(isinstance(side, EngineSource) for side in sides):
+        return read_engine_images(sides, progress)
+    cache: dict = {}
+    images = []
+    for label, side in zip(("IMAGE_A", "IMAGE_B"), sides):
+        try:
+            images.append(side.read(progress, cache))
+        except LayerscopeError as error:
+            raise type(error)(f"{label} ({side.describe()}): {error.message}", error.hint) from error
+    return images
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """diff: read both, analyse both, compare, render; exit 1 on --exit-code/--fail-on-growth."""
+    from .analysis.diff import diff_images
+    from .analysis.inspect import analyze
+    from .formats.base import RenderOptions, formatter
+
+    progress = _progress_for(args)
+    try:
+        image_a, image_b = _read_both(args.image_a, args.image_b, args.platform, progress)
+    finally:
+        if progress:
+            progress.clear()
+    report = diff_images(analyze(image_a), analyze(image_b), args.path)
+    text = formatter("diff", args.format)(report, RenderOptions(top=args.top, depth=args.depth))
+    write_report(text, args.output)
+    if args.exit_code and not report.identical:
+        return 1
+    if args.fail_on_growth is not None and args.fail_on_growth.exceeded_by(
+            report.size_delta, report.a.size):
+        return 1
     return 0

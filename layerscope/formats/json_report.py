@@ -80,3 +80,59 @@ def inspect_document(report: InspectReport) -> dict:
 def render_inspect(report: InspectReport, options: RenderOptions) -> str:
     """The whole document; --top does not cut JSON, which always lists every dead version."""
     return json.dumps(inspect_document(report), indent=2) + "\n"
+
+
+DIFF_SCHEMA = "layerscope/diff/v1"
+
+
+def _side(side) -> dict:
+    return {"ref": side.ref, "id": side.image_id, "size": side.size,
+            "visible_bytes": side.visible_bytes, "wasted_bytes": side.wasted_bytes,
+            "compressed_size": side.compressed_size, "layer_count": side.layer_count}
+
+
+def diff_document(report) -> dict:
+    """The diff report as described in docs/schema/diff-v1.md."""
+    a, b = report.a, report.b
+    first = report.steps[0] if report.steps and not report.identical else None
+    return {
+        "schema": DIFF_SCHEMA,
+        "a": _side(a),
+        "b": _side(b),
+        "summary": {
+            "size_a": a.size, "size_b": b.size, "size_delta": b.size - a.size,
+            "size_delta_percent": round(100.0 * (b.size - a.size) / a.size, 3) if a.size else None,
+            "visible_delta": b.visible_bytes - a.visible_bytes,
+            "wasted_delta": b.wasted_bytes - a.wasted_bytes,
+            "compressed_delta": (None if a.compressed_size is None or b.compressed_size is None
+                                 else b.compressed_size - a.compressed_size),
+            "identical": report.identical,
+        },
+        "shared_layers": report.shared_layers,
+        "shared_steps": report.shared_steps,
+        "divergence": None if first is None else {
+            "step_a": first.step_a, "step_b": first.step_b,
+            "instruction_a": first.instruction_a, "instruction_b": first.instruction_b,
+        },
+        "steps": [
+            {"step_a": p.step_a, "step_b": p.step_b, "instruction_a": p.instruction_a,
+             "instruction_b": p.instruction_b, "size_a": p.size_a, "size_b": p.size_b,
+             "size_delta": p.delta}
+            for p in report.steps
+        ],
+        "files": [
+            {"path": f.path, "change": f.change, "size_a": f.size_a, "size_b": f.size_b,
+             "size_delta": f.delta}
+            for f in report.files
+        ],
+        "waste": [
+            {"path": w.path, "change": w.side, "size": w.size, "written_by": w.written_by,
+             "killed_by": w.killed_by}
+            for w in report.waste
+        ],
+    }
+
+
+def render_diff(report, options: RenderOptions) -> str:
+    """Every changed path is listed; --top and --depth shape only the human formats."""
+    return json.dumps(diff_document(report), indent=2) + "\n"

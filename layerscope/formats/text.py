@@ -106,3 +106,31 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
         parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
                               tablefmt="simple", colalign=("right", "left", "left", "left", "left")))
     return "\n".join(parts) + "\n"
+
+
+def render_diff(report, options: RenderOptions) -> str:
+    """The text comparison of two images."""
+    from . import diff_view
+
+    parts = [f"A  {report.a.ref}  {report.a.image_id[:19]}",
+             f"B  {report.b.ref}  {report.b.image_id[:19]}", ""]
+    parts.append(tabulate(diff_view.summary_rows(report), headers=["", "A", "B", "Delta"],
+                          tablefmt="simple", colalign=("left", "right", "right", "right")))
+    parts += ["", diff_view.divergence_line(report)]
+    if report.steps:
+        parts += ["", "Steps after the shared prefix"]
+        parts.append(tabulate(diff_view.step_rows(report), headers=diff_view.STEP_HEADERS,
+                              tablefmt="simple",
+                              colalign=("right", "right", "left", "right", "right", "right")))
+    parts.append("")
+    if report.files:
+        title, rows = diff_view.file_rows(report, options)
+        parts += [title, tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="simple",
+                                  colalign=("left", "left", "right", "right", "right"))]
+    else:
+        parts.append("Files: no differences in the final filesystems.")
+    if report.waste:
+        parts += ["", f"Wasted bytes that appeared or disappeared ({len(report.waste)} paths)"]
+        parts.append(tabulate(diff_view.waste_rows(report, options),
+                              headers=diff_view.WASTE_HEADERS, tablefmt="simple"))
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,37 @@
+"""Markdown reports that fit a pull-request comment."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from .base import RenderOptions
+
+
+def render_diff(report, options: RenderOptions) -> str:
+    """The comparison as a PR comment: summary table, steps, files (collapsed)."""
+    from . import diff_view
+    from .units import signed_size
+
+    verdict = ("no change" if report.identical
+               else f"{signed_size(report.size_delta)} ({report.a.ref} → {report.b.ref})")
+    parts = [f"### layerscope diff: {verdict}", ""]
+    parts.append(tabulate(diff_view.summary_rows(report),
+                          headers=["", f"A `{report.a.ref}`", f"B `{report.b.ref}`", "Delta"],
+                          tablefmt="github"))
+    parts += ["", diff_view.divergence_line(report)]
+    if report.steps:
+        parts += ["", "#### Steps after the shared prefix", ""]
+        parts.append(tabulate(diff_view.step_rows(report, width=80),
+                              headers=diff_view.STEP_HEADERS, tablefmt="github"))
+    if report.files:
+        title, rows = diff_view.file_rows(report, options, width=100)
+        parts += ["", f"<details><summary>{title}</summary>", ""]
+        parts.append(tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="github"))
+        parts += ["", "</details>"]
+    if report.waste:
+        parts += ["", f"<details><summary>Wasted bytes that appeared or disappeared "
+                      f"({len(report.waste)} paths)</summary>", ""]
+        parts.append(tabulate(diff_view.waste_rows(report, options, width=100),
+                              headers=diff_view.WASTE_HEADERS, tablefmt="github"))
+        parts += ["", "</details>"]
+    return "\n".join(parts) + "\n"
