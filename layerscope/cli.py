@@ -105,6 +105,10 @@ def build_parser() -> Parser:
     diff.add_argument("--no-progress", action="store_true",
                       help="no progress lines (they only appear on a terminal anyway)")
     diff.set_defaults(handler=run_diff)
+
+    from .cli_check import add_check_parser  # the check subcommand's flags come from registries
+
+    add_check_parser(commands, _positive)
     return parser
 
 
@@ -181,7 +185,7 @@ def _read_both(reference_a: str, reference_b: str, platform: str | None, progres
         except LayerscopeError as error:
             raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
     if all(isinstance(side, EngineSource) for side in sides):
-        return read_engine_images(sides, progress)
+        return read_engine_images(sides, progress, labels=["IMAGE_A", "IMAGE_B"])
     cache: dict = {}
     images = []
     for label, side in zip(("IMAGE_A", "IMAGE_B"), sides):

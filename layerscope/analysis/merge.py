@@ -96,7 +96,8 @@ class MergeResult:
     """The outcome of stacking all layers."""
 
     dead: tuple[DeadVersion, ...]
-    """Every dead version with bytes or a path worth naming (directories excluded)."""
+    """Every dead version but directories; a path whose content lives on through a hard link
+    is listed with size 0."""
     flows: tuple[LayerFlow, ...]
     """Per layer, in order."""
     visible_bytes: int
@@ -254,24 +255,25 @@ class MergedIndex:
         """Summarise the dead versions and check the visible bytes by walking the final tree."""
         dead: list[DeadVersion] = []
         for version in self.killed:
-            kind = version.entry.kind
-            if kind in (EntryKind.DIRECTORY, EntryKind.HARDLINK):
-                continue  # no bytes of their own: directories, and links whose content is counted once
+            if version.entry.kind == EntryKind.DIRECTORY:
+                continue  # a directory's own entry holds no bytes; its files are listed
+            size, killed_by, reason = version.entry.size, version.killed_by, version.reason
             group = version.group
-            if group is not None and group.live_members > 0:
-                continue  # another path of the group still shows this content
-            killed_by, reason = version.killed_by, version.reason
-            if group is not None:
-                killed_by, reason = group.last_killed_by, group.last_reason
-            dead.append(DeadVersion(version.entry.path, version.entry.size, reason,
-                                    version.layer, killed_by, version.removal_root))
+            if group is not None and group.head is version:
+                if group.live_members > 0:
+                    size = 0  # another path of the group still shows this content
+                else:
+                    killed_by, reason = group.last_killed_by, group.last_reason
+            dead.append(DeadVersion(version.entry.path, size, reason, version.layer, killed_by,
+                                    version.removal_root))
         visible = self._visible_bytes()
         flows = []
         for layer in range(layer_count):
             written = [d for d in dead if d.written_by_layer == layer]
             by_killer: dict[int, int] = {}
             for item in written:
-                by_killer[item.killed_by_layer] = by_killer.get(item.killed_by_layer, 0) + item.size
+                if item.size:
+                    by_killer[item.killed_by_layer] = by_killer.get(item.killed_by_layer, 0) + item.size
             flows.append(LayerFlow(
                 added_bytes=self.added[layer] if layer < len(self.added) else 0,
                 replaced_bytes=self.replaced[layer] if layer < len(self.replaced) else 0,

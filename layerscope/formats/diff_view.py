@@ -38,20 +38,21 @@ def divergence_line(report: DiffReport) -> str:
     return f"{shared}; the histories diverge at {shorten(where_a, 70)} | {shorten(where_b, 70)}"
 
 
-def step_rows(report: DiffReport, width: int = 50) -> list[list[str]]:
-    """A#, B#, instruction, size A, size B, delta."""
+def step_rows(report: DiffReport, width: int = 60) -> list[list[str]]:
+    """A#, B#, instruction, size A, size B, delta; a step whose text differs gets an A: line
+    with the figures and a B: line under it, so both instructions can be read in full width."""
     rows = []
     for pair in report.steps:
-        if pair.instruction_a == pair.instruction_b or pair.instruction_b is None:
-            text = pair.instruction_a or ""
-        elif pair.instruction_a is None:
-            text = pair.instruction_b
+        numbers = ["-" if pair.step_a is None else str(pair.step_a),
+                   "-" if pair.step_b is None else str(pair.step_b)]
+        figures = [size(pair.size_a), size(pair.size_b), signed_size(pair.delta)]
+        same = pair.instruction_a == pair.instruction_b
+        if same or pair.instruction_b is None or pair.instruction_a is None:
+            text = pair.instruction_a if pair.instruction_a is not None else pair.instruction_b
+            rows.append(numbers + [shorten(text or "", width)] + figures)
         else:
-            half = (width - 3) // 2
-            text = f"{shorten(pair.instruction_a, half)} ⇒ {shorten(pair.instruction_b, half)}"
-        rows.append(["-" if pair.step_a is None else str(pair.step_a),
-                     "-" if pair.step_b is None else str(pair.step_b), shorten(text, width),
-                     size(pair.size_a), size(pair.size_b), signed_size(pair.delta)])
+            rows.append(numbers + [shorten("A: " + pair.instruction_a, width)] + figures)
+            rows.append(["", "", shorten("B: " + pair.instruction_b, width), "", "", ""])
     return rows
 
 

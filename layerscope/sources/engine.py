@@ -103,14 +103,26 @@ class EngineSource:
 
 
 def read_engine_images(sources: list[EngineSource], progress: Progress | None = None,
-                       cache: LayerCache | None = None) -> list[Image]:
-    """Read several engine images through ONE export, so layers they share stream once."""
+                       cache: LayerCache | None = None,
+                       labels: list[str] | None = None) -> list[Image]:
+    """Read several engine images through ONE export, so layers they share stream once.
+
+    `labels` name the sides in errors ("IMAGE_A (x): ...") when there are several.
+    """
     from docker import errors as docker_errors
 
     client = connect()
     names = ", ".join(source.name for source in sources)
     try:
-        records = [source.inspect(client) for source in sources]
+        records = []
+        for position, source in enumerate(sources):
+            try:
+                records.append(source.inspect(client))
+            except SourceError as error:
+                if labels is None:
+                    raise
+                raise SourceError(f"{labels[position]} ({source.name}): {error.message}",
+                                  error.hint) from error
         if progress:
             progress(f"streaming {names} from the engine")
         # GET /images/get?names=... is `docker save A B`: one tar, shared layers once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -18,8 +19,9 @@ def build_image(*steps) -> Image:
         history.append(HistoryEntry(created_by, entries is None))
         if entries is None:
             continue
-        files, size = index_layer(io.BytesIO(layer_tar(entries)))
-        layers.append(Layer(len(layers), f"sha256:{len(layers):064x}", files, size))
+        data = layer_tar(entries)
+        files, size = index_layer(io.BytesIO(data))
+        layers.append(Layer(len(layers), "sha256:" + hashlib.sha256(data).hexdigest(), files, size))
     return Image("test:latest", "sha256:" + "0" * 64, ("test:latest",), "amd64", "linux",
                  tuple(history), tuple(layers))
 

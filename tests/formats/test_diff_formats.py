@@ -1,0 +1,141 @@
+"""diff renderers checked against exact expected output; JSON keys and integers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from layerscope.analysis.diff import diff_images
+from layerscope.analysis.inspect import analyze
+from layerscope.formats import json_report, markdown, text
+from layerscope.formats.base import FORMATS, RenderOptions, formatter
+from tests.analysis.conftest import build_image
+from tests.imagebuilder import directory, file, whiteout
+
+BASE = ("", [directory("bin"), file("bin/sh", b"s" * 100)])
+CMD = ('/bin/sh -c #(nop)  CMD ["sh"]', None)
+
+
+@pytest.fixture
+def report():
+    a = build_image(BASE, CMD,
+                    ("/bin/sh -c apt-get install -y big",
+                     [file("usr/lib/big.so", b"b" * 2_000_000), file("usr/share/doc/big", b"d" * 30_000)]),
+                    ("/bin/sh -c #(nop) COPY file:1 in /app ", [file("app", b"a" * 7)]))
+    b = build_image(BASE, CMD,
+                    ("/bin/sh -c apt-get install -y --no-install-recommends big",
+                     [file("usr/lib/big.so", b"B" * 1_500_000), directory("tmp"),
+                      file("tmp/big.deb", b"t" * 40_000)]),
+                    ("/bin/sh -c rm /tmp/big.deb", [whiteout("tmp/big.deb")]),
+                    ("/bin/sh -c #(nop) COPY file:1 in /app ", [file("app", b"a" * 7)]))
+    return diff_images(analyze(a), analyze(b))
+
+
+EXPECTED_TEXT = """\
+A  test:latest  sha256:000000000000
+B  test:latest  sha256:000000000000
+
+               A        B               Delta
+--------  ------  -------  ------------------
+Size      2.0 MB   1.5 MB  -490.0 kB (-24.1%)
+Visible   2.0 MB   1.5 MB  -530.0 kB (-26.1%)
+Wasted       0 B  40.0 kB      +40.0 kB (n/a)
+Download       -        -                   -
+Layers         3        4                  +1
+
+1 shared layer(s), 2 shared step(s); the histories diverge at A step 2: RUN apt-get install -y big | B step 2: RUN apt-get install -y --no-install-recommends big
+
+Steps after the shared prefix
+  A#    B#  Instruction                                              Size A    Size B      Delta
+----  ----  -----------------------------------------------------  --------  --------  ---------
+   2     2  A: RUN apt-get install -y big                            2.0 MB    1.5 MB  -490.0 kB
+            B: RUN apt-get install -y --no-install-recommends big
+   -     3  RUN rm /tmp/big.deb                                         0 B       0 B        0 B
+   3     4  COPY file:1 in /app                                         7 B       7 B        0 B
+
+Changed files, largest first (2 of 2)
+Change    Path                  Size A    Size B      Delta
+--------  ------------------  --------  --------  ---------
+changed   /usr/lib/big.so       2.0 MB    1.5 MB  -500.0 kB
+removed   /usr/share/doc/big   30.0 kB       0 B   -30.0 kB
+
+Wasted bytes that appeared or disappeared (1 paths)
+Waste     Path          Bytes    Written by                      Killed by
+--------  ------------  -------  ------------------------------  -------------------
+appeared  /tmp/big.deb  40.0 kB  RUN apt-get install -y --no-i…  RUN rm /tmp/big.deb
+"""
+
+EXPECTED_MARKDOWN = """\
+### layerscope diff: -490.0 kB (test:latest → test:latest)
+
+|          | A `test:latest`   | B `test:latest`   | Delta              |
+|----------|-------------------|-------------------|--------------------|
+| Size     | 2.0 MB            | 1.5 MB            | -490.0 kB (-24.1%) |
+| Visible  | 2.0 MB            | 1.5 MB            | -530.0 kB (-26.1%) |
+| Wasted   | 0 B               | 40.0 kB           | +40.0 kB (n/a)     |
+| Download | -                 | -                 | -                  |
+| Layers   | 3                 | 4                 | +1                 |
+
+1 shared layer(s), 2 shared step(s); the histories diverge at A step 2: RUN apt-get install -y big | B step 2: RUN apt-get install -y --no-install-recommends big
+
+#### Steps after the shared prefix
+
+| A#   |   B# | Instruction                                           | Size A   | Size B   | Delta     |
+|------|------|-------------------------------------------------------|----------|----------|-----------|
+| 2    |    2 | A: RUN apt-get install -y big                         | 2.0 MB   | 1.5 MB   | -490.0 kB |
+|      |      | B: RUN apt-get install -y --no-install-recommends big |          |          |           |
+| -    |    3 | RUN rm /tmp/big.deb                                   | 0 B      | 0 B      | 0 B       |
+| 3    |    4 | COPY file:1 in /app                                   | 7 B      | 7 B      | 0 B       |
+
+<details><summary>Changed files by directory (depth 2; 2 of 2 directories, 2 paths)</summary>
+
+| Change   | Path       | Size A   | Size B   | Delta     |
+|----------|------------|----------|----------|-----------|
+| 1 file   | /usr/lib   | 2.0 MB   | 1.5 MB   | -500.0 kB |
+| 1 file   | /usr/share | 30.0 kB  | 0 B      | -30.0 kB  |
+
+</details>
+
+<details><summary>Wasted bytes that appeared or disappeared (1 paths)</summary>
+
+| Waste    | Path         | Bytes   | Written by                     | Killed by           |
+|----------|--------------|---------|--------------------------------|---------------------|
+| appeared | /tmp/big.deb | 40.0 kB | RUN apt-get install -y --no-i… | RUN rm /tmp/big.deb |
+
+</details>
+"""
+
+
+def test_text_exact(report):
+    assert text.render_diff(report, RenderOptions(top=10)) == EXPECTED_TEXT
+
+
+def test_markdown_exact_with_depth(report):
+    assert markdown.render_diff(report, RenderOptions(top=10, depth=2)) == EXPECTED_MARKDOWN
+
+
+def test_json_document(report):
+    document = json.loads(json_report.render_diff(report, RenderOptions(top=1)))
+    assert document["schema"] == "layerscope/diff/v1"
+    assert document["summary"] == {
+        "size_a": 2_030_107, "size_b": 1_540_107, "size_delta": -490_000,
+        "size_delta_percent": round(100 * -490_000 / 2_030_107, 3), "visible_delta": -530_000,
+        "wasted_delta": 40_000, "compressed_delta": None, "identical": False,
+    }
+    assert document["shared_layers"] == 1 and document["shared_steps"] == 2
+    assert document["divergence"] == {
+        "step_a": 2, "step_b": 2, "instruction_a": "RUN apt-get install -y big",
+        "instruction_b": "RUN apt-get install -y --no-install-recommends big"}
+    assert len(document["files"]) == 2  # --top never cuts JSON
+    assert document["files"][0] == {"path": "/usr/lib/big.so", "change": "changed",
+                                    "size_a": 2_000_000, "size_b": 1_500_000,
+                                    "size_delta": -500_000}
+    assert document["steps"][1] == {"step_a": None, "step_b": 3, "instruction_a": None,
+                                    "instruction_b": "RUN rm /tmp/big.deb", "size_a": 0,
+                                    "size_b": 0, "size_delta": 0}
+
+
+def test_every_registered_diff_format_renders(report):
+    for name in FORMATS["diff"]:
+        assert formatter("diff", name)(report, RenderOptions()).endswith("\n")

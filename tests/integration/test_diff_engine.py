@@ -1,0 +1,89 @@
+"""diff against the real engine with the story images (built by `make samples`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import docker
+import pytest
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def client():
+    try:
+        engine = docker.from_env()
+        engine.ping()
+    except docker.errors.DockerException as error:
+        pytest.fail(f"no Docker engine reachable: {error}; run `make test`")
+    return engine
+
+
+def layerscope(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "layerscope", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def v1_v4(client):
+    result = layerscope("diff", "size:v1", "size:v4", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_delta_is_the_difference_of_dockers_sizes(client, v1_v4):
+    size_v1 = client.api.inspect_image("size:v1")["Size"]
+    size_v4 = client.api.inspect_image("size:v4")["Size"]
+    assert v1_v4["summary"]["size_a"] == size_v1
+    assert v1_v4["summary"]["size_b"] == size_v4
+    assert v1_v4["summary"]["size_delta"] == size_v4 - size_v1
+
+
+def test_the_shared_base_layer_and_the_divergence(client, v1_v4):
+    base_layers = client.api.inspect_image("layerscope/debian:bookworm")["RootFS"]["Layers"]
+    assert v1_v4["shared_layers"] == len(base_layers) == 1
+    install = [s for s in v1_v4["steps"] if s["instruction_a"] and "apt-get install" in s["instruction_a"]]
+    assert install and install[0]["size_a"] > 400_000_000
+
+
+def test_the_big_removed_package_files_are_listed(v1_v4):
+    removed = [f for f in v1_v4["files"] if f["change"] == "removed"]
+    assert sum(f["size_a"] for f in removed) > 300_000_000
+    assert removed[0]["size_a"] > 10_000_000  # largest first
+    assert any(f["path"].startswith("/usr/lib/gcc/") for f in removed)
+
+
+def test_an_image_against_itself_is_no_change_even_with_exit_code():
+    result = layerscope("diff", "size:v2", "docker-daemon:size:v2", "--exit-code")
+    assert result.returncode == 0, result.stderr
+    assert "the images have the same layers" in result.stdout
+
+
+def test_different_images_exit_1_with_exit_code_and_growth_limit():
+    assert layerscope("diff", "size:v4", "size:v1", "--exit-code").returncode == 1
+    assert layerscope("diff", "size:v4", "size:v1", "--fail-on-growth", "10%").returncode == 1
+    assert layerscope("diff", "size:v1", "size:v4", "--fail-on-growth", "10%").returncode == 0
+
+
+def test_engine_against_archive(client, tmp_path):
+    archive = tmp_path / "v4.tar"
+    with open(archive, "wb") as handle:
+        for chunk in client.api.get_image("size:v4"):
+            handle.write(chunk)
+    result = layerscope("diff", "size:v4", str(archive), "--format", "json", "--exit-code")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["identical"] is True
+
+
+def test_a_missing_side_is_named():
+    result = layerscope("diff", "size:v1", "layerscope-test/absent:1")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        "layerscope: error: IMAGE_B (layerscope-test/absent:1): image layerscope-test/absent:1 is not in")
+    result = layerscope("diff", "/nonexistent/a.tar", "size:v1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("layerscope: error: IMAGE_A (/nonexistent/a.tar): no such archive")
