@@ -146,7 +146,8 @@ def client():
         cli = docker.from_env(timeout=300)
         cli.ping()
     except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine reachable (DOCKER_HOST={os.environ.get('DOCKER_HOST')}): {exc}")
+        host = os.environ.get("DOCKER_HOST")
+        pytest.skip(f"no Docker engine reachable (DOCKER_HOST={host}): {exc}")
     return cli
 
 
@@ -231,7 +232,8 @@ def test_accounting_invariants(tag):
     assert image["wasted_bytes"] == sum(s["deleted_lower_bytes"] for s in steps)
     for s in steps:
         assert s["live_bytes"] + s["dead_bytes"] == s["size"], s
-        assert s["dead_bytes"] == sum(w["size"] for w in wasted if w["written_by_step"] == s["index"])
+        assert s["dead_bytes"] == sum(
+            w["size"] for w in wasted if w["written_by_step"] == s["index"])
         assert s["deleted_lower_bytes"] == sum(
             w["size"] for w in wasted if w["killed_by_step"] == s["index"])
     non_empty = {s["index"] for s in steps if not s["empty_layer"]}
@@ -284,7 +286,8 @@ def test_multistage_final_image_has_nothing_of_the_builder(client):
     report = inspect("multistage:latest")
     assert report["wasted"] == [] and report["image"]["wasted_bytes"] == 0
     base = docker_image(client, "layerscope/busybox:base")
-    assert report["image"]["size"] == base["Size"] + len(b"#!/bin/sh\necho hello from the final stage\n")
+    hello = b"#!/bin/sh\necho hello from the final stage\n"
+    assert report["image"]["size"] == base["Size"] + len(hello)
     assert not any("toolchain" in s["instruction"] for s in report["steps"])
 
 
