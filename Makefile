@@ -26,7 +26,9 @@ samples: install
 	$(ENGINE) && scripts/build-samples.sh
 
 demo: samples
-	$(ENGINE) && $(VENV)/bin/layerscope inspect size:latest
+	$(ENGINE) && $(VENV)/bin/layerscope inspect size:latest \
+	  && echo && echo "--- the story's v2: clean-up in later layers makes the image bigger ---" \
+	  && $(VENV)/bin/layerscope inspect size:v2
 
 test: samples
 	$(ENGINE) && $(PY) -m pytest
