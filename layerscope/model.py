@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -84,6 +85,9 @@ class Layer:
     """Media type of the blob, when the manifest records one."""
     compressed_size: int | None = None
     """Size of the compressed blob (what a pull downloads); None for uncompressed blobs."""
+    captured: Mapping[str, bytes] = field(default_factory=dict)
+    """Contents of this layer's package-database files by path (dpkg status and .list files,
+    apt extended_states, *.dist-info/RECORD, apk installed), read while the layer streamed."""
 
 
 @dataclass(frozen=True, slots=True)

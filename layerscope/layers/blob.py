@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import LayerReadError
 from ..model import FileEntry
@@ -22,6 +22,8 @@ class IndexedBlob:
     """Bytes of the blob as stored."""
     codec: str
     """tar, gzip or zstd, as the magic bytes showed."""
+    captured: dict[str, bytes] = field(default_factory=dict)
+    """Contents of the package-database files in the layer, by path."""
 
 
 def index_blob(handle, stored_size: int | None, head: bytes | None = None) -> IndexedBlob:
@@ -34,5 +36,6 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None) -> In
     codec = sniff(head)
     if codec is None:
         raise LayerReadError("the blob is not a tar, gzip or zstd stream")
-    entries, size = index_layer(open_uncompressed(PrefixedStream(head, handle)))
-    return IndexedBlob(entries, size, stored_size, codec)
+    captured: dict[str, bytes] = {}
+    entries, size = index_layer(open_uncompressed(PrefixedStream(head, handle)), captured)
+    return IndexedBlob(entries, size, stored_size, codec, captured)

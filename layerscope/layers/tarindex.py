@@ -32,17 +32,31 @@ def normalize_member_path(name: str) -> str:
     return sys.intern(cleaned)
 
 
-def _hash_content(tar: tarfile.TarFile, member: tarfile.TarInfo) -> int:
+CAPTURE_LIMIT = 64 << 20
+"""Largest package-database file kept in memory; a bigger one is indexed but not captured."""
+
+
+def should_capture(path: str) -> bool:
+    """Package databases whose content the analysis reads (dpkg, apt, Python, apk)."""
+    return (path in ("/var/lib/dpkg/status", "/var/lib/apt/extended_states", "/lib/apk/db/installed")
+            or (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
+            or path.endswith(".dist-info/RECORD"))
+
+
+def _hash_content(tar: tarfile.TarFile, member: tarfile.TarInfo, keep: bool) -> tuple[int, bytes | None]:
     digest = xxhash.xxh3_64()
     content = tar.extractfile(member)
+    kept = bytearray() if keep else None
     if content is None:
-        return digest.intdigest()
+        return digest.intdigest(), None
     while chunk := content.read(READ_CHUNK):
         digest.update(chunk)
-    return digest.intdigest()
+        if kept is not None:
+            kept += chunk
+    return digest.intdigest(), None if kept is None else bytes(kept)
 
 
-def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo) -> FileEntry | None:
+def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo, captured: dict | None) -> FileEntry | None:
     path = normalize_member_path(member.name)
     directory, base = posixpath.split(path)
     if base.startswith(WHITEOUT_PREFIX):
@@ -55,7 +69,11 @@ def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo) -> FileEntry | None:
         return None
     ids = dict(mode=member.mode, uid=member.uid, gid=member.gid)
     if member.isreg():
-        return FileEntry(path, EntryKind.FILE, member.size, content_hash=_hash_content(tar, member), **ids)
+        keep = captured is not None and member.size <= CAPTURE_LIMIT and should_capture(path)
+        content_hash, content = _hash_content(tar, member, keep)
+        if content is not None:
+            captured[path] = content
+        return FileEntry(path, EntryKind.FILE, member.size, content_hash=content_hash, **ids)
     if member.isdir():
         return FileEntry(path, EntryKind.DIRECTORY, 0, **ids)
     if member.issym():
@@ -67,13 +85,17 @@ def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo) -> FileEntry | None:
     return FileEntry(path, EntryKind.OTHER, 0, **ids)
 
 
-def index_layer(stream) -> tuple[tuple[FileEntry, ...], int]:
-    """Read an uncompressed layer tar stream once; return its entries and its size in bytes."""
+def index_layer(stream, captured: dict | None = None) -> tuple[tuple[FileEntry, ...], int]:
+    """Read an uncompressed layer tar stream once; return its entries and its size in bytes.
+
+    With `captured`, the content of package-database files (see should_capture) is stored in
+    it by path, so packages can be attributed without a second read.
+    """
     entries: list[FileEntry] = []
     try:
         with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
             for member in tar:
-                entry = _entry(tar, member)
+                entry = _entry(tar, member, captured)
                 if entry is not None:
                     entries.append(entry)
     except tarfile.ReadError as error:

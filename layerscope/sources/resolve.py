@@ -229,6 +229,7 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
             size=blob.size,
             media_type=media_type,
             compressed_size=(stored_size or blob.stored_size) if blob.codec != "tar" else None,
+            captured=blob.captured,
         ))
     return Image(
         ref=selection.ref,
