@@ -26,3 +26,13 @@ class LayerReadError(LayerscopeError):
 
 class FormatError(LayerscopeError):
     """A report could not be rendered or written."""
+
+
+class ConfigError(LayerscopeError):
+    """Settings (flags, config file, .dive-ci) are invalid; every problem is listed at once."""
+
+    def __init__(self, problems: list[str], hint: str | None = None) -> None:
+        count = len(problems)
+        head = "invalid check setting" if count == 1 else f"{count} invalid check settings"
+        super().__init__(f"{head}: " + "; ".join(problems), hint)
+        self.problems = list(problems)

@@ -125,6 +125,8 @@ class Analysis:
     """The plain report."""
     merged: MergeResult
     """The merged index: dead versions and the final tree (see analysis.tree)."""
+    image: Image | None = None
+    """The image analysed (its layers' captured package databases feed the advice rules)."""
 
 
 def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectReport:
@@ -195,4 +197,4 @@ def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
         steps=tuple(step_reports),
         wasted=wasted,
     )
-    return Analysis(report, merged)
+    return Analysis(report, merged, image)

@@ -13,6 +13,8 @@ __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 FORMATS: dict[str, dict[str, str]] = {
     "inspect": {"text": "text", "json": "json_report"},
     "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
+    "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
+              "junit": "junit", "github": "github"},
 }
 """command -> --format name -> module of this package with a `render_<command>` function.
 Modules are imported only when used, so start-up stays fast."""

@@ -148,7 +148,7 @@ def open_uncompressed(source: BinaryIO, media_type: str | None = None):
     The codec is chosen by magic bytes; a media type that promises a different codec than the
     bytes show is an error, because a manifest that lies about its blobs is not to be trusted.
     """
-    head = source.read(512)
+    head = bytes(source.read(512))
     found = sniff(head)
     promised = media_type_codec(media_type)
     if found is None:

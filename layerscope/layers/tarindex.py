@@ -1,10 +1,15 @@
-"""Index one layer's tar stream into FileEntry records, without extracting anything."""
+"""Index one layer's tar stream into FileEntry records, without extracting anything.
+
+A small tar header reader of our own: `tarfile` builds a TarInfo and a file object per member,
+which costs more than everything else layerscope does. This reader parses the 512-byte headers
+(ustar, GNU long names, PAX records, GNU sparse), hashes regular files' content in place (no
+copy when the whole layer is already in memory), and never writes anything.
+"""
 
 from __future__ import annotations
 
 import posixpath
 import sys
-import tarfile
 
 import xxhash
 
@@ -13,11 +18,37 @@ from ..model import EntryKind, FileEntry
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
-READ_CHUNK = 1 << 20
+READ_CHUNK = 4 << 20
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+CAPTURE_LIMIT = 64 << 20
+"""Largest package-database file kept in memory; a bigger one is indexed but not captured."""
+PAX_LIMIT = 1 << 20
+"""Largest PAX or GNU long-name record accepted: real ones are a few hundred bytes."""
+
+REGULAR_TYPES = frozenset(b"07\x00")
+KINDS = {ord("5"): EntryKind.DIRECTORY, ord("2"): EntryKind.SYMLINK, ord("1"): EntryKind.HARDLINK,
+         ord("3"): EntryKind.OTHER, ord("4"): EntryKind.OTHER, ord("6"): EntryKind.OTHER}
+_hash = xxhash.xxh3_64_intdigest
+_intern = sys.intern
+
+
+def should_capture(path: str) -> bool:
+    """Package databases whose content the analysis reads (dpkg, apt, Python, apk).
+
+    apt's eipp.log.xz keeps the Depends of packages removed in the same step (for the
+    Recommends estimate); history.log names the packages each apt command installed."""
+    return (path in ("/var/lib/dpkg/status", "/var/lib/apt/extended_states", "/lib/apk/db/installed",
+                     "/var/log/apt/eipp.log.xz", "/var/log/apt/history.log")
+            or (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
+            or path.endswith(".dist-info/RECORD"))
 
 
 def normalize_member_path(name: str) -> str:
     """Turn a tar member name into an absolute path; refuse names that climb out of the root."""
+    plain = name.lstrip("/").removeprefix("./").rstrip("/")
+    if "//" not in plain and "/." not in plain and not plain.startswith("."):
+        return _intern("/" + plain)  # the common case, without the component walk
     depth = 0
     for part in name.split("/"):
         if part == "..":
@@ -29,79 +60,233 @@ def normalize_member_path(name: str) -> str:
     cleaned = posixpath.normpath("/" + name.lstrip("/"))
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
-    return sys.intern(cleaned)
+    return _intern(cleaned)
 
 
-CAPTURE_LIMIT = 64 << 20
-"""Largest package-database file kept in memory; a bigger one is indexed but not captured."""
-
-
-def should_capture(path: str) -> bool:
-    """Package databases whose content the analysis reads (dpkg, apt, Python, apk)."""
-    return (path in ("/var/lib/dpkg/status", "/var/lib/apt/extended_states", "/lib/apk/db/installed")
-            or (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
-            or path.endswith(".dist-info/RECORD"))
-
-
-def _hash_content(tar: tarfile.TarFile, member: tarfile.TarInfo, keep: bool) -> tuple[int, bytes | None]:
-    digest = xxhash.xxh3_64()
-    content = tar.extractfile(member)
-    kept = bytearray() if keep else None
-    if content is None:
-        return digest.intdigest(), None
-    while chunk := content.read(READ_CHUNK):
-        digest.update(chunk)
-        if kept is not None:
-            kept += chunk
-    return digest.intdigest(), None if kept is None else bytes(kept)
-
-
-def _entry(tar: tarfile.TarFile, member: tarfile.TarInfo, captured: dict | None) -> FileEntry | None:
-    path = normalize_member_path(member.name)
-    directory, base = posixpath.split(path)
-    if base.startswith(WHITEOUT_PREFIX):
-        if base == OPAQUE_MARKER:
-            return FileEntry(directory, EntryKind.OPAQUE, 0)
-        if base.startswith(".wh..wh."):
-            return None  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not a deletion
-        return FileEntry(posixpath.join(directory, base[len(WHITEOUT_PREFIX):]), EntryKind.WHITEOUT, 0)
-    if path == "/":
-        return None
-    ids = dict(mode=member.mode, uid=member.uid, gid=member.gid)
-    if member.isreg():
-        keep = captured is not None and member.size <= CAPTURE_LIMIT and should_capture(path)
-        content_hash, content = _hash_content(tar, member, keep)
-        if content is not None:
-            captured[path] = content
-        return FileEntry(path, EntryKind.FILE, member.size, content_hash=content_hash, **ids)
-    if member.isdir():
-        return FileEntry(path, EntryKind.DIRECTORY, 0, **ids)
-    if member.issym():
-        target = member.linkname
-        size = len(target.encode("utf-8", "surrogateescape"))
-        return FileEntry(path, EntryKind.SYMLINK, size, link_target=target, **ids)
-    if member.islnk():
-        return FileEntry(path, EntryKind.HARDLINK, 0, link_target=normalize_member_path(member.linkname), **ids)
-    return FileEntry(path, EntryKind.OTHER, 0, **ids)
-
-
-def index_layer(stream, captured: dict | None = None) -> tuple[tuple[FileEntry, ...], int]:
-    """Read an uncompressed layer tar stream once; return its entries and its size in bytes.
-
-    With `captured`, the content of package-database files (see should_capture) is stored in
-    it by path, so packages can be attributed without a second read.
-    """
-    entries: list[FileEntry] = []
+def _number(field: bytes, what: str, offset: int) -> int:
+    """A numeric header field: octal ASCII, or GNU base-256 when the high bit is set."""
+    if field and field[0] & 0x80:
+        value = int.from_bytes(field[1:], "big")
+        if field[0] == 0xFF:
+            value -= 1 << (8 * (len(field) - 1))
+        if value < 0:
+            raise LayerReadError(f"negative {what} in the tar header at byte {offset}")
+        return value
+    text = field.split(b"\0", 1)[0].strip()
     try:
-        with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8", errors="surrogateescape") as tar:
-            for member in tar:
-                entry = _entry(tar, member, captured)
-                if entry is not None:
-                    entries.append(entry)
-    except tarfile.ReadError as error:
-        if not entries and "empty file" in str(error):
-            return (), 0
-        raise LayerReadError(f"layer tar is unreadable after {len(entries)} members: {error}") from error
-    except (EOFError, tarfile.TarError) as error:
-        raise LayerReadError(f"layer tar is truncated after {len(entries)} members: {error}") from error
-    return tuple(entries), sum(entry.size for entry in entries)
+        return int(text, 8) if text else 0
+    except ValueError:
+        raise LayerReadError(f"bad {what} field {text[:16]!r} in the tar header at byte {offset}") from None
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax_records(data: bytes, offset: int) -> dict[str, str]:
+    records: dict[str, str] = {}
+    position = 0
+    while position < len(data):
+        if data[position] == 0:
+            break
+        space = data.find(b" ", position)
+        try:
+            length = int(data[position:space])
+        except ValueError:
+            raise LayerReadError(f"malformed PAX record in the tar header at byte {offset}") from None
+        if length <= 0 or space < 0 or position + length > len(data):
+            raise LayerReadError(f"malformed PAX record in the tar header at byte {offset}")
+        key, _, value = data[space + 1:position + length - 1].partition(b"=")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        position += length
+    return records
+
+
+class _Reader:
+    """Bytes of the layer: a buffer that grows from a stream, or one buffer holding it all."""
+
+    __slots__ = ("buffer", "position", "consumed", "_read")
+
+    def __init__(self, source) -> None:
+        if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "madvise"):
+            self.buffer = memoryview(source)
+            self._read = None
+        else:
+            self.buffer = memoryview(b"")
+            self._read = source.read
+        self.position = 0
+        self.consumed = 0  # bytes of the stream before buffer[0], for messages
+
+    def offset(self) -> int:
+        return self.consumed + self.position
+
+    def available(self) -> int:
+        return len(self.buffer) - self.position
+
+    def fill(self, wanted: int) -> bool:
+        """Make `wanted` bytes available at position; False at the end of the data."""
+        while len(self.buffer) - self.position < wanted:
+            if self._read is None:
+                return False
+            chunk = self._read(max(READ_CHUNK, wanted))
+            if not chunk:
+                return False
+            rest = self.buffer[self.position:]
+            self.consumed += self.position
+            self.buffer = memoryview(bytes(rest) + bytes(chunk) if len(rest) else chunk)
+            self.position = 0
+        return True
+
+    def take(self, size: int, what: str) -> bytes:
+        if not self.fill(size):
+            raise LayerReadError(f"layer tar is truncated in {what} at byte {self.offset()}")
+        data = self.buffer[self.position:self.position + size]
+        self.position += size
+        return bytes(data)
+
+    def content(self, size: int, keep: bool) -> tuple[int, bytes | None]:
+        """Hash the next `size` bytes (and keep them when asked), then skip the padding."""
+        padded = size + (-size % BLOCK)
+        small = self._read is None or padded <= READ_CHUNK  # big contents stream through
+        if small and (self.fill(padded) or (self.fill(size) and self._read is None)):
+            data = self.buffer[self.position:self.position + size]
+            self.position = min(self.position + padded, len(self.buffer))
+            return _hash(data), bytes(data) if keep else None
+        digest = xxhash.xxh3_64()
+        kept = bytearray() if keep else None
+        remaining = size
+        while remaining:
+            if self.available() == 0 and not self.fill(1):
+                raise LayerReadError(f"layer tar is truncated in a member's content at byte {self.offset()}")
+            piece = self.buffer[self.position:self.position + min(remaining, self.available())]
+            digest.update(piece)
+            if kept is not None:
+                kept += piece
+            self.position += len(piece)
+            remaining -= len(piece)
+        self.skip(padded - size)
+        return digest.intdigest(), None if kept is None else bytes(kept)
+
+    def skip(self, size: int) -> None:
+        while size:
+            if self.available() == 0 and not self.fill(1):
+                raise LayerReadError(f"layer tar is truncated at byte {self.offset()}")
+            step = min(size, self.available())
+            self.position += step
+            size -= step
+
+
+def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, ...], int]:
+    """Read an uncompressed layer tar once; return its entries and its size in bytes.
+
+    `source` is a stream with read(), or a buffer (bytes, memoryview, mmap) holding the whole
+    layer. With `captured`, the content of package-database files (see should_capture) is
+    stored in it by path, so packages can be attributed without a second read.
+    """
+    reader = _Reader(source)
+    entries: list[FileEntry] = []
+    append = entries.append
+    total = 0
+    long_name: str | None = None
+    long_link: str | None = None
+    pax: dict[str, str] = {}
+    while True:
+        start = reader.offset()
+        if not reader.fill(BLOCK):
+            if reader.available() == 0 and (entries or start == 0):
+                break  # end of data without end-of-archive blocks: Docker's own tars end so
+            raise LayerReadError(f"layer tar is truncated in a header at byte {start}")
+        header = reader.buffer[reader.position:reader.position + BLOCK]
+        reader.position += BLOCK
+        if header == ZERO_BLOCK:
+            break
+        header = bytes(header)
+        if header[257:262] != b"ustar":  # pre-POSIX header: only its checksum vouches for it
+            try:
+                checksum = _number(header[148:156], "checksum", start)
+            except LayerReadError:
+                checksum = -1
+            if checksum != sum(header[:148]) + 256 + sum(header[156:]):
+                raise LayerReadError(f"layer tar is unreadable: no valid tar header at byte {start}")
+        type_flag = header[156]
+        size = _number(header[124:136], "size", start)
+        if type_flag in (ord("x"), ord("g"), ord("L"), ord("K")):
+            if size > PAX_LIMIT:
+                raise LayerReadError(f"oversized extended header ({size} bytes) at byte {start}")
+            data = reader.take(size, "an extended header")
+            reader.skip(-size % BLOCK)
+            if type_flag == ord("x"):
+                pax = _pax_records(data, start)
+            elif type_flag == ord("L"):
+                long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            elif type_flag == ord("K"):
+                long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            continue  # a global header ("g") changes nothing we read
+        name = long_name or pax.get("path")
+        if name is None:
+            name = _text(header[0:100])
+            if header[257:263] == b"ustar\0" and header[345] != 0:
+                name = _text(header[345:500]) + "/" + name
+        link = long_link or pax.get("linkpath") or _text(header[157:257])
+        if "size" in pax:
+            size = _parse_pax_size(pax["size"], start)
+        real_size = size
+        if type_flag == ord("S"):
+            real_size = _number(header[483:495], "sparse size", start)
+            extended = header[482]
+            while extended:  # old GNU sparse maps continue in extension blocks
+                extended = reader.take(BLOCK, "a sparse map")[504]
+        if "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
+            real_size = _parse_pax_size(pax.get("GNU.sparse.realsize") or pax["GNU.sparse.size"], start)
+        mode = _number(header[100:108], "mode", start)
+        uid = int(pax["uid"]) if "uid" in pax else _number(header[108:116], "uid", start)
+        gid = int(pax["gid"]) if "gid" in pax else _number(header[116:124], "gid", start)
+        long_name = long_link = None
+        pax = {}
+
+        path = normalize_member_path(name)
+        directory, base = posixpath.split(path)
+        regular = type_flag in REGULAR_TYPES or type_flag == ord("S") or type_flag not in KINDS
+        if base.startswith(WHITEOUT_PREFIX):
+            if regular:
+                reader.skip(size + (-size % BLOCK))
+            if base == OPAQUE_MARKER:
+                append(FileEntry(directory, EntryKind.OPAQUE, 0))
+            elif not base.startswith(".wh..wh."):  # .wh..wh.plnk and friends are aufs bookkeeping
+                append(FileEntry(_intern(directory.rstrip("/") + "/" + base[4:]), EntryKind.WHITEOUT, 0))
+            continue
+        if path == "/":
+            if regular:
+                reader.skip(size + (-size % BLOCK))
+            continue
+        if regular:
+            keep = captured is not None and size <= CAPTURE_LIMIT and should_capture(path)
+            content_hash, content = reader.content(size, keep)
+            if content is not None:
+                captured[path] = content
+            if type_flag not in REGULAR_TYPES and type_flag != ord("S"):
+                append(FileEntry(path, EntryKind.OTHER, 0, mode, uid, gid))
+                continue
+            append(FileEntry(path, EntryKind.FILE, real_size, mode, uid, gid, None, content_hash))
+            total += real_size
+            continue
+        kind = KINDS[type_flag]
+        if kind == EntryKind.SYMLINK:
+            target_size = len(link.encode("utf-8", "surrogateescape"))
+            append(FileEntry(path, kind, target_size, mode, uid, gid, link))
+            total += target_size
+        elif kind == EntryKind.HARDLINK:
+            append(FileEntry(path, kind, 0, mode, uid, gid, normalize_member_path(link)))
+        else:
+            append(FileEntry(path, kind, 0, mode, uid, gid))
+    return tuple(entries), total
+
+
+def _parse_pax_size(value: str, offset: int) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        raise LayerReadError(f"bad PAX size {value[:20]!r} at byte {offset}") from None
+    if size < 0:
+        raise LayerReadError(f"negative PAX size at byte {offset}")
+    return size

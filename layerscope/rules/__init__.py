@@ -1,0 +1,1 @@
+"""Rules that judge an analysed image: budget checks (budgets/) and, later, advice rules."""

@@ -1,0 +1,119 @@
+"""forbid-paths: globs that must not match anything in the final filesystem.
+
+Glob syntax: `*` and `?` stay inside one path component, `[...]` is a character class, `**`
+matches any number of components (none included). A pattern without a leading `/` may match at
+any depth (`*.pem` is `**/*.pem`). A matched directory is reported once, with the bytes of
+everything under it."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from ...analysis.tree import live_files
+from ...model import EntryKind
+from .base import GLOBS, Budget, BudgetResult, CheckContext, Contributor, Status, human
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression for one glob, matched against whole absolute paths."""
+    text = pattern.strip()
+    if not text.startswith("/"):
+        text = "/**/" + text
+    parts = [p for p in text.rstrip("/").split("/")[1:] if p]
+    regex = ""
+    for index, part in enumerate(parts):
+        if part == "**":
+            regex += "(?:/[^/]+)+" if index == len(parts) - 1 else "(?:/[^/]+)*"
+        else:
+            regex += "/" + _component(part)
+    return re.compile(regex + r"\Z")
+
+
+def _component(part: str) -> str:
+    out, i = "", 0
+    while i < len(part):
+        char = part[i]
+        if char == "*":
+            out += "[^/]*"
+            while i + 1 < len(part) and part[i + 1] == "*":
+                i += 1
+        elif char == "?":
+            out += "[^/]"
+        elif char == "[" and part.find("]", i + 2) != -1:
+            end = part.find("]", i + 2)
+            body = part[i + 1:end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out += "[" + body.replace("\\", "\\\\") + "]"
+            i = end
+        else:
+            out += re.escape(char)
+        i += 1
+    return out
+
+
+@dataclass
+class Match:
+    path: str
+    glob: str
+    bytes: int = 0
+    files: int = 0
+    directory: bool = False
+
+
+def find_forbidden(ctx: CheckContext, globs: list[str]) -> list[Match]:
+    """The topmost live paths each glob matches, with the bytes under them."""
+    compiled = [(glob, glob_regex(glob)) for glob in globs]
+    entries = live_files(ctx.analysis.merged.final_tree)
+    candidates = set(entries)
+    for path in entries:
+        parent = posixpath.dirname(path)
+        while parent not in ("/", "") and parent not in candidates:
+            candidates.add(parent)
+            parent = posixpath.dirname(parent)
+    candidates.discard("/")
+    matches: list[Match] = []
+    current: Match | None = None
+    for path in sorted(candidates, key=lambda p: p.split("/")):
+        entry = entries.get(path)
+        size = entry.size if entry is not None else 0
+        is_file = entry is not None and entry.kind != EntryKind.DIRECTORY
+        if current is not None and path.startswith(current.path + "/"):
+            current.bytes += size
+            current.files += is_file
+            continue
+        current = None
+        glob = next((g for g, regex in compiled if regex.match(path)), None)
+        if glob is not None:
+            current = Match(path, glob, size, int(is_file), directory=not is_file)
+            matches.append(current)
+    return matches
+
+
+def evaluate(ctx: CheckContext, limit: list[str]) -> BudgetResult:
+    matches = find_forbidden(ctx, limit)
+    total = sum(m.bytes for m in matches)
+    if not matches:
+        message = ("the glob matches nothing in the final filesystem" if len(limit) == 1 else
+                   f"none of the {len(limit)} globs matches anything in the final filesystem")
+        return BudgetResult("forbid-paths", Status.PASS, 0, list(limit), message)
+    per_glob = []
+    for glob in limit:
+        hit = [m for m in matches if m.glob == glob]
+        if hit:
+            per_glob.append(f"{glob} matches {len(hit)} path{'s' if len(hit) != 1 else ''} "
+                            f"({human(sum(m.bytes for m in hit))})")
+    message = f"forbidden paths in the final filesystem, {human(total)}: " + "; ".join(per_glob)
+    ranked = sorted(matches, key=lambda m: (-m.bytes, m.path))
+    contributors = tuple(
+        Contributor("path", m.path + ("/" if m.directory else ""), m.bytes, None,
+                    f"matches {m.glob}" + (f", {m.files} files" if m.directory else ""))
+        for m in ranked[: ctx.top])
+    return BudgetResult("forbid-paths", Status.FAIL, total, list(limit), message, contributors)
+
+
+BUDGET = Budget("forbid-paths", GLOBS, "GLOB",
+                "fail when GLOB matches a path in the final filesystem (repeatable), e.g. "
+                "'/var/lib/apt/lists/*', '**/.git', '*.pem'", evaluate)

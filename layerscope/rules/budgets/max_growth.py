@@ -1,0 +1,81 @@
+"""max-growth: how much the image grew against a baseline (--baseline IMAGE or --baseline-json)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .base import (
+    BYTES,
+    PERCENT_UNIT,
+    SIZE_OR_PERCENT,
+    Budget,
+    BudgetResult,
+    CheckContext,
+    Contributor,
+    Growth,
+    Status,
+    as_number,
+    human,
+    pct,
+    percent_of,
+    verdict,
+    within,
+)
+
+
+def _signed(value: int) -> str:
+    return ("+" if value >= 0 else "-") + human(abs(value))
+
+
+def grown_steps(ctx: CheckContext) -> tuple[Contributor, ...]:
+    """Steps that are new or larger than the baseline's step with the same instruction."""
+    earlier: dict[str, list[int]] = {}
+    for instruction, size in ctx.baseline.steps:
+        earlier.setdefault(instruction, []).append(size)
+    rows = []
+    for step in ctx.report.steps:
+        if step.empty_layer:
+            continue
+        sizes = earlier.get(step.instruction)
+        if sizes:
+            before = sizes.pop(0)
+            if step.size > before:
+                rows.append(Contributor("step", step.instruction, step.size - before, step.index,
+                                        f"grew from {human(before)} to {human(step.size)}"))
+        elif step.size > 0:
+            rows.append(Contributor("step", step.instruction, step.size, step.index,
+                                    "not in the baseline"))
+    rows.sort(key=lambda c: (-(c.bytes or 0), c.step))
+    return tuple(rows[: ctx.top])
+
+
+def evaluate(ctx: CheckContext, limit: Growth) -> BudgetResult:
+    baseline = ctx.baseline
+    if baseline is None:
+        return BudgetResult("max-growth", Status.SKIP, None, _limit(limit),
+                            "no baseline given (--baseline IMAGE or --baseline-json FILE)",
+                            unit=PERCENT_UNIT if limit.percent else BYTES)
+    growth = ctx.report.size - baseline.size
+    what = f"growth against {baseline.ref} ({human(baseline.size)})"
+    if limit.percent:
+        measured: Fraction | int = percent_of(growth, baseline.size)
+        status = within(measured, limit.amount)
+        message = verdict(status, what, f"{pct(measured)} ({_signed(growth)})", pct(limit.amount))
+    else:
+        measured = growth
+        status = within(growth, limit.amount)
+        message = verdict(status, what, _signed(growth), human(limit.amount),
+                          human(growth - limit.amount))
+    contributors = grown_steps(ctx) if status is Status.FAIL else ()
+    value = as_number(Fraction(measured))
+    return BudgetResult("max-growth", status, value, _limit(limit), message, contributors,
+                        PERCENT_UNIT if limit.percent else BYTES)
+
+
+def _limit(limit: Growth) -> float | int:
+    return as_number(limit.amount)
+
+
+BUDGET = Budget("max-growth", SIZE_OR_PERCENT, "SIZE|PCT",
+                "fail when the image grew by more than SIZE (or PCT) against the baseline",
+                evaluate)
