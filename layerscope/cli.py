@@ -29,13 +29,13 @@ def _positive(value: str) -> int:
     return number
 
 
-def _threshold(value: str):
-    from .quantities import parse_threshold
+def _growth(value: str):
+    from .config import Invalid, parse_growth
 
     try:
-        return parse_threshold(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        return parse_growth(value)
+    except Invalid as error:
+        raise argparse.ArgumentTypeError(f"{value!r}: {error}") from None
 
 
 def build_parser() -> Parser:
@@ -99,7 +99,7 @@ def build_parser() -> Parser:
                       help="only files whose path matches GLOB (fnmatch, e.g. '/usr/lib/*')")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit 1 when the images differ (different layers), like git diff")
-    diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_threshold,
+    diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_growth,
                       help="exit 1 when B is larger than A by more than SIZE (50MB) or PCT (10%%)")
     diff.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
     diff.add_argument("--no-progress", action="store_true",
@@ -213,7 +213,7 @@ def run_diff(args: argparse.Namespace) -> int:
     write_report(text, args.output)
     if args.exit_code and not report.identical:
         return 1
-    if args.fail_on_growth is not None and args.fail_on_growth.exceeded_by(
+    if args.fail_on_growth is not None and args.fail_on_growth.exceeded(
             report.size_delta, report.a.size):
         return 1
     return 0

@@ -1,0 +1,203 @@
+"""check settings: sizes, percents, precedence, per-image sections, all errors at once, .dive-ci."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from layerscope.config import Invalid, load_settings, parse_percent, parse_size
+from layerscope.errors import ConfigError
+from layerscope.rules.budgets.base import Growth
+
+
+@pytest.mark.parametrize("text, size", [
+    ("300MB", 300_000_000), ("300mb", 300_000_000), ("1.2GiB", 1_288_490_188),
+    ("500kB", 500_000), ("500KB", 500_000), ("1KiB", 1024), ("2 MiB", 2 * 1024**2), ("42", 42),
+    (42, 42), ("1GB", 10**9),
+    ("0", 0), ("1.5kB", 1500), ("3T", 3 * 10**12),
+])
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["300XB", "MB", "-5", "1.5", "", True, -1, 1.5, "1e3MB"])
+def test_bad_sizes(text):
+    with pytest.raises(Invalid):
+        parse_size(text)
+
+
+def test_percents():
+    assert parse_percent("10%") == 10
+    assert parse_percent(" 12.5 % ") == Fraction(25, 2)
+    for bad in ("10", 10, 0.9, "101%", "-1%", "x%"):
+        with pytest.raises(Invalid):
+            parse_percent(bad)
+
+
+def write(tmp_path, name, text):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def flags(**values):
+    return {key.replace("_", "-"): value for key, value in values.items()}
+
+
+def test_nothing_set_means_every_budget_is_off(tmp_path):
+    settings = load_settings("app:1", {}, cwd=tmp_path)
+    assert settings.limits == {} and settings.files == ()
+
+
+def test_precedence_defaults_file_image_section_dive_ci_flags(tmp_path):
+    write(tmp_path, ".layerscope.toml", '''
+[check]
+max-size = "300MB"
+max-layers = 10
+max-wasted = "1MB"
+min-efficiency = "90%"
+
+[check.images."app:*"]
+max-layers = 12
+
+[check.images."other:1"]
+max-layers = 99
+''')
+    write(tmp_path, "dive.yaml", "rules:\n  highestWastedBytes: 2MB\n")
+    settings = load_settings("app:1", flags(max_size="1GB"), dive_ci="dive.yaml", cwd=tmp_path)
+    assert settings.limits == {"max-size": 10**9, "max-layers": 12, "max-wasted": 2_000_000,
+                               "min-efficiency": 90}
+    assert settings.sources == {
+        "max-size": "--max-size",
+        "max-layers": '.layerscope.toml [check.images."app:*"]',
+        "max-wasted": f"{tmp_path}/dive.yaml rules.highestWastedBytes",
+        "min-efficiency": ".layerscope.toml [check]",
+    }
+    assert settings.files == (".layerscope.toml", f"{tmp_path}/dive.yaml")
+
+
+def test_pyproject_table_and_explicit_config(tmp_path):
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n\n[tool.layerscope.check]\n'
+                                      'max-size = "1.2GiB"\nforbid-paths = ["**/.git"]\n')
+    settings = load_settings("app", {}, cwd=tmp_path)
+    assert settings.limits == {"max-size": 1_288_490_188, "forbid-paths": ["**/.git"]}
+    write(tmp_path, "ci.toml", "[check]\nmax-layers = 3\n")
+    assert load_settings("app", {}, config="ci.toml", cwd=tmp_path).limits == {"max-layers": 3}
+
+
+def test_dot_layerscope_toml_wins_and_pyproject_without_table_is_ignored(tmp_path):
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n')
+    assert load_settings("app", {}, cwd=tmp_path).files == ()
+    write(tmp_path, ".layerscope.toml", "[check]\nmax-layers = 4\n")
+    assert load_settings("app", {}, cwd=tmp_path).limits == {"max-layers": 4}
+
+
+def test_flags_replace_lists_and_set_measuring_options(tmp_path):
+    write(tmp_path, ".layerscope.toml", '[check]\nforbid-paths = ["/a"]\nuser = true\n'
+                                        'max-growth = "5%"\nbaseline-json = "base.json"\n')
+    settings = load_settings("app", flags(forbid_paths=["/b", "/c"], user=False,
+                                          min_wasted_to_fail="10kB"), cwd=tmp_path)
+    assert settings.limits["forbid-paths"] == ["/b", "/c"]
+    assert settings.limits["max-growth"] == Growth(Fraction(5), True)
+    assert (settings.user, settings.min_wasted_to_fail) == (False, 10_000)
+    assert settings.baseline_json == f"{tmp_path}/base.json"  # relative to the config file
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    write(tmp_path, ".layerscope.toml", '''
+[check]
+max-size = "300XB"
+max-layers = 0
+max-wasted-percent = 10
+forbid-paths = "/var/lib/apt/lists/*"
+max-sise = "1MB"
+
+[check.images."other:*"]
+fail-on = [1]
+''')
+    with pytest.raises(ConfigError) as caught:
+        load_settings("app", flags(min_efficiency="0.9", max_growth="5%"), cwd=tmp_path)
+    origin = ".layerscope.toml [check]"
+    assert caught.value.problems == [
+        f'max-size = "300XB" ({origin}): unknown unit \'XB\'; expected bytes, or a number with a '
+        "unit: B, kB, MB, GB, TB (1000s) or KiB, MiB, GiB, TiB (1024s), e.g. 300MB, 1.2GiB, 500kB",
+        f"max-layers = 0 ({origin}): expected a whole number of at least 1",
+        f"max-wasted-percent = 10 ({origin}): write percents with a % sign; expected a percent "
+        'from 0% to 100%, written with %, e.g. "10%"',
+        f'forbid-paths = "/var/lib/apt/lists/*" ({origin}): expected a non-empty list of path '
+        'globs, e.g. ["/var/lib/apt/lists/*", "**/.git"]',
+        f"max-sise ({origin}): unknown setting (did you mean max-size?); allowed: max-size, "
+        "max-user-size, max-layer-size, max-layers, max-wasted, max-wasted-percent, "
+        "min-efficiency, max-growth, forbid-paths, fail-on, user, min-wasted-to-fail, baseline, "
+        "baseline-json",
+        'fail-on = [1] (.layerscope.toml [check.images."other:*"]): expected a non-empty list of '
+        'advice rule IDs, e.g. ["LS001"]',
+        'min-efficiency = "0.9" (--min-efficiency): write percents with a % sign; expected a '
+        'percent from 0% to 100%, written with %, e.g. "10%"',
+        "max-growth (--max-growth): needs a baseline; give --baseline IMAGE or "
+        "--baseline-json FILE",
+    ]
+    assert caught.value.message.startswith("8 invalid check settings: max-size = ")
+    assert "\n" not in caught.value.message
+
+
+def test_unreadable_config_files(tmp_path):
+    with pytest.raises(ConfigError, match=r"--config nope.toml: no such file"):
+        load_settings("app", {}, config="nope.toml", cwd=tmp_path)
+    write(tmp_path, ".layerscope.toml", "[check\n")
+    with pytest.raises(ConfigError, match=r"\.layerscope\.toml: not valid TOML"):
+        load_settings("app", {}, cwd=tmp_path)
+    write(tmp_path, "x.toml", "[other]\n")
+    with pytest.raises(ConfigError, match=r"x\.toml: has no \[check\] table"):
+        load_settings("app", {}, config="x.toml", cwd=tmp_path)
+
+
+def test_two_baselines_are_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="give one baseline, not both"):
+        load_settings("app", flags(baseline="a:1", baseline_json="a.json", max_growth="1MB"),
+                      cwd=tmp_path)
+
+
+DIVE_CI = """\
+rules:
+  # If the efficiency is measured below X%, mark as failed.
+  # Expressed as a ratio between 0-1.
+  lowestEfficiency: 0.95
+
+  # If the amount of wasted space is at least X or larger than X, mark as failed.
+  # Expressed in B, KB, MB, and GB.
+  highestWastedBytes: 20MB
+
+  # If the amount of wasted space makes up for X% or more of the image, mark as failed.
+  highestUserWastedPercent: "0.20"   # quoted values work too
+"""
+
+
+def test_dive_ci_translation(tmp_path):
+    write(tmp_path, ".dive-ci", DIVE_CI)
+    settings = load_settings("app", {}, dive_ci=".dive-ci", cwd=tmp_path)
+    assert settings.limits == {"min-efficiency": 95, "max-wasted": 20_000_000,
+                               "max-wasted-percent": 20}
+    assert settings.user is True
+    assert settings.sources["min-efficiency"] == f"{tmp_path}/.dive-ci rules.lowestEfficiency"
+
+
+def test_dive_ci_disabled_rules_and_flags_on_top(tmp_path):
+    write(tmp_path, ".dive-ci", "rules:\n  lowestEfficiency: disabled\n  highestWastedBytes: 1MB\n")
+    settings = load_settings("app", flags(max_wasted="3MB"), dive_ci=".dive-ci", cwd=tmp_path)
+    assert settings.limits == {"max-wasted": 3_000_000}
+
+
+def test_dive_ci_errors_are_reported_together(tmp_path):
+    write(tmp_path, ".dive-ci", "rules:\n  lowestEfficiency: 1.5\n  highestWastedBytes: lots\n"
+                                "  biggestLayer: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings("app", {}, dive_ci=".dive-ci", cwd=tmp_path)
+    name = f"{tmp_path}/.dive-ci"
+    assert caught.value.problems == [
+        f'rules.lowestEfficiency = "1.5" ({name} line 2): expected a ratio from 0 to 1, e.g. 0.9',
+        f'rules.highestWastedBytes = "lots" ({name} line 3): expected bytes, or a number with a '
+        "unit: B, kB, MB, GB, TB (1000s) or KiB, MiB, GiB, TiB (1024s), e.g. 300MB, 1.2GiB, "
+        "500kB, or disabled",
+        f"rules.biggestLayer ({name} line 4): not a dive CI rule; allowed: lowestEfficiency, "
+        "highestWastedBytes, highestUserWastedPercent",
+    ]
