@@ -2,8 +2,10 @@
 # Makes sure a Docker engine is reachable and prints the DOCKER_HOST to use on stdout.
 #   scripts/engine.sh up     reuse a reachable engine, or install Debian's docker.io and start
 #                            a dockerd of our own (socket, data root and pid file below)
-#   scripts/engine.sh down   stop the dockerd that `up` started (no-op for a reused engine)
+#   scripts/engine.sh down   stop the dockerd that `up` started for the same owner
 # Logs go to stderr so that `export DOCKER_HOST=$(scripts/engine.sh up)` works.
+# Ownership: `up` records LAYERSCOPE_ENGINE_OWNER (set by .ci/run) when it starts dockerd, and
+# `down` stops it only for that owner, so a CI run never stops an engine someone else started.
 set -euo pipefail
 
 OWN_SOCKET=/run/layerscope-docker.sock
@@ -11,6 +13,7 @@ OWN_HOST="unix://$OWN_SOCKET"
 DATA_ROOT=${LAYERSCOPE_DOCKER_ROOT:-/var/lib/layerscope-docker}
 EXEC_ROOT=/run/layerscope-docker
 PIDFILE=/run/layerscope-docker.pid
+OWNERFILE=/run/layerscope-docker.owner
 LOGFILE=/var/log/layerscope-dockerd.log
 
 log() { echo "engine: $*" >&2; }
@@ -40,6 +43,7 @@ up() {
   install_engine
   mkdir -p "$DATA_ROOT" "$EXEC_ROOT"
   log "starting dockerd on $OWN_HOST (data root $DATA_ROOT, log $LOGFILE)"
+  echo "${LAYERSCOPE_ENGINE_OWNER:-manual}" > "$OWNERFILE"
   nohup dockerd --host "$OWN_HOST" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT" \
     --pidfile "$PIDFILE" --storage-driver overlay2 >"$LOGFILE" 2>&1 &
   for _ in $(seq 1 60); do
@@ -52,7 +56,12 @@ up() {
 }
 
 down() {
-  [ -f "$PIDFILE" ] || return 0
+  [ -f "$PIDFILE" ] && [ -f "$OWNERFILE" ] || return 0
+  if [ "$(cat "$OWNERFILE")" != "${LAYERSCOPE_ENGINE_OWNER:-manual}" ]; then
+    log "leaving dockerd running: it was not started by this run"
+    return 0
+  fi
+  rm -f "$OWNERFILE"
   local pid; pid=$(cat "$PIDFILE")
   log "stopping dockerd (pid $pid)"
   kill "$pid" 2>/dev/null || true
