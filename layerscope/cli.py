@@ -77,6 +77,10 @@ def build_parser() -> Parser:
                          help="no progress lines (they only appear on a terminal anyway)")
     inspect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                          help=argparse.SUPPRESS)
+    inspect.add_argument("--packages", action="store_true",
+                         help="per step, the packages (dpkg, Python) it installed, upgraded or "
+                              "removed, with their bytes")
+    add_cache_option(inspect)
     inspect.set_defaults(handler=run_inspect)
 
     diff = commands.add_parser(
@@ -104,11 +108,28 @@ def build_parser() -> Parser:
     diff.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
     diff.add_argument("--no-progress", action="store_true",
                       help="no progress lines (they only appear on a terminal anyway)")
+    add_cache_option(diff)
     diff.set_defaults(handler=run_diff)
+
+    cache = commands.add_parser(
+        "cache", help="show, prune or clear the layer-index cache",
+        description="Layer indexes are cached by diff ID (layers never change), so a second run "
+                    "or a diff of images sharing a base reads only new layers. The cache lives in "
+                    "$LAYERSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/layerscope, else "
+                    "~/.cache/layerscope.")
+    cache.add_argument("action", choices=("info", "prune", "clear"),
+                       help="info: location, entries and size; prune: drop least recently used "
+                            "entries down to --max-size; clear: drop everything")
+    cache.add_argument("--max-size", metavar="SIZE", type=_size, default=None,
+                       help="prune down to SIZE (default: the cap, 4GiB)")
+    cache.set_defaults(handler=run_cache)
 
     from .cli_check import add_check_parser  # the check subcommand's flags come from registries
 
     add_check_parser(commands, _positive)
+    from .cli_advise import add_advise_parser  # the advise rules come from their registry
+
+    add_advise_parser(commands, _positive)
     return parser
 
 
@@ -146,34 +167,77 @@ def write_report(text: str, output: str | None) -> None:
         raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
 
 
+def add_cache_option(parser: argparse.ArgumentParser) -> None:
+    """--no-cache, for every command that reads images."""
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the layer-index cache")
+
+
+def layer_cache(args: argparse.Namespace):
+    """The cache for this run: persistent unless --no-cache."""
+    from .layers.cache import LayerCache
+
+    return LayerCache(persistent=not getattr(args, "no_cache", False))
+
+
+def _size(value: str) -> int:
+    from .config import Invalid, parse_size
+
+    try:
+        return parse_size(value)
+    except Invalid as error:
+        raise argparse.ArgumentTypeError(f"{value!r}: {error}") from None
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    """cache info|prune|clear."""
+    from .formats.units import size
+    from .layers.cache import LayerCache
+
+    cache = LayerCache()
+    if args.action == "info":
+        stats = cache.stats()
+        write_report(f"directory   {stats.directory}\n"
+                     f"layers      {stats.layer_entries}\n"
+                     f"configs     {stats.config_entries}\n"
+                     f"size        {size(stats.total_bytes)} ({stats.total_bytes:,} bytes)\n"
+                     f"cap         {size(stats.limit_bytes)}\n", None)
+        return 0
+    freed = cache.clear() if args.action == "clear" else cache.prune(
+        cache.limit if args.max_size is None else args.max_size)
+    write_report(f"freed {size(freed)} ({freed:,} bytes)\n", None)
+    return 0
+
+
 def _progress_for(args: argparse.Namespace) -> TerminalProgress | None:
     show = sys.stderr.isatty() and not (args.quiet or args.no_progress)
     return TerminalProgress() if show else None
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    """inspect: read, analyse, render."""
-    from .analysis.inspect import inspect_image
+    """inspect: read, analyse, run the advice rules, render."""
+    from .analysis.inspect import analyze
+    from .cli_advise import with_findings
     from .formats.base import RenderOptions, formatter
     from .sources.base import layer_digests
     from .sources.reference import open_source
 
     progress = _progress_for(args)
     try:
-        image = open_source(args.image, args.platform).read(progress)
+        image = open_source(args.image, args.platform).read(progress, layer_cache(args))
         base = None
         if args.base:
             base = layer_digests(open_source(args.base, args.platform), progress)
     finally:
         if progress:
             progress.clear()
-    report = inspect_image(image, base)
+    report = with_findings(analyze(image, base), args.packages)
     text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
     return 0
 
 
-def _read_both(reference_a: str, reference_b: str, platform: str | None, progress):
+def _read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache):
     """Read both images, streaming shared layers once; errors say which side failed."""
     from .sources.engine import EngineSource, read_engine_images
     from .sources.reference import open_source
@@ -185,8 +249,7 @@ def _read_both(reference_a: str, reference_b: str, platform: str | None, progres
         except LayerscopeError as error:
             raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
     if all(isinstance(side, EngineSource) for side in sides):
-        return read_engine_images(sides, progress, labels=["IMAGE_A", "IMAGE_B"])
-    cache: dict = {}
+        return read_engine_images(sides, progress, cache, labels=["IMAGE_A", "IMAGE_B"])
     images = []
     for label, side in zip(("IMAGE_A", "IMAGE_B"), sides):
         try:
@@ -204,7 +267,8 @@ def run_diff(args: argparse.Namespace) -> int:
 
     progress = _progress_for(args)
     try:
-        image_a, image_b = _read_both(args.image_a, args.image_b, args.platform, progress)
+        image_a, image_b = _read_both(args.image_a, args.image_b, args.platform, progress,
+                                      layer_cache(args))
     finally:
         if progress:
             progress.clear()

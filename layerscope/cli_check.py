@@ -58,6 +58,8 @@ def add_check_parser(commands, positive) -> None:
                        help="no progress lines (they only appear on a terminal anyway)")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help=argparse.SUPPRESS)
+    check.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the layer-index cache")
     check.set_defaults(handler=run_check)
 
 
@@ -108,7 +110,7 @@ def _with_side(label: str, reference: str, read):
 def run_check(args: argparse.Namespace) -> int:
     """check: settings, image, baseline, budgets, every requested report; exit 1 on a failure."""
     from .analysis.inspect import analyze
-    from .cli import _progress_for, write_report
+    from .cli import _progress_for, layer_cache, write_report
     from .config import load_settings
     from .formats.base import RenderOptions, formatter
     from .rules.budgets import CheckContext, run_budgets
@@ -121,15 +123,16 @@ def run_check(args: argparse.Namespace) -> int:
     baseline = read_baseline_json(settings.baseline_json) if settings.baseline_json else None
 
     progress = _progress_for(args)
+    cache = layer_cache(args)
     try:
-        image = open_source(args.image, args.platform).read(progress)
+        image = open_source(args.image, args.platform).read(progress, cache)
         base = None
         if args.base:
             base = layer_digests(open_source(args.base, args.platform), progress)
         baseline_image = None
         if settings.baseline and "max-growth" in settings.limits:
             baseline_image = _with_side("baseline", settings.baseline, lambda: open_source(
-                settings.baseline, args.platform).read(progress))
+                settings.baseline, args.platform).read(progress, cache))
     finally:
         if progress:
             progress.clear()

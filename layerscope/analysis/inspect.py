@@ -115,6 +115,10 @@ class InspectReport:
     """Per history entry, oldest first."""
     wasted: tuple[WastedFile, ...]
     """Every dead version, largest first."""
+    findings: tuple = ()
+    """Advice findings (layerscope.rules.Finding), when the caller ran the rules."""
+    packages: tuple = ()
+    """Per step, packages installed/removed (analysis.packages.StepPackages), when asked for."""
 
 
 @dataclass(frozen=True, slots=True)

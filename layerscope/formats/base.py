@@ -15,6 +15,7 @@ FORMATS: dict[str, dict[str, str]] = {
     "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
               "junit": "junit", "github": "github"},
+    "advise": {"text": "text", "json": "json_report", "markdown": "markdown"},
 }
 """command -> --format name -> module of this package with a `render_<command>` function.
 Modules are imported only when used, so start-up stays fast."""

@@ -17,7 +17,8 @@ from ..layers.blob import IndexedBlob, index_blob
 from ..layers.decompress import open_uncompressed, sniff
 from ..model import Image
 from .base import Progress
-from .resolve import LayerCache, Selection, follow_links, normalize_member_name, resolve
+from ..layers.cache import LayerCache
+from .resolve import Selection, follow_links, normalize_member_name, resolve
 from .stream import METADATA_LIMIT, read_archive
 
 

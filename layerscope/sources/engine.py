@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from ..errors import SourceError
 from ..model import Image, LayerDigests
 from .base import Progress
-from .resolve import LayerCache, Selection, resolve
+from ..layers.cache import LayerCache
+from .resolve import Selection, image_from_cache, resolve
 from .stream import read_archive
 
 SAVE_CHUNK = 4 << 20
@@ -123,6 +124,10 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                     raise
                 raise SourceError(f"{labels[position]} ({source.name}): {error.message}",
                                   error.hint) from error
+        cached = _from_cache(sources, records, cache)
+        if cached is not None:
+            client.close()
+            return cached
         if progress:
             progress(f"streaming {names} from the engine")
         # GET /images/get?names=... is `docker save A B`: one tar, shared layers once
@@ -141,4 +146,20 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
         image = resolve(archive, replace(source.selection, image_id=record["Id"]), cache)
         tags = tuple(record.get("RepoTags") or ()) or image.repo_tags
         images.append(replace(image, repo_tags=tags))
+    return images
+
+
+def _from_cache(sources, records, cache: LayerCache | None) -> list[Image] | None:
+    """All the images from the cache (config by image ID, layers by diff ID), or None."""
+    if cache is None:
+        return None
+    images = []
+    for source, record in zip(sources, records):
+        config = cache.config(record["Id"])
+        image = None if config is None else image_from_cache(
+            replace(source.selection, image_id=record["Id"]), config,
+            tuple(record.get("RepoTags") or ()), cache)
+        if image is None:
+            return None
+        images.append(image)
     return images

@@ -9,7 +9,8 @@ from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..model import Image
 from .base import Progress
-from .resolve import LayerCache, Selection, normalize_member_name, resolve
+from ..layers.cache import LayerCache
+from .resolve import Selection, normalize_member_name, resolve
 
 
 class DirectoryStore:

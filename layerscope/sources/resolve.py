@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ..errors import LayerReadError, SourceError
 from ..layers.decompress import media_type_codec
 from ..layers.blob import IndexedBlob
+from ..layers.cache import LayerCache
 from ..model import HistoryEntry, Image, Layer
 from . import platforms
 
@@ -87,10 +88,6 @@ def blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{hex_digest}"
 
 
-LayerCache = dict
-"""diff ID -> IndexedBlob, shared by the reads of one run so no layer is indexed twice."""
-
-
 def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = None) -> Image:
     """Find the selected image's config and layers in the store and assemble the Image.
 
@@ -109,7 +106,24 @@ def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = N
     if config_bytes is None:
         raise SourceError(f"image config {config_name} is missing from the archive")
     return _assemble(store, selection, config_bytes, layers, tags,
-                     {} if cache is None else cache)
+                     LayerCache(persistent=False) if cache is None else cache)
+
+
+def image_from_cache(selection: Selection, config_bytes: bytes, tags: tuple[str, ...],
+                     cache: LayerCache) -> Image | None:
+    """The image built from a cached config and cached layers only, or None if one is missing."""
+    try:
+        config = json.loads(config_bytes)
+        diff_ids = [str(d) for d in config["rootfs"]["diff_ids"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not all(diff_id in cache for diff_id in diff_ids):
+        return None
+    layers = [(diff_id, None, None) for diff_id in diff_ids]
+    try:
+        return _assemble(None, selection, config_bytes, layers, tags, cache)
+    except LayerReadError:
+        return None  # an entry vanished or was damaged between the check and the read
 
 
 def _from_docker_manifest(store: BlobStore, selection: Selection):
@@ -207,33 +221,40 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
             f"image config lists {len(diff_ids)} layers (diff_ids) but the manifest has {len(layers)}"
         )
     built = []
+    image_id = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
     for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
+        promised = media_type_codec(media_type)
         blob = cache.get(str(diff_id))
+        compressed = stored_size if promised in ("gzip", "zstd") else None
         if blob is None:
+            if store is None:
+                raise LayerReadError(f"layer {position} ({diff_id}) is not cached")
             try:
                 blob = store.layer(name)
             except LayerReadError as error:
                 raise LayerReadError(f"layer {position} ({name}): {error.message}",
                                      error.hint) from error
+            if promised is not None and promised != blob.codec:
+                raise LayerReadError(
+                    f"layer {position} ({name}): media type {media_type} promises {promised}, "
+                    f"the data is {blob.codec}"
+                )
+            if compressed is None and blob.codec != "tar":
+                compressed = blob.stored_size
             cache[str(diff_id)] = blob
-        promised = media_type_codec(media_type)
-        if promised is not None and promised != blob.codec:
-            raise LayerReadError(
-                f"layer {position} ({name}): media type {media_type} promises {promised}, "
-                f"the data is {blob.codec}"
-            )
         built.append(Layer(
             index=position,
             diff_id=str(diff_id),
             files=blob.entries,
             size=blob.size,
             media_type=media_type,
-            compressed_size=(stored_size or blob.stored_size) if blob.codec != "tar" else None,
+            compressed_size=compressed,
             captured=blob.captured,
         ))
+    cache.store_config(image_id, config_bytes)
     return Image(
         ref=selection.ref,
-        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        image_id=image_id,
         repo_tags=tags,
         architecture=str(config.get("architecture") or ""),
         os=str(config.get("os") or ""),

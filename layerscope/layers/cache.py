@@ -1,0 +1,241 @@
+"""The layer-index cache: one compact file per layer, content-addressed by diff ID.
+
+Layers are immutable and named by the digest of their content, so an index computed once is valid
+forever. Each entry is a zstd-compressed marshal of the index behind a header that carries the
+format version and a checksum; an entry that fails either is treated as missing and rebuilt.
+Writes go to a temporary file renamed into place, so concurrent runs never see half an entry.
+Image configs are kept too (by image ID), so an engine image whose layers are all cached is
+analysed without exporting it at all.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import xxhash
+
+from ..errors import LayerscopeError
+from ..model import EntryKind, FileEntry
+from .blob import IndexedBlob
+
+FORMAT = 1
+MAGIC = b"LSIX"
+HEADER = struct.Struct("<4sHHQ")  # magic, format, python minor version (marshal), checksum
+DEFAULT_LIMIT = 4 << 30
+KINDS = tuple(EntryKind)
+
+
+class CacheError(LayerscopeError):
+    """The cache directory cannot be used."""
+
+
+def default_directory() -> Path:
+    """$LAYERSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/layerscope, else ~/.cache/layerscope."""
+    explicit = os.environ.get("LAYERSCOPE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "layerscope"
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What `layerscope cache info` reports."""
+
+    directory: str
+    """Where the cache lives."""
+    layer_entries: int
+    """Number of cached layer indexes."""
+    config_entries: int
+    """Number of cached image configs."""
+    total_bytes: int
+    """Bytes on disk."""
+    limit_bytes: int
+    """The size cap; least recently used entries go first when it is passed."""
+
+
+def _encode(blob: IndexedBlob) -> bytes:
+    rows = [(e.path, int(e.kind), e.size, e.mode, e.uid, e.gid, e.link_target, e.content_hash)
+            for e in blob.entries]
+    return marshal.dumps((rows, blob.size, blob.stored_size, blob.codec, blob.captured))
+
+
+def _decode(payload: bytes) -> IndexedBlob:
+    rows, size, stored_size, codec, captured = marshal.loads(payload)
+    intern = sys.intern
+    entries = tuple(FileEntry(intern(p), KINDS[k], s, m, u, g, t, h)
+                    for p, k, s, m, u, g, t, h in rows)
+    return IndexedBlob(entries, size, stored_size, codec, captured)
+
+
+class LayerCache:
+    """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
+
+    def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
+                 persistent: bool = True) -> None:
+        self.directory = directory or default_directory()
+        self.limit = limit
+        self.persistent = persistent
+        self._memory: dict[str, IndexedBlob] = {}
+        self._checked = False
+
+    # -- the mapping the sources use ---------------------------------------------------------
+
+    def get(self, diff_id: str) -> IndexedBlob | None:
+        """The cached index of a layer, or None (also for a corrupt entry, which is dropped)."""
+        blob = self._memory.get(diff_id)
+        if blob is None and self.persistent:
+            blob = self._load(self._layer_path(diff_id))
+            if blob is not None:
+                self._memory[diff_id] = blob
+        return blob
+
+    def __setitem__(self, diff_id: str, blob: IndexedBlob) -> None:
+        self._memory[diff_id] = blob
+        if self.persistent:
+            self._store(self._layer_path(diff_id), _encode(blob))
+
+    def __contains__(self, diff_id: str) -> bool:
+        return diff_id in self._memory or (
+            self.persistent and self._layer_path(diff_id).is_file())
+
+    def config(self, image_id: str) -> bytes | None:
+        """A cached image config by image ID (its own digest, checked on read)."""
+        if not self.persistent:
+            return None
+        path = self._config_path(image_id)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        import hashlib
+
+        if "sha256:" + hashlib.sha256(data).hexdigest() != image_id:
+            path.unlink(missing_ok=True)
+            return None
+        return data
+
+    def store_config(self, image_id: str, data: bytes) -> None:
+        """Keep an image config for the next run."""
+        if self.persistent:
+            self._write_atomically(self._config_path(image_id), data)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def _layer_path(self, diff_id: str) -> Path:
+        return self.directory / f"layers-v{FORMAT}" / _safe_name(diff_id)
+
+    def _config_path(self, image_id: str) -> Path:
+        return self.directory / "configs" / _safe_name(image_id)
+
+    def _ensure_directory(self, path: Path) -> None:
+        if not self._checked:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if hasattr(os, "getuid") and self.directory.stat().st_uid != os.getuid():
+                raise CacheError(f"the cache directory {self.directory} belongs to another user",
+                                 hint="set LAYERSCOPE_CACHE_DIR to a directory of your own, "
+                                      "or pass --no-cache")
+            self._checked = True
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _load(self, path: Path) -> IndexedBlob | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            magic, version, python, checksum = HEADER.unpack_from(data)
+            if (magic, version, python) != (MAGIC, FORMAT, sys.version_info.minor):
+                raise ValueError("another format")
+            body = data[HEADER.size:]
+            if xxhash.xxh3_64_intdigest(body) != checksum:
+                raise ValueError("checksum mismatch")
+            import zstandard
+
+            blob = _decode(zstandard.ZstdDecompressor().decompress(body))
+        except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
+            path.unlink(missing_ok=True)
+            return None
+        try:
+            os.utime(path)  # least recently used goes first when the cap is passed
+        except OSError:
+            pass
+        return blob
+
+    def _store(self, path: Path, payload: bytes) -> None:
+        import zstandard
+
+        body = zstandard.ZstdCompressor(level=3).compress(payload)
+        header = HEADER.pack(MAGIC, FORMAT, sys.version_info.minor, xxhash.xxh3_64_intdigest(body))
+        self._write_atomically(path, header + body)
+        self._enforce_limit()
+
+    def _write_atomically(self, path: Path, data: bytes) -> None:
+        self._ensure_directory(path)
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise CacheError(f"cannot write to the cache {self.directory}: {error.strerror}",
+                             hint="free some space, or pass --no-cache") from error
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return [p for p in self.directory.glob("*/*") if p.is_file() and not p.name.startswith(".")]
+
+    def _enforce_limit(self) -> None:
+        self.prune(self.limit)
+
+    def prune(self, limit: int) -> int:
+        """Remove least recently used entries until the cache fits in `limit`; bytes freed."""
+        files = []
+        for path in self._files():
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            files.append((info.st_mtime, info.st_size, path))
+        total = sum(size for _, size, _ in files)
+        freed = 0
+        for _, size, path in sorted(files):
+            if total - freed <= limit:
+                break
+            path.unlink(missing_ok=True)
+            freed += size
+        for stale in self.directory.glob("*/.tmp-*") if self.directory.is_dir() else ():
+            stale.unlink(missing_ok=True)  # a run that died mid-write
+        return freed
+
+    def clear(self) -> int:
+        """Remove every entry; bytes freed."""
+        return self.prune(0)
+
+    def stats(self) -> CacheStats:
+        """Counts and sizes for `cache info`."""
+        files = self._files()
+        return CacheStats(
+            directory=str(self.directory),
+            layer_entries=sum(1 for p in files if p.parent.name.startswith("layers-")),
+            config_entries=sum(1 for p in files if p.parent.name == "configs"),
+            total_bytes=sum(p.stat().st_size for p in files),
+            limit_bytes=self.limit,
+        )
+
+
+def _safe_name(digest: str) -> str:
+    algorithm, _, value = digest.partition(":")
+    name = f"{algorithm}-{value}" if value else algorithm
+    if not name.replace("-", "").isalnum():
+        raise CacheError(f"refusing to cache under the malformed digest {digest[:80]!r}")
+    return name

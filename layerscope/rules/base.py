@@ -1,0 +1,112 @@
+"""The advice-rule interface: a Rule (ID, severity, title, check) and the Finding it yields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..analysis.inspect import Analysis, InspectReport
+from ..errors import LayerscopeError
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+class RuleError(LayerscopeError):
+    """An advice rule was asked for that does not exist, or could not be evaluated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of advice: what to change in the Dockerfile and the bytes it would save."""
+
+    rule: str
+    """The rule's ID, e.g. LS001."""
+    severity: str
+    """error, warning or info."""
+    title: str
+    """The rule's title."""
+    estimated_saving_bytes: int | None
+    """Bytes the image would lose with the fix applied; None when it cannot be estimated."""
+    steps: tuple[int, ...]
+    """History indexes of the steps involved, oldest first."""
+    paths: tuple[str, ...]
+    """The paths (or packages, for package rules) involved, largest first; may be cut short."""
+    fix: str
+    """What to change, in one or two sentences."""
+    message: str = ""
+    """What was found, with numbers."""
+    base: bool = False
+    """True when the bytes belong to the base image: reported apart, never blamed on user steps."""
+    packages: tuple[str, ...] = ()
+    """Packages involved (package rules), largest first."""
+    lines: tuple[int, ...] = ()
+    """Dockerfile line numbers of the steps, when --dockerfile aligned them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An advice rule: one module of layerscope/rules/ defines one, as RULE."""
+
+    id: str
+    """Stable ID, LS + three digits."""
+    severity: str
+    """Severity of its findings."""
+    title: str
+    """One line: what it looks for."""
+    check: Callable[[RuleContext], Iterable[Finding]]
+    """Yields its findings for an analysed image."""
+    summary: str = ""
+    """One more sentence for --list-rules and the docs index."""
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """What the user asked of the rules."""
+
+    ignore: frozenset[str] = frozenset()
+    """Rule IDs not to run."""
+    max_paths: int = 20
+    """Paths kept per finding (JSON and text)."""
+
+
+@dataclass
+class RuleContext:
+    """What the rules read: the analysis, and views of it computed once and shared."""
+
+    analysis: Analysis
+    options: RuleOptions = field(default_factory=RuleOptions)
+
+    @property
+    def report(self) -> InspectReport:
+        return self.analysis.report
+
+    @cached_property
+    def live(self) -> Mapping[str, int]:
+        """Path -> bytes of every visible entry of the final filesystem."""
+        from ..analysis.tree import live_files
+
+        return {path: entry.size for path, entry in live_files(self.analysis.merged.final_tree).items()}
+
+    @cached_property
+    def writers(self) -> Mapping[str, int]:
+        """Path -> the step whose layer holds its visible version."""
+        report = self.report
+        step_of_layer = {s.layer: s.index for s in report.steps if s.layer is not None}
+        result: dict[str, int] = {}
+        image = self.analysis.image
+        if image is None:
+            return result
+        live = self.live
+        for layer in image.layers:
+            for entry in layer.files:
+                if entry.path in live:
+                    result[entry.path] = step_of_layer.get(layer.index, layer.index)
+        return result
+
+    def is_base(self, step: int) -> bool:
+        return self.report.steps[step].base
+
+    def instruction(self, step: int) -> str:
+        return self.report.steps[step].instruction

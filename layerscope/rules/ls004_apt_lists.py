@@ -1,0 +1,18 @@
+"""LS004: apt's package lists (from apt-get update) left in the final image."""
+
+import re
+
+from .base import WARNING, Rule
+from .live import live_findings
+
+LISTS = re.compile(r"^/var/lib/apt/lists/(?!partial/|lock$)[^/]+$")
+
+
+def check(context):
+    return live_findings(
+        context, RULE, LISTS,
+        "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*", "apt list files")
+
+
+RULE = Rule("LS004", WARNING, "apt lists left in the image", check,
+            "The index files apt-get update downloads are useless at run time.")

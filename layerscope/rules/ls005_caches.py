@@ -1,0 +1,34 @@
+"""LS005: package-manager caches and temporary files left in the final image."""
+
+import re
+
+from .base import WARNING, Rule
+from .live import live_findings
+
+HOME = r"^/(?:root|home/[^/]+)"
+CACHES = (
+    ("apt archives", r"^/var/cache/apt/(?:archives/.*\.deb|[^/]+\.bin)$",
+     "apt-get clean (or rm -rf /var/cache/apt/archives/*.deb) in the RUN that installs"),
+    ("pip cache", HOME + r"/\.cache/pip/",
+     "pip install --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or RUN --mount=type=cache)"),
+    ("npm cache", HOME + r"/\.npm/",
+     "npm ci && npm cache clean --force in one RUN, or RUN --mount=type=cache,target=/root/.npm"),
+    ("yarn cache", r"/\.cache/yarn/|^/usr/local/share/\.cache/yarn/",
+     "yarn cache clean in the RUN that installs"),
+    ("apk cache", r"^/var/cache/apk/", "apk add --no-cache"),
+    ("yum/dnf cache", r"^/var/cache/(?:yum|dnf)/",
+     "yum clean all / dnf clean all in the RUN that installs"),
+    ("temporary files", r"^/(?:tmp|var/tmp)/",
+     "delete temporary files in the RUN that creates them (or use RUN --mount=type=tmpfs)"),
+)
+
+
+def check(context):
+    findings = []
+    for what, pattern, fix in CACHES:
+        findings += live_findings(context, RULE, re.compile(pattern), fix, what + " files")
+    return findings
+
+
+RULE = Rule("LS005", WARNING, "package-manager caches left in the image", check,
+            "apt archives, pip, npm, yarn, apk, yum/dnf caches and /tmp files that ship.")

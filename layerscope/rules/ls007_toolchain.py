@@ -1,0 +1,48 @@
+"""LS007: build toolchains and -dev packages in the final image."""
+
+import re
+
+from ..analysis.packages import package_history
+from .base import INFO, Finding, Rule
+
+TOOLCHAIN = re.compile(
+    r"^(?:build-essential|gcc(?:-\d+)?|g\+\+(?:-\d+)?|cpp(?:-\d+)?|clang(?:-\d+)?|llvm(?:-\d+)?"
+    r"|binutils(?:-.*)?|make|cmake|autoconf|automake|libtool|dpkg-dev|pkg-?config|gfortran.*"
+    r"|rustc|cargo|golang(?:-.*)?|.*-dev)$")
+
+
+def check(context):
+    image = context.analysis.image
+    if image is None:
+        return []
+    history = package_history(image)
+    final = history.final()
+    base_layers = context.report.base.layer_count
+    base_packages = history.before(base_layers).packages if base_layers else {}
+    found = []
+    for name, package in final.packages.items():
+        if not TOOLCHAIN.match(name) or name in base_packages:
+            continue
+        owned = final.owned.get(name, ())
+        size = sum(context.live.get(path, 0) for path in owned) if owned else package.installed_size
+        found.append((name, size, owned))
+    if not found:
+        return []
+    found.sort(key=lambda item: (-item[1], item[0]))
+    steps = set()
+    writers = context.writers
+    for _, _, owned in found:
+        steps |= {writers[path] for path in owned
+                  if path in writers and context.live.get(path) and not context.is_base(writers[path])}
+    total = sum(size for _, size, _ in found)
+    return [Finding(
+        RULE.id, RULE.severity, RULE.title, total, tuple(sorted(steps)), (),
+        "build in a separate stage (FROM ... AS build) and COPY --from=build only the results "
+        "into a final stage without compilers and headers",
+        f"{len(found)} toolchain and -dev packages ({total:,} bytes) are installed in the final "
+        f"image: {', '.join(name for name, _, _ in found[:8])}"
+        + (", ..." if len(found) > 8 else ""), False, tuple(name for name, _, _ in found))]
+
+
+RULE = Rule("LS007", INFO, "build toolchain in the final image", check,
+            "Compilers and -dev packages are build-time tools; a multi-stage build drops them.")

@@ -1,0 +1,77 @@
+"""Dead bytes grouped by (writing step, killing step), each pair given to exactly one rule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..analysis.merge import METADATA_ONLY, OVERWRITTEN, REMOVED, REPLACED_BY_LINK
+from ..layers.history import instruction_keyword
+from .base import Finding, RuleContext
+
+CLEANUP, COPIED, METADATA, CHURN = "LS001", "LS002", "LS003", "LS008"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The dead versions one step wrote and one later step killed."""
+
+    writer: int
+    killer: int
+    by_kind: dict[str, int]
+    paths: tuple[tuple[str, int], ...]
+    """(path, bytes), largest first."""
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def pairs(context: RuleContext) -> list[Pair]:
+    """Every (writer, killer) pair with dead bytes, oldest writer first."""
+    kinds: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    paths: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    for item in context.report.wasted:
+        key = (item.written_by_step, item.killed_by_step)
+        kinds[key][item.kind] += item.size
+        paths[key].append((item.path, item.size))
+    result = []
+    for key in sorted(kinds):
+        pair = Pair(key[0], key[1], dict(kinds[key]), tuple(paths[key]))
+        if pair.bytes > 0:
+            result.append(pair)
+    return result
+
+
+def classify(context: RuleContext, pair: Pair) -> str:
+    """The one rule a pair belongs to."""
+    removed = pair.by_kind.get(REMOVED, 0) + pair.by_kind.get(REPLACED_BY_LINK, 0)
+    keyword = instruction_keyword(context.instruction(pair.writer))
+    if removed and keyword in ("COPY", "ADD"):
+        return COPIED
+    if removed:
+        return CLEANUP
+    if pair.by_kind.get(METADATA_ONLY, 0) >= pair.by_kind.get(OVERWRITTEN, 0):
+        return METADATA
+    return CHURN
+
+
+def pair_findings(context: RuleContext, rule, fix: str, describe) -> list[Finding]:
+    """Findings of one pair rule: one per pair classified to it."""
+    findings = []
+    for pair in pairs(context):
+        if classify(context, pair) != rule.id:
+            continue
+        base = context.is_base(pair.writer)
+        shown = tuple(path for path, size in pair.paths[: context.options.max_paths] if size)
+        findings.append(Finding(
+            rule.id, rule.severity, rule.title, pair.bytes, (pair.writer, pair.killer), shown,
+            ("the base image wrote these bytes; only a different base (or not touching them) "
+             "avoids them" if base else fix.format(w=pair.writer, k=pair.killer)),
+            describe(context, pair), base))
+    return findings
+
+
+def summarize_kinds(pair: Pair) -> str:
+    parts = [f"{kind} {size:,} B" for kind, size in sorted(pair.by_kind.items()) if size]
+    return ", ".join(parts)
