@@ -1,0 +1,14 @@
+"""Every test gets a cache directory of its own, so no test reads what another one cached."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Point LAYERSCOPE_CACHE_DIR (inherited by subprocesses) at a fresh directory, outside
+    tmp_path so tests that check what a run wrote there see only their own files."""
+    directory = tmp_path_factory.mktemp("layerscope-cache")
+    monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(directory))
+    return directory
