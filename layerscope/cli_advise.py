@@ -39,7 +39,8 @@ def add_advise_parser(commands, positive) -> None:
     advise.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                         help="platform to select from a multi-platform index")
     advise.add_argument("--base", metavar="REF",
-                        help="the base image: its layers are the common prefix (default: heuristic)")
+                        help="the base image: its layers are the common prefix "
+                             "(default: heuristic)")
     advise.add_argument("--top", type=positive, default=5, metavar="N",
                         help="paths and packages listed under each finding in text (default: 5)")
     advise.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")

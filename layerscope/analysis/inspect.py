@@ -115,8 +115,8 @@ class InspectReport:
     """Per history entry, oldest first."""
     wasted: tuple[WastedFile, ...]
     """Every dead version, largest first."""
-    findings: tuple = ()
-    """Advice findings (layerscope.rules.Finding), when the caller ran the rules."""
+    findings: tuple | None = None
+    """Advice findings (layerscope.rules.Finding); None when the caller did not run the rules."""
     packages: tuple = ()
     """Per step, packages installed/removed (analysis.packages.StepPackages), when asked for."""
 

@@ -196,7 +196,7 @@ class PackageHistory:
 
 
 def package_history(image: Image) -> PackageHistory:
-    """Read every layer's captured dpkg databases into states, carrying forward what is unchanged."""
+    """Read every layer's captured dpkg databases into states, carrying the rest forward."""
     states: list[PackageState | None] = []
     eipp: dict[str, Package] = {}
     current = PackageState()
@@ -279,7 +279,7 @@ def install_commands(instruction: str) -> list[tuple[str, tuple[str, ...]]]:
     for match in APT_INSTALL.finditer(instruction.replace("\\\n", " ")):
         words = match.group(1).split()
         names = tuple(re.split(r"[=/]", w, maxsplit=1)[0] for w in words
-                      if not w.startswith("-") and not w.startswith("$") and re.match(r"[a-z0-9]", w))
+                      if not w.startswith(("-", "$")) and re.match(r"[a-z0-9]", w))
         commands.append((match.group(0).strip(), names))
     return commands
 

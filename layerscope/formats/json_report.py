@@ -74,7 +74,40 @@ def inspect_document(report: InspectReport) -> dict:
             }
             for item in report.wasted
         ],
+        **_advice_documents(report),
     }
+
+
+def _advice_documents(report: InspectReport) -> dict:
+    """inspect's findings[] (always) and packages[] (with --packages)."""
+    from .advise_view import finding_document, package_document
+
+    document = {}
+    if report.findings is not None:
+        document["findings"] = [finding_document(f) for f in report.findings]
+    if report.packages:
+        document["packages"] = [package_document(entry) for entry in report.packages]
+    return document
+
+
+ADVISE_SCHEMA = "layerscope/advise/v1"
+
+
+def render_advise(report, options: RenderOptions) -> str:
+    """The advise document (docs/schema/advise-v1.md): every finding, every path kept."""
+    from .advise_view import finding_document
+
+    document = {
+        "schema": ADVISE_SCHEMA,
+        "image": {"ref": report.ref, "id": report.image_id, "repo_tags": list(report.repo_tags),
+                  "size": report.size, "user_size": report.user_size},
+        "dockerfile": report.dockerfile,
+        "ignored": list(report.ignored),
+        "estimated_saving_bytes": report.total_saving,
+        "findings": [finding_document(f) for f in report.user_findings],
+        "base_findings": [finding_document(f) for f in report.base_findings],
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def render_inspect(report: InspectReport, options: RenderOptions) -> str:

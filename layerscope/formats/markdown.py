@@ -35,3 +35,26 @@ def render_diff(report, options: RenderOptions) -> str:
                               headers=diff_view.WASTE_HEADERS, tablefmt="github"))
         parts += ["", "</details>"]
     return "\n".join(parts) + "\n"
+
+
+def render_advise(report, options: RenderOptions) -> str:
+    """The advice as a PR comment: one table row per finding, the fixes below."""
+    from .advise_view import saving, where
+    from .units import size
+
+    user, base = report.user_findings, report.base_findings
+    parts = [f"### layerscope advise: {len(user)} findings, up to {size(report.total_saving)} "
+             f"to save (`{report.ref}`)", ""]
+    if user:
+        rows = [[f.rule, f.severity, f.title, saving(f), where(f), f.fix.replace("|", "\\|")]
+                for f in user]
+        parts.append(tabulate(rows, headers=["Rule", "Severity", "Finding", "Saving", "Where",
+                                             "Fix"], tablefmt="github"))
+    else:
+        parts.append("No findings for your steps.")
+    if base:
+        parts += ["", f"<details><summary>Base image ({len(base)} findings, not your steps)"
+                      "</summary>", ""]
+        parts += [f"- {f.rule} {saving(f)}: {f.message}" for f in base]
+        parts += ["", "</details>"]
+    return "\n".join(parts) + "\n"

@@ -105,6 +105,35 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
                  _step_label(report, g.killed_by_step)] for g in shown]
         parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
                               tablefmt="simple", colalign=("right", "left", "left", "left", "left")))
+    parts += _advice_sections(report, options)
+    return "\n".join(parts) + "\n"
+
+
+def _advice_sections(report: InspectReport, options: RenderOptions) -> list[str]:
+    """inspect's Findings section (and Packages, with --packages)."""
+    from . import advise_view
+
+    parts = []
+    if report.findings is not None:
+        parts += [""] + advise_view.findings_text(report.findings, options.top)
+    if report.packages:
+        parts += [""] + advise_view.packages_text(report, options.top)
+    return parts
+
+
+def render_advise(report, options: RenderOptions) -> str:
+    """The advise text report: each finding with its saving, steps, fix and top paths."""
+    from . import advise_view
+
+    name = report.repo_tags[0] if report.repo_tags else report.ref
+    parts = [f"Image  {name}  {report.image_id[:19]}  {size(report.size)} "
+             f"({size(report.user_size)} after the base)"]
+    if report.dockerfile:
+        parts.append(f"Dockerfile  {report.dockerfile}")
+    if report.ignored:
+        parts.append(f"Ignored rules  {', '.join(report.ignored)}")
+    parts.append("")
+    parts += advise_view.findings_text(report.findings, options.top)
     return "\n".join(parts) + "\n"
 
 

@@ -24,7 +24,7 @@ from ..errors import LayerscopeError
 from ..model import EntryKind, FileEntry
 from .blob import IndexedBlob
 
-FORMAT = 1
+FORMAT = 2  # 2: apt logs are captured too
 MAGIC = b"LSIX"
 HEADER = struct.Struct("<4sHHQ")  # magic, format, python minor version (marshal), checksum
 DEFAULT_LIMIT = 4 << 30

@@ -58,6 +58,14 @@ class PrefixedStream:
             return data
         return self._source.read(size)
 
+    def readinto(self, view) -> int:
+        """Fill `view` from the replayed bytes, then straight from the source where it can."""
+        if self._head or not hasattr(self._source, "readinto"):
+            data = self.read(len(view))
+            view[:len(data)] = data
+            return len(data)
+        return self._source.readinto(view)
+
 
 class GzipStream:
     """Streaming gzip decoding (multi-member safe) with zlib, faster than gzip.GzipFile."""

@@ -9,6 +9,7 @@ copy when the whole layer is already in memory), and never writes anything.
 from __future__ import annotations
 
 import posixpath
+import struct
 import sys
 
 import xxhash
@@ -19,6 +20,8 @@ from ..model import EntryKind, FileEntry
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 READ_CHUNK = 4 << 20
+"""Contents up to this size are hashed in one piece; larger ones stream through the window."""
+WINDOW = 2 * READ_CHUNK
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 CAPTURE_LIMIT = 64 << 20
@@ -26,7 +29,10 @@ CAPTURE_LIMIT = 64 << 20
 PAX_LIMIT = 1 << 20
 """Largest PAX or GNU long-name record accepted: real ones are a few hundred bytes."""
 
-REGULAR_TYPES = frozenset(b"07\x00")
+REGULAR_TYPES = frozenset(b"07\x00S")
+SPARSE_TYPE = ord("S")
+PAX_TYPE, LONG_NAME_TYPE, LONG_LINK_TYPE = ord("x"), ord("L"), ord("K")
+EXTENDED_TYPES = frozenset(b"xgLK")
 KINDS = {ord("5"): EntryKind.DIRECTORY, ord("2"): EntryKind.SYMLINK, ord("1"): EntryKind.HARDLINK,
          ord("3"): EntryKind.OTHER, ord("4"): EntryKind.OTHER, ord("6"): EntryKind.OTHER}
 _hash = xxhash.xxh3_64_intdigest
@@ -103,19 +109,22 @@ def _pax_records(data: bytes, offset: int) -> dict[str, str]:
 
 
 class _Reader:
-    """Bytes of the layer: a buffer that grows from a stream, or one buffer holding it all."""
+    """Bytes of the layer: a fixed window refilled from a stream (straight into it with
+    readinto where the stream has it), or one buffer holding the whole layer."""
 
-    __slots__ = ("buffer", "position", "consumed", "_read")
+    __slots__ = ("buffer", "position", "consumed", "_read", "_readinto", "_window")
 
     def __init__(self, source) -> None:
-        if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "madvise"):
-            self.buffer = memoryview(source)
-            self._read = None
-        else:
-            self.buffer = memoryview(b"")
-            self._read = source.read
         self.position = 0
         self.consumed = 0  # bytes of the stream before buffer[0], for messages
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self.buffer = memoryview(source)
+            self._read = self._readinto = None
+            return
+        self._window = memoryview(bytearray(WINDOW))
+        self.buffer = self._window[:0]
+        self._read = source.read
+        self._readinto = getattr(source, "readinto", None)
 
     def offset(self) -> int:
         return self.consumed + self.position
@@ -124,17 +133,25 @@ class _Reader:
         return len(self.buffer) - self.position
 
     def fill(self, wanted: int) -> bool:
-        """Make `wanted` bytes available at position; False at the end of the data."""
+        """Make `wanted` bytes (at most half the window) available; False at the end."""
         while len(self.buffer) - self.position < wanted:
             if self._read is None:
                 return False
-            chunk = self._read(max(READ_CHUNK, wanted))
-            if not chunk:
-                return False
-            rest = self.buffer[self.position:]
+            rest = len(self.buffer) - self.position
+            if rest:
+                self._window[:rest] = bytes(self.buffer[self.position:])  # a copy: regions may overlap
             self.consumed += self.position
-            self.buffer = memoryview(bytes(rest) + bytes(chunk) if len(rest) else chunk)
             self.position = 0
+            free = self._window[rest:]
+            if self._readinto is not None:
+                count = self._readinto(free) or 0
+            else:
+                chunk = self._read(len(free))
+                count = len(chunk)
+                free[:count] = chunk
+            self.buffer = self._window[:rest + count]
+            if not count:
+                return False
         return True
 
     def take(self, size: int, what: str) -> bytes:
@@ -176,16 +193,29 @@ class _Reader:
             size -= step
 
 
+USTAR = struct.Struct("100s8s8s8s12s12s8sB100s6s2s32s32s8s8s155s12x")
+"""name, mode, uid, gid, size, mtime, checksum, type, linkname, magic, version, uname, gname,
+devmajor, devminor, prefix: the 512-byte header, unpacked in one call."""
+
+
+def _octal(field: bytes, what: str, offset: int) -> int:
+    try:
+        return int(field.rstrip(b"\0 ") or b"0", 8)  # the common case: NUL-ended octal
+    except ValueError:
+        return _number(field, what, offset)
+
+
 def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, ...], int]:
     """Read an uncompressed layer tar once; return its entries and its size in bytes.
 
-    `source` is a stream with read(), or a buffer (bytes, memoryview, mmap) holding the whole
-    layer. With `captured`, the content of package-database files (see should_capture) is
-    stored in it by path, so packages can be attributed without a second read.
+    `source` is a stream with read(), or a buffer (bytes, memoryview) holding the whole layer.
+    With `captured`, the content of package-database files (see should_capture) is stored in
+    it by path, so packages can be attributed without a second read.
     """
     reader = _Reader(source)
     entries: list[FileEntry] = []
     append = entries.append
+    unpack = USTAR.unpack_from
     total = 0
     long_name: str | None = None
     long_link: str | None = None
@@ -196,65 +226,70 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
             if reader.available() == 0 and (entries or start == 0):
                 break  # end of data without end-of-archive blocks: Docker's own tars end so
             raise LayerReadError(f"layer tar is truncated in a header at byte {start}")
-        header = reader.buffer[reader.position:reader.position + BLOCK]
-        reader.position += BLOCK
-        if header == ZERO_BLOCK:
-            break
-        header = bytes(header)
-        if header[257:262] != b"ustar":  # pre-POSIX header: only its checksum vouches for it
+        position = reader.position
+        buffer = reader.buffer
+        reader.position = position + BLOCK
+        (raw_name, raw_mode, raw_uid, raw_gid, raw_size, _, raw_checksum, type_flag, raw_link,
+         magic, _, _, _, _, _, prefix) = unpack(buffer, position)
+        if not magic.startswith(b"ustar"):
+            if buffer[position:position + BLOCK] == ZERO_BLOCK:
+                break
+            header = bytes(buffer[position:position + BLOCK])  # pre-POSIX: only the checksum vouches
             try:
-                checksum = _number(header[148:156], "checksum", start)
+                checksum = _number(raw_checksum, "checksum", start)
             except LayerReadError:
                 checksum = -1
             if checksum != sum(header[:148]) + 256 + sum(header[156:]):
                 raise LayerReadError(f"layer tar is unreadable: no valid tar header at byte {start}")
-        type_flag = header[156]
-        size = _number(header[124:136], "size", start)
-        if type_flag in (ord("x"), ord("g"), ord("L"), ord("K")):
+        size = _octal(raw_size, "size", start)
+        if type_flag in EXTENDED_TYPES:
             if size > PAX_LIMIT:
                 raise LayerReadError(f"oversized extended header ({size} bytes) at byte {start}")
             data = reader.take(size, "an extended header")
             reader.skip(-size % BLOCK)
-            if type_flag == ord("x"):
+            if type_flag == PAX_TYPE:
                 pax = _pax_records(data, start)
-            elif type_flag == ord("L"):
+            elif type_flag == LONG_NAME_TYPE:
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            elif type_flag == ord("K"):
+            elif type_flag == LONG_LINK_TYPE:
                 long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             continue  # a global header ("g") changes nothing we read
-        name = long_name or pax.get("path")
-        if name is None:
-            name = _text(header[0:100])
-            if header[257:263] == b"ustar\0" and header[345] != 0:
-                name = _text(header[345:500]) + "/" + name
-        link = long_link or pax.get("linkpath") or _text(header[157:257])
-        if "size" in pax:
-            size = _parse_pax_size(pax["size"], start)
+        if long_name is not None or pax:
+            name = long_name or pax.get("path") or _text(raw_name)
+            link = long_link or pax.get("linkpath") or _text(raw_link)
+            if "size" in pax:
+                size = _parse_pax_size(pax["size"], start)
+        else:
+            name = raw_name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            if prefix[0] and magic == b"ustar\0":
+                name = _text(prefix) + "/" + name
+            link = None if long_link is None else long_link
         real_size = size
-        if type_flag == ord("S"):
-            real_size = _number(header[483:495], "sparse size", start)
-            extended = header[482]
+        if type_flag == SPARSE_TYPE:
+            real_size = _number(bytes(buffer[position + 483:position + 495]), "sparse size", start)
+            extended = buffer[position + 482]
             while extended:  # old GNU sparse maps continue in extension blocks
                 extended = reader.take(BLOCK, "a sparse map")[504]
-        if "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
+        if pax and ("GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax):
             real_size = _parse_pax_size(pax.get("GNU.sparse.realsize") or pax["GNU.sparse.size"], start)
-        mode = _number(header[100:108], "mode", start)
-        uid = int(pax["uid"]) if "uid" in pax else _number(header[108:116], "uid", start)
-        gid = int(pax["gid"]) if "gid" in pax else _number(header[116:124], "gid", start)
+        mode = _octal(raw_mode, "mode", start)
+        uid = int(pax["uid"]) if "uid" in pax else _octal(raw_uid, "uid", start)
+        gid = int(pax["gid"]) if "gid" in pax else _octal(raw_gid, "gid", start)
         long_name = long_link = None
         pax = {}
 
         path = normalize_member_path(name)
-        directory, base = posixpath.split(path)
-        regular = type_flag in REGULAR_TYPES or type_flag == ord("S") or type_flag not in KINDS
-        if base.startswith(WHITEOUT_PREFIX):
-            if regular:
-                reader.skip(size + (-size % BLOCK))
-            if base == OPAQUE_MARKER:
-                append(FileEntry(directory, EntryKind.OPAQUE, 0))
-            elif not base.startswith(".wh..wh."):  # .wh..wh.plnk and friends are aufs bookkeeping
-                append(FileEntry(_intern(directory.rstrip("/") + "/" + base[4:]), EntryKind.WHITEOUT, 0))
-            continue
+        regular = type_flag in REGULAR_TYPES or type_flag not in KINDS
+        if ".wh." in path:
+            directory, _, base = path.rpartition("/")
+            if base.startswith(WHITEOUT_PREFIX):
+                if regular:
+                    reader.skip(size + (-size % BLOCK))
+                if base == OPAQUE_MARKER:
+                    append(FileEntry(directory or "/", EntryKind.OPAQUE, 0))
+                elif not base.startswith(".wh..wh."):  # .wh..wh.plnk and such: aufs bookkeeping
+                    append(FileEntry(_intern(directory + "/" + base[4:]), EntryKind.WHITEOUT, 0))
+                continue
         if path == "/":
             if regular:
                 reader.skip(size + (-size % BLOCK))
@@ -264,13 +299,15 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
             content_hash, content = reader.content(size, keep)
             if content is not None:
                 captured[path] = content
-            if type_flag not in REGULAR_TYPES and type_flag != ord("S"):
+            if type_flag in REGULAR_TYPES:
+                append(FileEntry(path, EntryKind.FILE, real_size, mode, uid, gid, None, content_hash))
+                total += real_size
+            else:
                 append(FileEntry(path, EntryKind.OTHER, 0, mode, uid, gid))
-                continue
-            append(FileEntry(path, EntryKind.FILE, real_size, mode, uid, gid, None, content_hash))
-            total += real_size
             continue
         kind = KINDS[type_flag]
+        if link is None:
+            link = _text(raw_link)
         if kind == EntryKind.SYMLINK:
             target_size = len(link.encode("utf-8", "surrogateescape"))
             append(FileEntry(path, kind, target_size, mode, uid, gid, link))

@@ -87,7 +87,8 @@ class RuleContext:
         """Path -> bytes of every visible entry of the final filesystem."""
         from ..analysis.tree import live_files
 
-        return {path: entry.size for path, entry in live_files(self.analysis.merged.final_tree).items()}
+        files = live_files(self.analysis.merged.final_tree)
+        return {path: entry.size for path, entry in files.items()}
 
     @cached_property
     def writers(self) -> Mapping[str, int]:

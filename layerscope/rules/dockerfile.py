@@ -57,7 +57,8 @@ def read_dockerfile(path: str) -> Dockerfile:
     return Dockerfile(path, tuple(text.splitlines(keepends=True)), stage)
 
 
-def align(dockerfile: Dockerfile, instructions: list[tuple[int, str, bool]]) -> dict[int, Instruction]:
+def align(dockerfile: Dockerfile,
+          instructions: list[tuple[int, str, bool]]) -> dict[int, Instruction]:
     """Step index -> instruction, for the user's steps (not base), matched from the end by
     keyword: the final stage's last instructions are the image's last history entries."""
     user = [(index, instruction_keyword(text) or "RUN") for index, text, base in instructions
@@ -76,7 +77,8 @@ def align(dockerfile: Dockerfile, instructions: list[tuple[int, str, bool]]) -> 
     return result
 
 
-def with_lines(findings: tuple[Finding, ...], aligned: dict[int, Instruction]) -> tuple[Finding, ...]:
+def with_lines(findings: tuple[Finding, ...],
+               aligned: dict[int, Instruction]) -> tuple[Finding, ...]:
     """Findings with the Dockerfile lines of their steps."""
     return tuple(replace(f, lines=tuple(aligned[s].start for s in f.steps if s in aligned))
                  for f in findings)

@@ -8,7 +8,8 @@ from collections import defaultdict
 from .base import Finding, RuleContext
 
 
-def live_matches(context: RuleContext, pattern: re.Pattern) -> dict[bool, list[tuple[str, int, int]]]:
+def live_matches(context: RuleContext,
+                 pattern: re.Pattern) -> dict[bool, list[tuple[str, int, int]]]:
     """Visible files matching pattern with bytes: base flag -> [(path, bytes, writing step)]."""
     groups: dict[bool, list[tuple[str, int, int]]] = defaultdict(list)
     writers = context.writers

@@ -11,7 +11,8 @@ LISTS = re.compile(r"^/var/lib/apt/lists/(?!partial/|lock$)[^/]+$")
 def check(context):
     return live_findings(
         context, RULE, LISTS,
-        "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*", "apt list files")
+        "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*",
+        "apt list files")
 
 
 RULE = Rule("LS004", WARNING, "apt lists left in the image", check,

@@ -32,8 +32,8 @@ def check(context):
     steps = set()
     writers = context.writers
     for _, _, owned in found:
-        steps |= {writers[path] for path in owned
-                  if path in writers and context.live.get(path) and not context.is_base(writers[path])}
+        steps |= {writers[path] for path in owned if path in writers and context.live.get(path)
+                  and not context.is_base(writers[path])}
     total = sum(size for _, size, _ in found)
     return [Finding(
         RULE.id, RULE.severity, RULE.title, total, tuple(sorted(steps)), (),

@@ -38,6 +38,15 @@ class FileSlice:
         self._position += len(data)
         return data
 
+    def readinto(self, view) -> int:
+        size = min(len(view), self._end - self._position)
+        if size <= 0:
+            return 0
+        self._handle.seek(self._position)
+        count = self._handle.readinto(view[:size]) or 0
+        self._position += count
+        return count
+
 
 class SeekableArchive:
     """The members of an uncompressed archive file, read on demand."""

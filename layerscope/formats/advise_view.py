@@ -1,0 +1,99 @@
+"""What the human formats of advise (and inspect's Findings section) share."""
+
+from __future__ import annotations
+
+from .units import shorten, size
+
+
+def saving(finding) -> str:
+    value = finding.estimated_saving_bytes
+    return "n/a" if value is None else size(value)
+
+
+def where(finding, steps: tuple[str, ...] | None = None) -> str:
+    """'steps 3 -> 5' or 'step 3', with Dockerfile lines when aligned."""
+    if not finding.steps:
+        return "-"
+    label = ("step " if len(finding.steps) == 1 else "steps ") + " -> ".join(
+        map(str, finding.steps))
+    if finding.lines:
+        label += " (Dockerfile:" + ",".join(map(str, finding.lines)) + ")"
+    return label
+
+
+def finding_lines(finding, top: int, indent: str = "    ") -> list[str]:
+    """The detail lines under a finding: what was found, the fix, the top paths/packages."""
+    lines = [f"{indent}{finding.message}", f"{indent}fix: {finding.fix}"]
+    items = finding.packages or finding.paths
+    if items:
+        shown = ", ".join(shorten(item, 70) for item in items[:top])
+        more = f" (+{len(items) - top} more)" if len(items) > top else ""
+        lines.append(f"{indent}{'packages' if finding.packages else 'paths'}: {shown}{more}")
+    return lines
+
+
+def finding_document(finding) -> dict:
+    """One finding in JSON (advise's findings[] and inspect's findings[])."""
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "title": finding.title,
+        "estimated_saving_bytes": finding.estimated_saving_bytes,
+        "steps": list(finding.steps),
+        "lines": list(finding.lines),
+        "paths": list(finding.paths),
+        "packages": list(finding.packages),
+        "fix": finding.fix,
+        "message": finding.message,
+        "base": finding.base,
+    }
+
+
+def findings_text(findings, top: int) -> list[str]:
+    """The text section: user findings, then the base image's, apart."""
+    user = [f for f in findings if not f.base]
+    base = [f for f in findings if f.base]
+    parts: list[str] = []
+    if not user:
+        parts.append("Findings: none for your steps.")
+    else:
+        total = sum(f.estimated_saving_bytes or 0 for f in user)
+        parts.append(f"Findings ({len(user)}, up to {size(total)} to save; estimates can overlap)")
+        for f in user:
+            parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  [{where(f)}]")
+            parts += finding_lines(f, top)
+    if base:
+        parts.append("")
+        parts.append(f"Base image ({len(base)}, not your steps: only another base avoids them)")
+        for f in base:
+            parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  [{where(f)}]")
+            parts.append(f"    {f.message}")
+    return parts
+
+
+def packages_text(report, top: int) -> list[str]:
+    """inspect --packages: per step, the packages it installed, upgraded or removed."""
+    if not report.packages:
+        return ["Packages: no package database changes found in the layers."]
+    parts = ["Packages per step (dpkg from /var/lib/dpkg, Python from *.dist-info/RECORD)"]
+    for entry in report.packages:
+        changes = entry.changes
+        by_action: dict[str, int] = {}
+        for c in changes:
+            by_action[c.action] = by_action.get(c.action, 0) + 1
+        counts = ", ".join(f"{n} {action}" for action, n in sorted(by_action.items()))
+        parts.append(f"  step {entry.step}: {shorten(report.steps[entry.step].instruction, 60)}"
+                     f"  ({counts})")
+        for c in changes[:top]:
+            auto = " (auto)" if c.auto else ""
+            parts.append(f"    {c.action:<9} {size(c.bytes):>9}  {c.manager:<6} {c.name} "
+                         f"{c.version}{auto}")
+        if len(changes) > top:
+            parts.append(f"    ... {len(changes) - top} more")
+    return parts
+
+
+def package_document(entry) -> dict:
+    return {"step": entry.step, "changes": [
+        {"name": c.name, "version": c.version, "manager": c.manager, "action": c.action,
+         "bytes": c.bytes, "auto": c.auto} for c in entry.changes]}
