@@ -14,7 +14,7 @@ from layerscope.rules.budgets import CheckContext, run_budgets
 from tests.rules.budgets.conftest import story
 
 LIMITS = {"max-size": 300_000, "max-layers": 10, "max-wasted-percent": Fraction(95),
-          "fail-on": ["LS001"]}
+          "fail-on": ["LS999"]}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ FAIL  max-size            image size 553.5 kB is over the 300.0 kB limit by 253.
         52.0 kB  step 3: RUN pip install -r /tmp/req/a
 PASS  max-layers          layer count 4 is within the 10 limit
 PASS  max-wasted-percent  wasted share of the image 90.33% (500.0 kB) is within the 95.0% limit
-SKIP  fail-on             no advice rules yet; LS001 not evaluated
+SKIP  fail-on             unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`
 settings from: .layerscope.toml (and flags)
 """  # noqa: E501
 
@@ -60,7 +60,7 @@ EXPECTED_GITHUB = """\
 ::error title=layerscope check max-size (test%3Alatest)::image size 553.5 kB is over the 300.0 kB limit by 253.5 kB%0A500.0 kB  step 2: COPY dir:0a1b in /tmp/req%0A52.0 kB  step 3: RUN pip install -r /tmp/req/a
 PASS  max-layers: layer count 4 is within the 10 limit
 PASS  max-wasted-percent: wasted share of the image 90.33% (500.0 kB) is within the 95.0% limit
-::warning title=layerscope check fail-on (test%3Alatest)::no advice rules yet; LS001 not evaluated
+::warning title=layerscope check fail-on (test%3Alatest)::unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`
 layerscope check test:latest: FAIL: 1 of 4 budgets failed (2 passed, 1 skipped)
 """  # noqa: E501
 
@@ -101,7 +101,8 @@ def test_junit_parses_with_one_testcase_per_budget(result):
         "    52.0 kB  step 3: RUN pip install -r /tmp/req/a",
     ]
     assert cases[1].find("failure") is None and cases[1].find("skipped") is None
-    assert cases[3].find("skipped").get("message") == "no advice rules yet; LS001 not evaluated"
+    assert cases[3].find("skipped").get("message") == (
+        "unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`")
     properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert properties["size"] == "553500"
 
@@ -125,11 +126,11 @@ def test_json_document(result):
     }
     assert layers["source"] == ".layerscope.toml [check]"
     assert (percent["unit"], percent["measured"], percent["limit"]) == ("percent", 90.3342, 95)
-    assert (fail_on["status"], fail_on["measured"], fail_on["limit"]) == ("skip", None, ["LS001"])
+    assert (fail_on["status"], fail_on["measured"], fail_on["limit"]) == ("skip", None, ["LS999"])
 
 
 def test_markdown_table_and_failure_details(result):
     text = render("markdown", result)
     assert "| ❌ FAIL | `max-size` | 553.5 kB | ≤ 300.0 kB |" in text
-    assert "| ⏭️ SKIP | `fail-on` | - | LS001 |" in text
+    assert "| ⏭️ SKIP | `fail-on` | - | LS999 |" in text
     assert "| 500.0 kB | step 2: COPY dir:0a1b in /tmp/req |" in text

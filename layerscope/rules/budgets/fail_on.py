@@ -1,20 +1,34 @@
-"""fail-on: advice rule IDs that fail the check when they fire.
+"""fail-on: advice rule IDs that fail the check when they fire on the image's own steps.
 
-The advice rules do not exist yet. The IDs are accepted and validated as a list of strings, and
-the budget reports SKIP. The seam: when rules/advice provides `findings(analysis) -> [Finding]`
-(each with a rule ID, bytes and a message), this budget fails with the findings whose ID is
-listed, as contributors."""
+Findings about bytes the base image owns never fail the check: the team cannot fix them in
+this Dockerfile."""
 
 from __future__ import annotations
 
-from .base import IDS, Budget, BudgetResult, CheckContext, Status
+from .base import IDS, Budget, BudgetResult, CheckContext, Contributor, Status
 
 
 def evaluate(ctx: CheckContext, limit: list[str]) -> BudgetResult:
-    return BudgetResult("fail-on", Status.SKIP, None, list(limit),
-                        f"no advice rules yet; {', '.join(limit)} not evaluated", unit="count")
+    from .. import run_rules, unknown_ids
+
+    unknown = unknown_ids(limit)
+    if unknown:
+        return BudgetResult("fail-on", Status.SKIP, None, list(limit),
+                            f"unknown advice rule ID(s) {', '.join(unknown)}; see "
+                            "`layerscope advise --list-rules`", unit="count")
+    wanted = {rule_id.upper() for rule_id in limit}
+    fired = [f for f in run_rules(ctx.analysis) if f.rule in wanted and not f.base]
+    listed = ", ".join(sorted(wanted))
+    if not fired:
+        return BudgetResult("fail-on", Status.PASS, 0, list(limit),
+                            f"none of {listed} fired", unit="count")
+    contributors = tuple(
+        Contributor("finding", f"{f.rule} {f.title}", f.estimated_saving_bytes,
+                    f.steps[0] if f.steps else None, f.fix)
+        for f in fired[: ctx.top])
+    return BudgetResult("fail-on", Status.FAIL, len(fired), list(limit),
+                        f"{len(fired)} finding(s) of {listed} fired", contributors, unit="count")
 
 
 BUDGET = Budget("fail-on", IDS, "ID[,ID...]",
-                "fail when any of these advice rules fires (not evaluated yet: no advice rules)",
-                evaluate)
+                "fail when any of these advice rules fires on the image's own steps", evaluate)

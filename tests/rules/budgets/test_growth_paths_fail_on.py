@@ -102,7 +102,21 @@ def test_forbid_paths_passes_when_nothing_matches():
     assert result.message == "none of the 2 globs matches anything in the final filesystem"
 
 
-def test_fail_on_is_skipped_until_advice_rules_exist(analysis):
+def test_fail_on_fails_when_a_listed_rule_fires_on_the_users_steps(analysis):
+    result = judge(analysis, "fail-on", ["LS002", "LS004"])
+    assert (result.status, result.measured) == (Status.FAIL, 1)
+    assert result.message == "1 finding(s) of LS002, LS004 fired"
+    (contributor,) = result.contributors
+    assert contributor.label.startswith("LS002 ") and contributor.bytes == 500_000
+    assert contributor.step == 2
+
+
+def test_fail_on_passes_when_no_listed_rule_fires(analysis):
+    result = judge(analysis, "fail-on", ["LS004"])
+    assert (result.status, result.measured, result.message) == (Status.PASS, 0, "none of LS004 fired")
+
+
+def test_fail_on_with_an_unknown_rule_is_skipped_with_the_reason(analysis):
     result = judge(analysis, "fail-on", ["LS001", "DL3009"])
     assert (result.status, result.limit) == (Status.SKIP, ["LS001", "DL3009"])
-    assert result.message == "no advice rules yet; LS001, DL3009 not evaluated"
+    assert result.message == "unknown advice rule ID(s) DL3009; see `layerscope advise --list-rules`"
