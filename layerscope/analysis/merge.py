@@ -120,6 +120,8 @@ class MergedIndex:
         self.added: list[int] = []
         self.replaced: list[int] = []
         self.whiteout_lower_sizes: list[tuple[str, int, int]] = []
+        self._last_directory: str | None = None
+        self._last_directory_node: Node = self.root
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -157,6 +159,7 @@ class MergedIndex:
 
     def _kill_subtree(self, top: Node, layer: int, reason: str, root: str, lower_only: bool) -> int:
         """Kill versions under (and including) top; prune emptied nodes; return file bytes hit."""
+        self._last_directory = None  # pruning may detach the remembered directory
         file_bytes = 0
         order: list[tuple[Node | None, str, Node]] = [(None, "", top)]
         stack = [top]
@@ -198,11 +201,11 @@ class MergedIndex:
             if child.version is None and not child.children:
                 del node.children[name]
 
-    def _write(self, entry: FileEntry, layer: int) -> None:
-        names = entry.path.split("/")[1:]
+    def _directory_node(self, directory: str, layer: int) -> Node:
+        """The node of a directory path, created as needed; a file in the way is replaced."""
         node = self.root
         walked = ""
-        for name in names[:-1]:
+        for name in directory.split("/")[1:]:
             walked += "/" + name
             if node.children is None:
                 node.children = {}
@@ -217,9 +220,18 @@ class MergedIndex:
             node = child
         if node.children is None:
             node.children = {}
-        target = node.children.get(names[-1])
+        return node
+
+    def _write(self, entry: FileEntry, layer: int) -> None:
+        directory, _, name = entry.path.rpartition("/")
+        if directory == self._last_directory:
+            node = self._last_directory_node  # tar lists a directory's entries together
+        else:
+            node = self._directory_node(directory, layer)
+            self._last_directory, self._last_directory_node = directory, node
+        target = node.children.get(name)
         if target is None:
-            target = node.children[names[-1]] = Node()
+            target = node.children[name] = Node()
         old = target.version
         if old is not None and old.layer < layer:
             self.replaced[layer] += entry.size
@@ -227,6 +239,8 @@ class MergedIndex:
             self.added[layer] += entry.size
         version = Version(layer, entry)
         if entry.kind != EntryKind.DIRECTORY:
+            if target.children is not None or target is self._last_directory_node:
+                self._last_directory = None  # the remembered directory may be gone or a file now
             if target.children:
                 reason = REPLACED_BY_LINK if entry.kind in LINK_KINDS else REMOVED
                 for name, child in list(target.children.items()):

@@ -195,8 +195,23 @@ class PackageHistory:
         return self.before(len(self.states))
 
 
+_HISTORIES: dict[int, tuple[Image, PackageHistory]] = {}
+
+
 def package_history(image: Image) -> PackageHistory:
-    """Read every layer's captured dpkg databases into states, carrying the rest forward."""
+    """Read every layer's captured dpkg databases into states, carrying the rest forward.
+
+    Several rules ask for the same image's history; it is parsed once per image."""
+    known = _HISTORIES.get(id(image))
+    if known is not None and known[0] is image:
+        return known[1]
+    history = _read_package_history(image)
+    _HISTORIES.clear()  # one image at a time is all a run needs; keep no stale ones alive
+    _HISTORIES[id(image)] = (image, history)
+    return history
+
+
+def _read_package_history(image: Image) -> PackageHistory:
     states: list[PackageState | None] = []
     eipp: dict[str, Package] = {}
     current = PackageState()

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from .base import Finding, RuleContext
 
 
-def live_matches(context: RuleContext,
-                 pattern: re.Pattern) -> dict[bool, list[tuple[str, int, int]]]:
-    """Visible files matching pattern with bytes: base flag -> [(path, bytes, writing step)]."""
+def live_matches(context: RuleContext, pattern: re.Pattern,
+                 candidates: Iterable[tuple[str, int]] | None = None,
+                 ) -> dict[bool, list[tuple[str, int, int]]]:
+    """Visible files matching pattern with bytes: base flag -> [(path, bytes, writing step)].
+
+    `candidates` narrows the scan to (path, bytes) pairs already known to be of interest."""
     groups: dict[bool, list[tuple[str, int, int]]] = defaultdict(list)
     writers = context.writers
-    for path, size in context.live.items():
+    for path, size in context.live.items() if candidates is None else candidates:
         if size and pattern.search(path) and path in writers:
             step = writers[path]
             groups[context.is_base(step)].append((path, size, step))
@@ -21,10 +25,11 @@ def live_matches(context: RuleContext,
 
 
 def live_findings(context: RuleContext, rule, pattern: re.Pattern, fix: str, what: str,
-                  base_fix: str | None = None) -> list[Finding]:
+                  base_fix: str | None = None,
+                  candidates: Iterable[tuple[str, int]] | None = None) -> list[Finding]:
     """One finding for the user's steps and one for the base image's, when they have bytes."""
     findings = []
-    for base, items in sorted(live_matches(context, pattern).items()):
+    for base, items in sorted(live_matches(context, pattern, candidates).items()):
         items.sort(key=lambda item: (-item[1], item[0]))
         total = sum(size for _, size, _ in items)
         steps = tuple(sorted({step for _, _, step in items}))

@@ -23,10 +23,19 @@ CACHES = (
 )
 
 
+PREFIXES = ("/var/cache/", "/root/", "/home/", "/tmp/", "/var/tmp/", "/usr/local/share/.cache/")
+"""Every pattern above starts with one of these or has /.cache/yarn/ in it: a cheap first cut."""
+ANY_CACHE = re.compile("|".join(f"(?:{pattern})" for _, pattern, _ in CACHES))
+
+
 def check(context):
+    # one pass over the whole filesystem, then each kind looks only at the paths that matched
+    candidates = [(path, size) for path, size in context.live.items()
+                  if (path.startswith(PREFIXES) or "/.cache/yarn/" in path) and ANY_CACHE.search(path)]
     findings = []
     for what, pattern, fix in CACHES:
-        findings += live_findings(context, RULE, re.compile(pattern), fix, what + " files")
+        findings += live_findings(context, RULE, re.compile(pattern), fix, what + " files",
+                                  candidates=candidates)
     return findings
 
 
