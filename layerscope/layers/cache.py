@@ -60,13 +60,15 @@ class CacheStats:
     """The size cap; least recently used entries go first when it is passed."""
 
 
-def _encode(blob: IndexedBlob) -> bytes:
+def encode_blob(blob: IndexedBlob) -> bytes:
+    """The compact encoding of a layer index (marshal of plain tuples)."""
     rows = [(e.path, int(e.kind), e.size, e.mode, e.uid, e.gid, e.link_target, e.content_hash)
             for e in blob.entries]
     return marshal.dumps((rows, blob.size, blob.stored_size, blob.codec, blob.captured))
 
 
-def _decode(payload: bytes) -> IndexedBlob:
+def decode_blob(payload: bytes) -> IndexedBlob:
+    """The layer index back from encode_blob's bytes."""
     rows, size, stored_size, codec, captured = marshal.loads(payload)
     intern = sys.intern
     entries = tuple(FileEntry(intern(p), KINDS[k], s, m, u, g, t, h)
@@ -99,7 +101,7 @@ class LayerCache:
     def __setitem__(self, diff_id: str, blob: IndexedBlob) -> None:
         self._memory[diff_id] = blob
         if self.persistent:
-            self._store(self._layer_path(diff_id), _encode(blob))
+            self._store(self._layer_path(diff_id), encode_blob(blob))
 
     def __contains__(self, diff_id: str) -> bool:
         return diff_id in self._memory or (
@@ -158,7 +160,7 @@ class LayerCache:
                 raise ValueError("checksum mismatch")
             import zstandard
 
-            blob = _decode(zstandard.ZstdDecompressor().decompress(body))
+            blob = decode_blob(zstandard.ZstdDecompressor().decompress(body))
         except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
             path.unlink(missing_ok=True)
             return None

@@ -13,7 +13,8 @@ import tarfile
 from dataclasses import dataclass
 
 from ..errors import LayerReadError, SourceError
-from ..layers.blob import IndexedBlob, index_blob
+from ..layers.blob import IndexedBlob
+from ..layers.parallel import FileRegion, index_region
 from ..layers.decompress import open_uncompressed, sniff
 from ..model import Image
 from .base import Progress
@@ -22,38 +23,12 @@ from .resolve import Selection, follow_links, normalize_member_name, resolve
 from .stream import METADATA_LIMIT, read_archive
 
 
-class FileSlice:
-    """read() over one member of an uncompressed archive file, straight from the file."""
-
-    def __init__(self, handle, offset: int, size: int) -> None:
-        self._handle = handle
-        self._position = offset
-        self._end = offset + size
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0 or size > self._end - self._position:
-            size = self._end - self._position
-        self._handle.seek(self._position)
-        data = self._handle.read(size)
-        self._position += len(data)
-        return data
-
-    def readinto(self, view) -> int:
-        size = min(len(view), self._end - self._position)
-        if size <= 0:
-            return 0
-        self._handle.seek(self._position)
-        count = self._handle.readinto(view[:size]) or 0
-        self._position += count
-        return count
-
-
 class SeekableArchive:
     """The members of an uncompressed archive file, read on demand."""
 
-    def __init__(self, tar: tarfile.TarFile, progress: Progress | None) -> None:
+    def __init__(self, path: str, tar: tarfile.TarFile, progress: Progress | None) -> None:
+        self._path = path
         self._tar = tar
-        self._handle = tar.fileobj
         self._progress = progress
         self._members: dict[str, tarfile.TarInfo] = {}
         self._links: dict[str, str] = {}
@@ -85,7 +60,14 @@ class SeekableArchive:
         self._read += 1
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
-        return index_blob(FileSlice(self._handle, member.offset_data, member.size), member.size)
+        return index_region(self.region(name))
+
+    def region(self, name: str) -> FileRegion | None:
+        """Where a member's bytes lie in the archive file, for reading by offset."""
+        member = self._member(name)
+        if member is None:
+            return None
+        return FileRegion(self._path, member.offset_data, member.size)
 
 
 @dataclass(frozen=True)
@@ -127,4 +109,4 @@ class ArchiveFileSource:
             except (EOFError, tarfile.TarError) as error:
                 raise SourceError(f"{self.path} is truncated: {error}") from error
             with tar:
-                return resolve(SeekableArchive(tar, progress), self.selection, cache)
+                return resolve(SeekableArchive(self.path, tar, progress), self.selection, cache)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
+from ..layers.parallel import FileRegion
 from ..model import Image
 from .base import Progress
 from ..layers.cache import LayerCache
@@ -43,6 +44,11 @@ class DirectoryStore:
             self._progress(f"reading layer {self._read}: {name}")
         with open(path, "rb") as handle:
             return index_blob(handle, os.path.getsize(path))
+
+    def region(self, name: str) -> FileRegion | None:
+        """The blob file, for reading in a worker process."""
+        path = self._path(name)
+        return FileRegion(path, 0, os.path.getsize(path)) if os.path.isfile(path) else None
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ import hashlib
 import json
 import posixpath
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LayerReadError, SourceError
 from ..layers.decompress import media_type_codec
 from ..layers.blob import IndexedBlob
 from ..layers.cache import LayerCache
+from ..layers.parallel import FileRegion, index_regions, worth_parallel
 from ..model import HistoryEntry, Image, Layer
 from . import platforms
 
@@ -52,6 +53,15 @@ class BlobStore(Protocol):
 
     def layer(self, name: str) -> IndexedBlob:
         """The indexed layer blob of that name."""
+        ...
+
+
+@runtime_checkable
+class RegionStore(Protocol):
+    """A store whose layer blobs lie in plain files, so workers can read them by offset."""
+
+    def region(self, name: str) -> FileRegion | None:
+        """Where the blob of that name lies, or None when it does not lie in a file."""
         ...
 
 
@@ -208,6 +218,25 @@ def _history(config: dict) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
+def _prefetch(store, layers, diff_ids, cache: LayerCache) -> dict[str, IndexedBlob]:
+    """Index the uncached layers on all cores at once where the store allows it."""
+    if not isinstance(store, RegionStore):
+        return {}
+    regions = {}
+    for (name, _, _), diff_id in zip(layers, diff_ids):
+        if str(diff_id) not in cache and name not in regions:
+            region = store.region(name)
+            if region is None:
+                return {}
+            regions[name] = region
+    if not worth_parallel(list(regions.values())):
+        return {}
+    try:
+        return index_regions(regions)
+    except LayerReadError:
+        return {}  # read them one by one instead, so the error names the layer and position
+
+
 def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -> Image:
     try:
         config = json.loads(config_bytes)
@@ -222,6 +251,7 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
         )
     built = []
     image_id = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+    prefetched = _prefetch(store, layers, diff_ids, cache)
     for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
         promised = media_type_codec(media_type)
         blob = cache.get(str(diff_id))
@@ -230,7 +260,7 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
             if store is None:
                 raise LayerReadError(f"layer {position} ({diff_id}) is not cached")
             try:
-                blob = store.layer(name)
+                blob = prefetched.get(name) or store.layer(name)
             except LayerReadError as error:
                 raise LayerReadError(f"layer {position} ({name}): {error.message}",
                                      error.hint) from error
