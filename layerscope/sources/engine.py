@@ -8,6 +8,8 @@ Nothing is ever pulled, tagged or deleted.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass, replace
 
 from ..errors import SourceError
@@ -21,24 +23,70 @@ SAVE_CHUNK = 4 << 20
 
 
 class ChunkStream:
-    """A read()-able view of an iterator of byte chunks."""
+    """A read()-able view of an iterator of byte chunks, filled by a background thread.
 
-    def __init__(self, chunks) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = bytearray()
+    The engine produces `docker save` output at its own pace; receiving it on a thread (socket
+    reads release the GIL) lets the layers be indexed while the rest is still arriving, so the
+    whole run takes little longer than the export alone. At most `depth` chunks wait in memory.
+    """
+
+    _END = object()
+
+    def __init__(self, chunks, depth: int = 8) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._buffer = b""
+        self._offset = 0
         self._done = False
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._receive, args=(chunks,), daemon=True)
+        self._thread.start()
+
+    def _receive(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                if self._stopped.is_set():
+                    return
+                self._queue.put(chunk)
+            self._queue.put(self._END)
+        except BaseException as error:  # noqa: BLE001 - handed to the reading thread
+            self._queue.put(error)
+
+    def _next(self) -> bool:
+        item = self._queue.get()
+        if item is self._END:
+            self._done = True
+            return False
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        self._buffer, self._offset = item, 0
+        return True
 
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._buffer) < size):
+        parts = []
+        wanted = size if size is not None and size >= 0 else None
+        while wanted is None or wanted > 0:
+            if self._offset >= len(self._buffer):
+                if self._done or not self._next():
+                    break
+            piece = self._buffer[self._offset:] if wanted is None else (
+                self._buffer[self._offset:self._offset + wanted])
+            self._offset += len(piece)
+            parts.append(piece)
+            if wanted is not None:
+                wanted -= len(piece)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        """Stop receiving (the reader gave up early) and let the thread end."""
+        self._stopped.set()
+        while not self._done:
             try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                self._done = True
-        if size < 0:
-            size = len(self._buffer)
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is self._END or isinstance(item, BaseException):
+                break
 
 
 def docker_host() -> str:
@@ -135,8 +183,12 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                                    params={"names": list(dict.fromkeys(r["Id"] for r in records))},
                                    stream=True)
         client.api._raise_for_status(response)
-        chunks = response.raw.stream(SAVE_CHUNK, decode_content=False)
-        archive = read_archive(ChunkStream(chunks), f"the engine's export of {names}", progress)
+        stream = ChunkStream(response.raw.stream(SAVE_CHUNK, decode_content=False))
+        try:
+            archive = read_archive(stream, f"the engine's export of {names}", progress)
+        finally:
+            stream.close()
+            response.close()
     except docker_errors.DockerException as error:
         raise SourceError(f"the engine failed while exporting {names}: {error}") from error
     finally:
