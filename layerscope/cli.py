@@ -81,6 +81,7 @@ def build_parser() -> Parser:
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
     add_cache_option(inspect)
+    add_read_options(inspect)
     inspect.set_defaults(handler=run_inspect)
 
     diff = commands.add_parser(
@@ -109,6 +110,7 @@ def build_parser() -> Parser:
     diff.add_argument("--no-progress", action="store_true",
                       help="no progress lines (they only appear on a terminal anyway)")
     add_cache_option(diff)
+    add_read_options(diff)
     diff.set_defaults(handler=run_diff)
 
     cache = commands.add_parser(
@@ -173,11 +175,39 @@ def add_cache_option(parser: argparse.ArgumentParser) -> None:
                         help="neither read nor write the layer-index cache")
 
 
-def layer_cache(args: argparse.Namespace):
-    """The cache for this run: persistent unless --no-cache."""
-    from .layers.cache import LayerCache
+def _ratio(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 (no limit) or more")
+    return number
 
-    return LayerCache(persistent=not getattr(args, "no_cache", False))
+
+def add_read_options(parser: argparse.ArgumentParser) -> None:
+    """--max-ratio and --verify, for every command that reads images (beside --no-cache)."""
+    from .layers.limits import DEFAULT_MAX_RATIO
+
+    parser.add_argument("--max-ratio", metavar="N", type=_ratio, default=DEFAULT_MAX_RATIO,
+                        help="refuse a compressed blob that inflates to more than N times its "
+                             f"size, beyond the first 1 GiB (default: {DEFAULT_MAX_RATIO}; "
+                             "0: no limit)")
+    parser.add_argument("--verify", action="store_true",
+                        help="check each layer's sha256 against the config's diff_ids (reads "
+                             "every layer again instead of trusting the cache)")
+
+
+def layer_cache(args: argparse.Namespace):
+    """The cache for this run: persistent unless --no-cache, not trusted with --verify.
+
+    Also puts this run's read limits (--max-ratio, --verify) in force."""
+    from .layers.cache import LayerCache
+    from .layers.limits import DEFAULT_MAX_RATIO, ReadLimits, set_limits
+
+    verify = getattr(args, "verify", False)
+    set_limits(ReadLimits(max_ratio=getattr(args, "max_ratio", DEFAULT_MAX_RATIO), verify=verify))
+    return LayerCache(persistent=not getattr(args, "no_cache", False), reuse=not verify)
 
 
 def _size(value: str) -> int:

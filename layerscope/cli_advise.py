@@ -48,9 +48,10 @@ def add_advise_parser(commands, positive) -> None:
                         help="no progress lines (they only appear on a terminal anyway)")
     advise.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help=argparse.SUPPRESS)
-    from .cli import add_cache_option
+    from .cli import add_cache_option, add_read_options
 
     add_cache_option(advise)
+    add_read_options(advise)
     advise.set_defaults(handler=run_advise)
 
 

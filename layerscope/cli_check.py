@@ -60,6 +60,9 @@ def add_check_parser(commands, positive) -> None:
                        help=argparse.SUPPRESS)
     check.add_argument("--no-cache", action="store_true",
                        help="neither read nor write the layer-index cache")
+    from .cli import add_read_options
+
+    add_read_options(check)
     check.set_defaults(handler=run_check)
 
 

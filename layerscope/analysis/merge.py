@@ -243,7 +243,7 @@ class MergedIndex:
                 self._last_directory = None  # the remembered directory may be gone or a file now
             if target.children:
                 reason = REPLACED_BY_LINK if entry.kind in LINK_KINDS else REMOVED
-                for name, child in list(target.children.items()):
+                for child in list(target.children.values()):
                     self._kill_subtree(child, layer, reason, entry.path, lower_only=False)
                 target.children = None
             if entry.kind == EntryKind.HARDLINK:

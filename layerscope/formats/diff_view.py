@@ -63,8 +63,9 @@ def file_rows(report: DiffReport, options: RenderOptions, width: int = 60) -> tu
         shown = groups[: options.top]
         title = (f"Changed files by directory (depth {options.depth}; {len(shown)} of "
                  f"{len(groups)} directories, {len(report.files)} paths)")
-        return title, [[f"{g.file_count} file{'' if g.file_count == 1 else 's'}", shorten(g.path, width), size(g.size_a),
-                        size(g.size_b), signed_size(g.delta)] for g in shown]
+        return title, [[f"{g.file_count} file{'' if g.file_count == 1 else 's'}",
+                         shorten(g.path, width), size(g.size_a), size(g.size_b),
+                         signed_size(g.delta)] for g in shown]
     shown = report.files[: options.top]
     title = f"Changed files, largest first ({len(shown)} of {len(report.files)})"
     return title, [[f.change, shorten(f.path, width), size(f.size_a), size(f.size_b),

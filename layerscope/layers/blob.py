@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..errors import LayerReadError
 from ..model import FileEntry
 from .decompress import PrefixedStream, open_uncompressed, sniff
+from .limits import CountingStream, HashingStream, InflateGuard, ReadLimits, current
 from .tarindex import index_layer
 
 
@@ -24,18 +25,34 @@ class IndexedBlob:
     """tar, gzip or zstd, as the magic bytes showed."""
     captured: dict[str, bytes] = field(default_factory=dict)
     """Contents of the package-database files in the layer, by path."""
+    digest: str | None = None
+    """sha256 of the uncompressed stream ("sha256:..."), when it was read with --verify."""
 
 
-def index_blob(handle, stored_size: int | None, head: bytes | None = None) -> IndexedBlob:
+def index_blob(handle, stored_size: int | None, head: bytes | None = None,
+               limits: ReadLimits | None = None) -> IndexedBlob:
     """Decompress (by magic bytes) and index a layer blob read from `handle`.
 
     `head` is the blob's first bytes when the caller already read them to sniff the format.
+    A compressed blob may inflate to no more than the limits allow (a decompression bomb is a
+    LayerReadError); with `limits.verify` the uncompressed stream is hashed as the tar reader
+    consumes it, to the last byte, and the digest is returned for checking against diff_ids.
     """
+    limits = current() if limits is None else limits
     if head is None:
         head = handle.read(512)
     codec = sniff(head)
     if codec is None:
         raise LayerReadError("the blob is not a tar, gzip or zstd stream")
+    counter = None
+    source = PrefixedStream(head, handle)
+    if codec != "tar" and stored_size is None:
+        source = counter = CountingStream(source)
+    stream = open_uncompressed(source)
+    if codec != "tar":
+        stream = InflateGuard(stream, limits, stored_size, counter)
+    hashing = HashingStream(stream) if limits.verify else None
     captured: dict[str, bytes] = {}
-    entries, size = index_layer(open_uncompressed(PrefixedStream(head, handle)), captured)
-    return IndexedBlob(entries, size, stored_size, codec, captured)
+    entries, size = index_layer(stream if hashing is None else hashing, captured)
+    digest = hashing.finish() if hashing is not None else None
+    return IndexedBlob(entries, size, stored_size, codec, captured, digest)

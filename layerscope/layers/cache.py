@@ -80,10 +80,13 @@ class LayerCache:
     """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
-                 persistent: bool = True) -> None:
+                 persistent: bool = True, reuse: bool = True) -> None:
         self.directory = directory or default_directory()
         self.limit = limit
         self.persistent = persistent
+        self.reuse = reuse
+        """False (--verify): entries from earlier runs are not trusted; what this run reads
+        and verifies is still stored, replacing them."""
         self._memory: dict[str, IndexedBlob] = {}
         self._checked = False
 
@@ -92,7 +95,7 @@ class LayerCache:
     def get(self, diff_id: str) -> IndexedBlob | None:
         """The cached index of a layer, or None (also for a corrupt entry, which is dropped)."""
         blob = self._memory.get(diff_id)
-        if blob is None and self.persistent:
+        if blob is None and self.persistent and self.reuse:
             blob = self._load(self._layer_path(diff_id))
             if blob is not None:
                 self._memory[diff_id] = blob
@@ -105,11 +108,11 @@ class LayerCache:
 
     def __contains__(self, diff_id: str) -> bool:
         return diff_id in self._memory or (
-            self.persistent and self._layer_path(diff_id).is_file())
+            self.persistent and self.reuse and self._layer_path(diff_id).is_file())
 
     def config(self, image_id: str) -> bytes | None:
         """A cached image config by image ID (its own digest, checked on read)."""
-        if not self.persistent:
+        if not (self.persistent and self.reuse):
             return None
         path = self._config_path(image_id)
         try:

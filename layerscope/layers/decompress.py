@@ -68,35 +68,48 @@ class PrefixedStream:
 
 
 class GzipStream:
-    """Streaming gzip decoding (multi-member safe) with zlib, faster than gzip.GzipFile."""
+    """Streaming gzip decoding (multi-member safe) with zlib, faster than gzip.GzipFile.
+
+    Output is bounded per call (zlib's max_length), so a member of a few KiB that inflates to
+    gigabytes of zeros never sits in memory at once: a bomb is stopped by the reader's limits.
+    """
 
     def __init__(self, source) -> None:
         self._source = source
         self._inflater = zlib.decompressobj(wbits=31)
-        self._buffer = b""
+        self._pending = b""  # compressed input not yet decoded
+        self._buffer = bytearray()
         self._eof = False
+
+    def _feed(self, limit: int) -> None:
+        """Decode at most `limit` more bytes, reading compressed input when none is pending."""
+        if not self._pending:
+            chunk = self._source.read(CHUNK)
+            if not chunk:
+                self._buffer += self._inflater.flush()
+                if not self._inflater.eof:
+                    raise LayerReadError("gzip layer stream is truncated")
+                self._eof = True
+                return
+            self._pending = chunk
+        inflater = self._inflater
+        if inflater.eof:  # the previous member ended: the next one starts here
+            self._inflater = inflater = zlib.decompressobj(wbits=31)
+        self._buffer += inflater.decompress(self._pending, limit)
+        self._pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
 
     def read(self, size: int = -1) -> bytes:
         while not self._eof and (size < 0 or len(self._buffer) < size):
-            chunk = self._source.read(CHUNK)
             try:
-                if not chunk:
-                    self._buffer += self._inflater.flush()
-                    if not self._inflater.eof and self._inflater.unused_data == b"":
-                        raise LayerReadError("gzip layer stream is truncated")
-                    self._eof = True
-                    break
-                self._buffer += self._inflater.decompress(chunk)
-                while self._inflater.eof and self._inflater.unused_data:
-                    rest = self._inflater.unused_data
-                    self._inflater = zlib.decompressobj(wbits=31)
-                    self._buffer += self._inflater.decompress(rest)
+                self._feed(CHUNK if size < 0 else max(size - len(self._buffer), 64 << 10))
             except zlib.error as error:
                 raise LayerReadError(f"corrupt gzip layer data: {error}") from error
-        if size < 0:
-            data, self._buffer = self._buffer, b""
+        if size < 0 or size >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
         else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            data = bytes(self._buffer[:size])
+            del self._buffer[:size]
         return data
 
 

@@ -28,6 +28,8 @@ CAPTURE_LIMIT = 64 << 20
 """Largest package-database file kept in memory; a bigger one is indexed but not captured."""
 PAX_LIMIT = 1 << 20
 """Largest PAX or GNU long-name record accepted: real ones are a few hundred bytes."""
+MAX_MEMBER_SIZE = 1 << 50
+"""Largest member size (or sparse real size) accepted: a pebibyte; anything larger is hostile."""
 
 REGULAR_TYPES = frozenset(b"07\x00S")
 SPARSE_TYPE = ord("S")
@@ -75,9 +77,7 @@ def _number(field: bytes, what: str, offset: int) -> int:
         value = int.from_bytes(field[1:], "big")
         if field[0] == 0xFF:
             value -= 1 << (8 * (len(field) - 1))
-        if value < 0:
-            raise LayerReadError(f"negative {what} in the tar header at byte {offset}")
-        return value
+        return value  # a negative size is refused by index_layer, which knows the member name
     text = field.split(b"\0", 1)[0].strip()
     try:
         return int(text, 8) if text else 0
@@ -243,7 +243,7 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
                 raise LayerReadError(f"layer tar is unreadable: no valid tar header at byte {start}")
         size = _octal(raw_size, "size", start)
         if type_flag in EXTENDED_TYPES:
-            if size > PAX_LIMIT:
+            if not 0 <= size <= PAX_LIMIT:
                 raise LayerReadError(f"oversized extended header ({size} bytes) at byte {start}")
             data = reader.take(size, "an extended header")
             reader.skip(-size % BLOCK)
@@ -272,9 +272,11 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
                 extended = reader.take(BLOCK, "a sparse map")[504]
         if pax and ("GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax):
             real_size = _parse_pax_size(pax.get("GNU.sparse.realsize") or pax["GNU.sparse.size"], start)
+        if not (0 <= size <= MAX_MEMBER_SIZE and 0 <= real_size <= MAX_MEMBER_SIZE):
+            _refuse_size(name, real_size if 0 <= size <= MAX_MEMBER_SIZE else size, start)
         mode = _octal(raw_mode, "mode", start)
-        uid = int(pax["uid"]) if "uid" in pax else _octal(raw_uid, "uid", start)
-        gid = int(pax["gid"]) if "gid" in pax else _octal(raw_gid, "gid", start)
+        uid = _pax_id(pax["uid"], "uid", start) if "uid" in pax else _octal(raw_uid, "uid", start)
+        gid = _pax_id(pax["gid"], "gid", start) if "gid" in pax else _octal(raw_gid, "gid", start)
         long_name = long_link = None
         pax = {}
 
@@ -321,9 +323,19 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
 
 def _parse_pax_size(value: str, offset: int) -> int:
     try:
-        size = int(value)
+        return int(value)  # a negative or absurd one is refused with the member's name
     except ValueError:
         raise LayerReadError(f"bad PAX size {value[:20]!r} at byte {offset}") from None
-    if size < 0:
-        raise LayerReadError(f"negative PAX size at byte {offset}")
-    return size
+
+
+def _pax_id(value: str, what: str, offset: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise LayerReadError(f"bad PAX {what} {value[:20]!r} at byte {offset}") from None
+
+
+def _refuse_size(name: str, size: int, offset: int):
+    kind = "negative" if size < 0 else "absurd"
+    raise LayerReadError(f"{kind} size {size} in the tar header of member {name[:200]!r} "
+                         f"at byte {offset}")

@@ -1,26 +1,36 @@
 """docker-archive: and oci-archive: transports.
 
 An uncompressed archive file is read by offset: headers first, then only the layers the selected
-manifest names, straight from the file in large reads (a memory map was faster by a fifth but
-put the whole archive in the resident set) (a layer shared with an image read earlier in the run is not read again). A
-compressed archive (`docker save | gzip`) cannot be seeked and goes through the stream reader.
+manifest names (a layer shared with an image read earlier in the run is not read again),
+straight from the file in large reads; a memory map was faster by a fifth but put the whole
+archive in the resident set. A compressed archive (`docker save | gzip`) cannot be seeked and
+goes through the stream reader.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import tarfile
 from dataclasses import dataclass
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
-from ..layers.parallel import FileRegion, index_region
+from ..layers.cache import LayerCache
 from ..layers.decompress import open_uncompressed, sniff
+from ..layers.limits import InflateGuard, current
+from ..layers.parallel import FileRegion, index_region
 from ..model import Image
 from .base import Progress
-from ..layers.cache import LayerCache
-from .resolve import Selection, follow_links, normalize_member_name, resolve
-from .stream import METADATA_LIMIT, read_archive
+from .resolve import (
+    METADATA_LIMIT,
+    MetadataTooLarge,
+    Selection,
+    follow_links,
+    normalize_member_name,
+    resolve,
+)
+from .stream import read_archive
 
 
 class SeekableArchive:
@@ -33,7 +43,12 @@ class SeekableArchive:
         self._members: dict[str, tarfile.TarInfo] = {}
         self._links: dict[str, str] = {}
         self._read = 0
-        for member in tar.getmembers():
+        try:
+            members = tar.getmembers()
+        except (EOFError, tarfile.TarError) as error:
+            raise SourceError(f"{path} is truncated or damaged: {error}") from error
+        _check_end(path, tar)
+        for member in members:
             name = normalize_member_name(member.name)
             if member.issym():
                 self._links[name] = normalize_member_name(
@@ -49,9 +64,14 @@ class SeekableArchive:
 
     def raw(self, name: str) -> bytes:
         member = self._member(name)
-        if member is None or member.size > METADATA_LIMIT:
-            raise SourceError(f"archive member {name} is missing or too large for metadata")
-        return self._tar.extractfile(member).read()
+        if member is None:
+            raise SourceError(f"archive member {name} is missing")
+        if member.size > METADATA_LIMIT:
+            raise MetadataTooLarge(name, member.size)
+        try:
+            return self._tar.extractfile(member).read()
+        except (EOFError, tarfile.TarError) as error:
+            raise SourceError(f"{self._path} is truncated in member {name}: {error}") from error
 
     def layer(self, name: str) -> IndexedBlob:
         member = self._member(name)
@@ -68,6 +88,33 @@ class SeekableArchive:
         if member is None:
             return None
         return FileRegion(self._path, member.offset_data, member.size)
+
+
+def _check_end(path: str, tar: tarfile.TarFile) -> None:
+    """tarfile stops quietly at a damaged or cut header; only zero blocks may follow the last
+    member of an intact archive."""
+    handle = tar.fileobj
+    handle.seek(tar.offset)
+    rest = handle.read(1024)
+    if any(rest):
+        raise SourceError(f"{path} is truncated or damaged at byte {tar.offset}: "
+                          "no valid tar header there")
+
+
+class _OuterStream:
+    """The decompressed bytes of a compressed archive: its failures are the archive's, not a
+    layer's, so they become SourceErrors naming the file."""
+
+    def __init__(self, source, path: str) -> None:
+        self._read = source.read
+        self._path = path
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._read(size)
+        except LayerReadError as error:
+            message = error.message.replace(" layer ", " ")
+            raise SourceError(f"{self._path}: {message}", error.hint) from error
 
 
 @dataclass(frozen=True)
@@ -100,6 +147,8 @@ class ArchiveFileSource:
                     stream = open_uncompressed(handle)
                 except LayerReadError as error:
                     raise SourceError(f"{self.path}: {error.message}") from error
+                size = os.fstat(handle.fileno()).st_size
+                stream = _OuterStream(InflateGuard(stream, current(), size), self.path)
                 return resolve(read_archive(stream, self.path, progress), self.selection, cache)
             try:
                 tar = tarfile.open(fileobj=handle, mode="r:")

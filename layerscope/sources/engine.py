@@ -13,9 +13,9 @@ import threading
 from dataclasses import dataclass, replace
 
 from ..errors import SourceError
+from ..layers.cache import LayerCache
 from ..model import Image, LayerDigests
 from .base import Progress
-from ..layers.cache import LayerCache
 from .resolve import Selection, image_from_cache, resolve
 from .stream import read_archive
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
+from ..layers.cache import LayerCache
 from ..layers.parallel import FileRegion
 from ..model import Image
 from .base import Progress
-from ..layers.cache import LayerCache
-from .resolve import Selection, normalize_member_name, resolve
+from .resolve import METADATA_LIMIT, MetadataTooLarge, Selection, normalize_member_name, resolve
 
 
 class DirectoryStore:
@@ -23,6 +23,8 @@ class DirectoryStore:
         self._read = 0
 
     def _path(self, name: str) -> str:
+        if "\0" in name:
+            raise SourceError(f"{name!r} is not a file name")
         path = os.path.realpath(os.path.join(self._root, normalize_member_name(name)))
         if not path.startswith(self._root + os.sep):
             raise SourceError(f"{name} points outside the layout directory")
@@ -32,8 +34,17 @@ class DirectoryStore:
         return os.path.isfile(self._path(name))
 
     def raw(self, name: str) -> bytes:
-        with open(self._path(name), "rb") as handle:
-            return handle.read()
+        path = self._path(name)
+        if not os.path.isfile(path):  # never open a fifo or device: it could block forever
+            raise SourceError(f"{name} is not a regular file in the layout")
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(METADATA_LIMIT + 1)
+        except OSError as error:
+            raise SourceError(f"cannot read {name} in the layout: {error.strerror}") from error
+        if len(data) > METADATA_LIMIT:
+            raise MetadataTooLarge(name, os.path.getsize(path))
+        return data
 
     def layer(self, name: str) -> IndexedBlob:
         path = self._path(name)

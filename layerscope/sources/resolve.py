@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LayerReadError, SourceError
-from ..layers.decompress import media_type_codec
 from ..layers.blob import IndexedBlob
 from ..layers.cache import LayerCache
+from ..layers.decompress import media_type_codec
+from ..layers.limits import current as current_limits
 from ..layers.parallel import FileRegion, index_regions, worth_parallel
 from ..model import HistoryEntry, Image, Layer
 from . import platforms
@@ -36,6 +38,10 @@ LAYER_TYPES = {
     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     "application/vnd.docker.image.rootfs.diff.tar.zstd",
 }
+METADATA_LIMIT = 16 << 20
+"""Largest manifest, index or config accepted: real ones are a few KiB."""
+DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
 
@@ -81,21 +87,79 @@ class Selection:
     """Config digest to select in a docker-save archive holding several images."""
 
 
-def _json(store: BlobStore, name: str, what: str) -> Any:
+class MetadataTooLarge(SourceError):
+    """A store's metadata document is larger than METADATA_LIMIT."""
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(f"{name} is {size} bytes, more than the {METADATA_LIMIT >> 20} MiB "
+                         "allowed for metadata")
+        self.name = name
+        self.size = size
+
+
+def _malformed(where: str, problem: str) -> SourceError:
+    return SourceError(f"{where} is malformed: {problem}",
+                       hint="the archive was not written by docker, podman, skopeo or buildah, "
+                            "or it was damaged")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _expect(value: Any, kind: type, where: str, what: str) -> Any:
+    """`value` when it has the JSON type `kind`; a malformed-document error otherwise."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        article = {dict: "an object", list: "a list", str: "a string", int: "a number"}[kind]
+        raise _malformed(where, f"{what} is {_kind(value)}, not {article}")
+    return value
+
+
+def parse_json(data: bytes, what: str) -> Any:
+    """A JSON document (UTF-8, bounded nesting) or a SourceError saying what was wrong."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise SourceError(f"{what} is nested too deeply to be real metadata") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SourceError(f"{what} is not valid JSON: {error}") from error
+
+
+def _raw(store: BlobStore, name: str, what: str, digest: str | None = None) -> bytes:
+    """A metadata document's bytes: present, not too large, and matching `digest` if given."""
     if not store.has(name):
         raise SourceError(f"{what} {name} is missing from the archive")
     try:
-        return json.loads(store.raw(name))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise SourceError(f"{what} {name} is not valid JSON: {error}") from error
+        data = store.raw(name)
+    except MetadataTooLarge as error:
+        raise SourceError(f"{what} {error.message}",
+                          hint="no real image has metadata this large") from error
+    if len(data) > METADATA_LIMIT:
+        raise SourceError(f"{what} {MetadataTooLarge(name, len(data)).message}",
+                          hint="no real image has metadata this large")
+    if digest is not None:
+        algorithm, _, expected = digest.partition(":")
+        actual = HASHES[algorithm](data).hexdigest()
+        if actual != expected:
+            raise SourceError(f"{what} {name} does not match its digest: its content is "
+                              f"{algorithm}:{actual}, the descriptor says {digest}",
+                              hint="the layout was damaged or tampered with")
+    return data
 
 
-def blob_name(digest: str) -> str:
-    """Where an OCI layout keeps the blob of a digest."""
-    algorithm, _, hex_digest = digest.partition(":")
-    if not hex_digest or "/" in digest or not algorithm.isalnum():
-        raise SourceError(f"malformed digest {digest!r}")
-    return f"blobs/{algorithm}/{hex_digest}"
+def _json(store: BlobStore, name: str, what: str, digest: str | None = None) -> Any:
+    return parse_json(_raw(store, name, what, digest), f"{what} {name}")
+
+
+def blob_name(digest: Any) -> str:
+    """Where an OCI layout keeps the blob of a digest (a well-formed one of a known algorithm)."""
+    if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
+        raise SourceError(f"malformed digest {str(digest)[:100]!r}")
+    algorithm, _, encoded = digest.partition(":")
+    if algorithm not in HASHES:
+        raise SourceError(f"unsupported digest algorithm {algorithm!r} in {digest[:100]!r}")
+    return f"blobs/{algorithm}/{encoded}"
 
 
 def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = None) -> Image:
@@ -103,18 +167,17 @@ def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = N
 
     Layers whose diff ID is already in `cache` are not read again; new ones are added to it.
     """
+    config_digest = None
     if store.has("manifest.json") and not selection.oci_index:
         config_name, layers, tags = _from_docker_manifest(store, selection)
     elif store.has("index.json"):
-        config_name, layers, tags = _from_oci_index(store, selection)
+        config_name, layers, tags, config_digest = _from_oci_index(store, selection)
     else:
         raise SourceError(
             f"{selection.ref} is not an image archive: it has neither manifest.json nor index.json",
             hint="make one with `docker save IMAGE -o FILE.tar`",
         )
-    config_bytes = store.raw(config_name) if store.has(config_name) else None
-    if config_bytes is None:
-        raise SourceError(f"image config {config_name} is missing from the archive")
+    config_bytes = _raw(store, config_name, "image config", config_digest)
     return _assemble(store, selection, config_bytes, layers, tags,
                      LayerCache(persistent=False) if cache is None else cache)
 
@@ -125,14 +188,14 @@ def image_from_cache(selection: Selection, config_bytes: bytes, tags: tuple[str,
     try:
         config = json.loads(config_bytes)
         diff_ids = [str(d) for d in config["rootfs"]["diff_ids"]]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if not all(diff_id in cache for diff_id in diff_ids):
         return None
     layers = [(diff_id, None, None) for diff_id in diff_ids]
     try:
         return _assemble(None, selection, config_bytes, layers, tags, cache)
-    except LayerReadError:
+    except (LayerReadError, SourceError):
         return None  # an entry vanished or was damaged between the check and the read
 
 
@@ -140,11 +203,18 @@ def _from_docker_manifest(store: BlobStore, selection: Selection):
     manifest = _json(store, "manifest.json", "manifest")
     if not isinstance(manifest, list) or not manifest:
         raise SourceError("manifest.json lists no images")
+    for entry in manifest:
+        _expect(entry, dict, "manifest.json", "an entry")
+        _expect(entry.get("Config"), str, "manifest.json", "Config")
+        for name in _expect(entry.get("Layers"), list, "manifest.json", "Layers"):
+            _expect(name, str, "manifest.json", "a Layers item")
+        for tag in _expect(entry.get("RepoTags") or [], list, "manifest.json", "RepoTags"):
+            _expect(tag, str, "manifest.json", "a RepoTags item")
     chosen = manifest[0]
     wanted = selection.tag
     if selection.image_id:
         hex_id = selection.image_id.removeprefix("sha256:")
-        found = [m for m in manifest if hex_id in str(m.get("Config", ""))]
+        found = [m for m in manifest if hex_id in m["Config"]]
         if len(found) != 1:
             raise SourceError(f"the archive does not hold image {selection.image_id}")
         chosen = found[0]
@@ -156,17 +226,32 @@ def _from_docker_manifest(store: BlobStore, selection: Selection):
                               f"{'none' if not found else 'several'} match {wanted or 'no tag'}",
                               hint="name one: docker-archive:PATH:NAME:TAG")
         chosen = found[0]
-    try:
-        layers = [(str(name), None, None) for name in chosen["Layers"]]
-        config_name = str(chosen["Config"])
-    except (KeyError, TypeError) as error:
-        raise SourceError(f"manifest.json entry lacks {error}") from error
-    return config_name, layers, tuple(chosen.get("RepoTags") or ())
+    layers = [(name, None, None) for name in chosen["Layers"]]
+    return chosen["Config"], layers, tuple(chosen.get("RepoTags") or ())
+
+
+def _descriptors(value: Any, where: str) -> list[dict]:
+    """The `manifests` of an index: a list of descriptors, each with a digest."""
+    for descriptor in _expect(value, list, where, "manifests"):
+        _check_descriptor(descriptor, where, "a manifests item")
+    return value
+
+
+def _check_descriptor(descriptor: Any, where: str, what: str) -> dict:
+    _expect(descriptor, dict, where, what)
+    _expect(descriptor.get("digest"), str, where, f"the digest of {what}")
+    for key, kind in (("mediaType", str), ("platform", dict), ("annotations", dict),
+                      ("size", int)):
+        if descriptor.get(key) is not None:
+            _expect(descriptor[key], kind, where, f"the {key} of {what}")
+    if descriptor.get("size") is not None and descriptor["size"] < 0:
+        raise _malformed(where, f"{what} has a negative size")
+    return descriptor
 
 
 def _from_oci_index(store: BlobStore, selection: Selection):
-    index = _json(store, "index.json", "index")
-    descriptors = index.get("manifests") if isinstance(index, dict) else None
+    index = _expect(_json(store, "index.json", "index"), dict, "index.json", "the document")
+    descriptors = _descriptors(index.get("manifests") or [], "index.json")
     if not descriptors:
         raise SourceError("index.json lists no manifests")
     tags: tuple[str, ...] = ()
@@ -183,31 +268,38 @@ def _from_oci_index(store: BlobStore, selection: Selection):
     descriptor = platforms.choose(descriptors, selection.platform, selection.ref)
     for _ in range(8):  # nested indexes are legal; a cycle or absurd depth is not
         media_type = descriptor.get("mediaType")
+        name = blob_name(descriptor["digest"])
         if media_type in INDEX_TYPES:
-            nested = _json(store, blob_name(descriptor["digest"]), "index")
-            descriptor = platforms.choose(nested.get("manifests") or [], selection.platform,
-                                          selection.ref)
+            nested = _expect(_json(store, name, "index", descriptor["digest"]), dict, name,
+                             "the document")
+            descriptor = platforms.choose(_descriptors(nested.get("manifests") or [], name),
+                                          selection.platform, selection.ref)
             continue
         if media_type not in MANIFEST_TYPES:
             raise SourceError(f"unsupported manifest media type {media_type!r}")
-        manifest = _json(store, blob_name(descriptor["digest"]), "manifest")
+        manifest = _expect(_json(store, name, "manifest", descriptor["digest"]), dict, name,
+                           "the document")
         layers = []
-        for layer in manifest.get("layers") or []:
+        for layer in _expect(manifest.get("layers") or [], list, name, "layers"):
+            _check_descriptor(layer, name, "a layer")
             if layer.get("mediaType") not in LAYER_TYPES:
                 raise SourceError(f"unsupported layer media type {layer.get('mediaType')!r}")
             layers.append((blob_name(layer["digest"]), layer.get("mediaType"), layer.get("size")))
-        return blob_name(manifest["config"]["digest"]), layers, tags or tuple(_names(descriptor))
+        config = _check_descriptor(manifest.get("config"), name, "the config")
+        return (blob_name(config["digest"]), layers, tags or tuple(_names(descriptor)),
+                config["digest"])
     raise SourceError("index nesting is deeper than 8 levels")
 
 
 def _names(descriptor: dict) -> list[str]:
     annotations = descriptor.get("annotations") or {}
-    return [n for n in (annotations.get(REF_NAME), annotations.get(CONTAINERD_NAME)) if n]
+    return [n for n in (annotations.get(REF_NAME), annotations.get(CONTAINERD_NAME))
+            if n and isinstance(n, str)]
 
 
 def _history(config: dict) -> tuple[HistoryEntry, ...]:
     entries = []
-    for item in config.get("history") or []:
+    for item in _expect(config.get("history") or [], list, "image config", "history"):
         if isinstance(item, dict):
             entries.append(HistoryEntry(
                 created_by=str(item.get("created_by") or ""),
@@ -238,13 +330,15 @@ def _prefetch(store, layers, diff_ids, cache: LayerCache) -> dict[str, IndexedBl
 
 
 def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -> Image:
-    try:
-        config = json.loads(config_bytes)
-    except ValueError as error:
-        raise SourceError(f"image config is not valid JSON: {error}") from error
+    config = parse_json(config_bytes, "image config")
     if not isinstance(config, dict):
         raise SourceError("image config is not a JSON object")
-    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    rootfs = _expect(config.get("rootfs") or {}, dict, "image config", "rootfs")
+    diff_ids = _expect(rootfs.get("diff_ids") or [], list, "image config", "rootfs.diff_ids")
+    for diff_id in diff_ids:
+        _expect(diff_id, str, "image config", "a diff_id")
+    history = _history(config)
+    verify = current_limits().verify
     if len(diff_ids) != len(layers):
         raise SourceError(
             f"image config lists {len(diff_ids)} layers (diff_ids) but the manifest has {len(layers)}"
@@ -260,10 +354,17 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
             if store is None:
                 raise LayerReadError(f"layer {position} ({diff_id}) is not cached")
             try:
-                blob = prefetched.get(name) or store.layer(name)
+                blob = prefetched.get(name)
+                if blob is None or (verify and blob.digest is None):
+                    blob = store.layer(name)
             except LayerReadError as error:
                 raise LayerReadError(f"layer {position} ({name}): {error.message}",
                                      error.hint) from error
+            if verify and blob.digest != diff_id:
+                raise LayerReadError(
+                    f"layer {position} ({diff_id}): its content digest is {blob.digest}, the "
+                    f"config's diff_id is {diff_id}",
+                    hint="the image was damaged or tampered with; do not trust its contents")
             if promised is not None and promised != blob.codec:
                 raise LayerReadError(
                     f"layer {position} ({name}): media type {media_type} promises {promised}, "
@@ -288,7 +389,7 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
         repo_tags=tags,
         architecture=str(config.get("architecture") or ""),
         os=str(config.get("os") or ""),
-        history=_history(config),
+        history=history,
         layers=tuple(built),
     )
 

@@ -15,10 +15,9 @@ from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.decompress import sniff
 from .base import Progress
-from .resolve import follow_links, normalize_member_name
+from .resolve import METADATA_LIMIT, MetadataTooLarge, follow_links, normalize_member_name
 
-METADATA_LIMIT = 16 << 20
-"""Members that are not layers and larger than this are skipped: no manifest or config is."""
+__all__ = ["METADATA_LIMIT", "StreamedArchive", "read_archive"]
 
 
 class StreamedArchive:
@@ -28,7 +27,8 @@ class StreamedArchive:
         self.documents: dict[str, bytes] = {}
         self.layers: dict[str, IndexedBlob] = {}
         self.links: dict[str, str] = {}
-        self.skipped: set[str] = set()
+        self.skipped: dict[str, int] = {}
+        """Members too large for metadata that are not layers either: name -> size."""
 
     def has(self, name: str) -> bool:
         name = follow_links(self.links, name)
@@ -36,6 +36,8 @@ class StreamedArchive:
 
     def raw(self, name: str) -> bytes:
         name = follow_links(self.links, name)
+        if name in self.skipped:
+            raise MetadataTooLarge(name, self.skipped[name])
         if name not in self.documents:
             raise SourceError(f"archive member {name} is not a metadata document")
         return self.documents[name]
@@ -80,7 +82,7 @@ def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: StreamedArchiv
         if member.size <= METADATA_LIMIT:
             archive.documents[name] = head + content.read()
         else:
-            archive.skipped.add(name)
+            archive.skipped[name] = member.size
         return
     if progress:
         progress(f"reading layer {len(archive.layers) + 1}: {name}")

@@ -6,7 +6,15 @@ import tarfile
 
 from layerscope.layers import parallel
 from layerscope.layers.parallel import FileRegion, index_region, index_regions, worth_parallel
-from tests.imagebuilder import ImageSpec, Step, file, hardlink, symlink, whiteout, write_docker_archive
+from tests.imagebuilder import (
+    ImageSpec,
+    Step,
+    file,
+    hardlink,
+    symlink,
+    whiteout,
+    write_docker_archive,
+)
 
 
 def test_parallel_and_serial_indexes_are_identical(tmp_path):

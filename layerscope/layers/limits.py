@@ -1,0 +1,128 @@
+"""Limits on what reading an image may cost, and whether layer digests are checked.
+
+Every byte of an image is hostile until proven otherwise: a small compressed layer may inflate
+to terabytes (a decompression bomb), and a layer may not be what the config's diff_ids say.
+The command line sets the limits once per run (`--max-ratio`, `--verify`); library callers get
+the defaults. They live here rather than in every reader's signature because layers are also
+indexed in worker processes, which inherit them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LayerReadError
+
+DEFAULT_MAX_RATIO = 100
+"""Uncompressed bytes allowed per compressed byte, beyond the floor."""
+RATIO_FLOOR = 1 << 30
+"""Any compressed blob may inflate to this many bytes, whatever its ratio."""
+RATIO_HINT = ("a decompression bomb, or a genuine blob of very compressible data: raise the limit "
+              "with --max-ratio N (0 turns it off)")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """How much a compressed blob may inflate, and whether to check layer digests."""
+
+    max_ratio: int = DEFAULT_MAX_RATIO
+    """0 means no limit."""
+    ratio_floor: int = RATIO_FLOOR
+    """Bytes any blob may inflate to regardless of the ratio."""
+    verify: bool = False
+    """Hash every uncompressed layer and compare it with the config's diff_ids."""
+
+    def inflate_limit(self, compressed: int) -> int | None:
+        """Most uncompressed bytes allowed for a blob of `compressed` bytes; None: no limit."""
+        if self.max_ratio <= 0:
+            return None
+        return max(self.ratio_floor, self.max_ratio * compressed)
+
+
+_current = ReadLimits()
+
+
+def current() -> ReadLimits:
+    """The limits in force for this run."""
+    return _current
+
+
+def set_limits(limits: ReadLimits) -> None:
+    """Set the limits for this run (the command line does, once, before reading)."""
+    global _current
+    _current = limits
+
+
+class InflateGuard:
+    """A read() stream over decompressed bytes that stops a decompression bomb.
+
+    With `compressed` known, the limit is fixed up front; otherwise `counter` (the compressed
+    stream, counting what it gave) lets the limit grow with the compressed bytes read so far.
+    """
+
+    def __init__(self, source, limits: ReadLimits, compressed: int | None, counter=None) -> None:
+        self._read = source.read
+        self._limits = limits
+        self._compressed = compressed
+        self._counter = counter
+        self._limit = limits.inflate_limit(compressed) if compressed is not None else None
+        self.produced = 0
+        if hasattr(source, "readinto"):  # keep the zero-copy path the tar reader prefers
+            self._readinto = source.readinto
+            self.readinto = self._guarded_readinto
+
+    def _guarded_readinto(self, view) -> int:
+        count = self._readinto(view) or 0
+        self._account(count)
+        return count
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._read(size)
+        self._account(len(data))
+        return data
+
+    def _account(self, count: int) -> None:
+        self.produced += count
+        limit = self._limit
+        compressed = self._compressed
+        if compressed is None and self._counter is not None:
+            compressed = self._counter.count
+            limit = self._limits.inflate_limit(compressed)
+        if limit is not None and self.produced > limit:
+            raise LayerReadError(
+                f"decompresses to more than {limit:,} bytes, over {self._limits.max_ratio} times "
+                f"its {compressed:,} compressed bytes", hint=RATIO_HINT)
+
+
+class CountingStream:
+    """read() that counts the bytes it passed on."""
+
+    def __init__(self, source) -> None:
+        self._read = source.read
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._read(size)
+        self.count += len(data)
+        return data
+
+
+class HashingStream:
+    """read() that feeds every byte it passes on to a sha256."""
+
+    def __init__(self, source) -> None:
+        import hashlib
+
+        self._read = source.read
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._read(size)
+        self.sha256.update(data)
+        return data
+
+    def finish(self) -> str:
+        """Hash what the tar reader left unread (the end-of-archive blocks) and return the digest."""
+        while self.read(1 << 20):
+            pass
+        return "sha256:" + self.sha256.hexdigest()
