@@ -12,21 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import docker
 import pytest
 
 pytestmark = pytest.mark.engine
 STORY = Path(__file__).parent.parent.parent / "sample_images" / "story"
 
 
-@pytest.fixture(scope="module")
-def client():
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        pytest.fail(f"no Docker engine reachable: {error}; run `make test`")
-    return engine
 
 
 def advise(*args: str) -> subprocess.CompletedProcess:

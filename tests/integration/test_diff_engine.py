@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-import docker
 import pytest
+
+from tests.integration.conftest import run_layerscope as layerscope
 
 pytestmark = pytest.mark.engine
 
 
-@pytest.fixture(scope="module")
-def client():
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        pytest.fail(f"no Docker engine reachable: {error}; run `make test`")
-    return engine
-
-
-def layerscope(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "layerscope", *args], capture_output=True,
-                          text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import docker
 import pytest
+
+from tests.integration.conftest import run_layerscope as layerscope
 
 pytestmark = pytest.mark.engine
 
 IMAGE = "size:latest"  # sample_images/size, built by `make samples`
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A real engine; without one this fails loudly (make test always starts one)."""
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        pytest.fail(f"no Docker engine at {os.environ.get('DOCKER_HOST')}: {error}; run `make test`")
-    return engine
-
-
-def layerscope(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "layerscope", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
 
 
 def inspect_json(reference: str) -> dict:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -140,15 +139,6 @@ ALL_TAGS = [*ZOO, *STORY]
 
 # ------------------------------------------------------------------------------------- helpers
 
-@pytest.fixture(scope="session")
-def client():
-    try:
-        cli = docker.from_env(timeout=300)
-        cli.ping()
-    except docker.errors.DockerException as exc:
-        host = os.environ.get("DOCKER_HOST")
-        pytest.skip(f"no Docker engine reachable (DOCKER_HOST={host}): {exc}")
-    return cli
 
 
 @functools.cache
