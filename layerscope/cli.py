@@ -156,17 +156,34 @@ class TerminalProgress:
 def write_report(text: str, output: str | None) -> None:
     """Write to stdout, or replace FILE atomically so no half-written report is ever left."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        data = _encode(text, encoding)
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data.decode(encoding))
+            sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(output))
     try:
         handle, temporary = tempfile.mkstemp(prefix=".layerscope-", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(_encode(text, "utf-8"))
         os.replace(temporary, output)
     except OSError as error:
         raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    """Report text as bytes. Names that were not UTF-8 in the image (kept as surrogate escapes)
+    go out as their original bytes, as ls prints them; any other unencodable character (a lone
+    surrogate from a config's JSON) as a backslash escape, never as a crash."""
+    try:
+        return text.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace")
 
 
 def add_cache_option(parser: argparse.ArgumentParser) -> None:

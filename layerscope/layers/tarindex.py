@@ -271,7 +271,8 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
             while extended:  # old GNU sparse maps continue in extension blocks
                 extended = reader.take(BLOCK, "a sparse map")[504]
         if pax and ("GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax):
-            real_size = _parse_pax_size(pax.get("GNU.sparse.realsize") or pax["GNU.sparse.size"], start)
+            real_size = _parse_pax_size(pax.get("GNU.sparse.realsize", pax.get("GNU.sparse.size")),
+                                        start)
         if not (0 <= size <= MAX_MEMBER_SIZE and 0 <= real_size <= MAX_MEMBER_SIZE):
             _refuse_size(name, real_size if 0 <= size <= MAX_MEMBER_SIZE else size, start)
         mode = _octal(raw_mode, "mode", start)

@@ -89,6 +89,14 @@ class ChunkStream:
                 break
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """What a dropped connection raises below the docker SDK (which does not wrap them)."""
+    import requests
+    import urllib3
+
+    return (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+
 def docker_host() -> str:
     """The engine address the SDK will try, for messages."""
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
@@ -191,6 +199,10 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
             response.close()
     except docker_errors.DockerException as error:
         raise SourceError(f"the engine failed while exporting {names}: {error}") from error
+    except _transport_errors() as error:  # the connection dropped, mid-request or mid-stream
+        raise SourceError(f"the engine's export of {names} broke off: {error}",
+                          hint="the engine stopped answering (restarted, or the image was "
+                               "removed while being read); run again") from error
     finally:
         client.close()
     images = []

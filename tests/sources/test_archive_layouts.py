@@ -347,11 +347,14 @@ def test_corrupt_gzip_layer_in_a_layout(tmp_path):
 
 
 def test_unknown_layer_media_type(tmp_path):
+    from tests.hostile.corpus import redigest
+
     root = write_oci_layout(SPEC, tmp_path / "lay")
-    for blob in (root / "blobs/sha256").iterdir():
+    for blob in list((root / "blobs/sha256").iterdir()):
         data = blob.read_bytes()
-        if b'"layers":[' in data:
-            blob.write_bytes(data.replace(b"layer.v1.tar+gzip", b"layer.v1.tar+lz4", 1))
+        if b'"layers":[' in data:  # a changed manifest gets its new digest, which is checked
+            redigest(root, "sha256:" + blob.name,
+                     data.replace(b"layer.v1.tar+gzip", b"layer.v1.tar+lz4", 1))
     error = read_error(f"oci:{root}")
     assert type(error) is SourceError
     assert error.message == (

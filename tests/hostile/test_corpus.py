@@ -1,0 +1,92 @@
+"""Run every corpus case through the real command line and hold it to issue 8's promises."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layerscope.layers.cache import LayerCache
+from tests.hostile.corpus import CASES, Case
+
+TIMEOUT = 120
+MEMORY_CEILING = 1536 << 20
+"""Address-space ceiling for the bomb and deep-tree cases: streaming keeps far below it."""
+
+
+def _limit_memory():  # runs in the child, before exec
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING, MEMORY_CEILING))
+
+
+def run_cli(reference: str, args: tuple[str, ...], cwd: Path, heavy: bool = False,
+            extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **(extra_env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "layerscope", "inspect", reference, "--format", "json", *args],
+        capture_output=True, cwd=cwd, timeout=TIMEOUT, env=env,
+        preexec_fn=_limit_memory if heavy else None,
+    )
+
+
+def listing(directory: Path) -> set[str]:
+    return {str(p.relative_to(directory)) for p in directory.rglob("*")}
+
+
+def assert_cache_consistent(directory: Path) -> None:
+    """Only complete entries: no temporaries, every layer entry loads, every config matches."""
+    if not directory.exists():
+        return
+    cache = LayerCache(directory)
+    for path in directory.rglob("*"):
+        if path.is_dir():
+            assert path.parent == directory, f"unexpected directory {path}"
+            continue
+        assert not path.name.startswith("."), f"left-over temporary {path}"
+        if path.parent.name.startswith("layers-"):
+            assert cache._load(path) is not None, f"damaged cache entry {path}"
+        else:
+            assert path.parent.name == "configs", f"unexpected file {path}"
+            digest = path.name.replace("-", ":", 1)
+            assert cache.config(digest) is not None, f"config {path} does not match its name"
+
+
+def check_outcome(case: Case, result: subprocess.CompletedProcess) -> None:
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr, stderr
+    assert "internal error" not in stderr, stderr
+    if case.exit_code == 0:
+        assert result.returncode == 0, stderr
+        assert result.stdout, "no report"
+        return
+    assert result.returncode == case.exit_code, (result.returncode, stderr)
+    assert result.stdout == b"", "a report on stdout after an error"
+    lines = stderr.splitlines()
+    assert 1 <= len(lines) <= 2, stderr
+    assert lines[0].startswith("layerscope: error: "), stderr
+    message = lines[0].removeprefix("layerscope: error: ")
+    assert re.match(case.message, message), f"{message!r} !~ {case.message!r}"
+    if len(lines) == 2:
+        assert lines[1].startswith("hint: "), stderr
+    if case.hint is not None:
+        assert len(lines) == 2 and re.search(case.hint, lines[1]), stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_case(case: Case, tmp_path, isolated_cache):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    reference = case.build(inputs)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    before_inputs = listing(inputs)
+    result = run_cli(reference, case.args, work, case.heavy)
+    check_outcome(case, result)
+    assert listing(work) == set(), "the run wrote into its working directory"
+    assert listing(inputs) == before_inputs, "the run changed its input"
+    assert_cache_consistent(isolated_cache)

@@ -1,0 +1,141 @@
+"""Engine failures, against a tiny fake Docker API on a unix socket (no real engine needed):
+an unreachable socket, a socket we may not open, an image removed while being read, and the
+connection dropped in the middle of the `docker save` stream."""
+
+from __future__ import annotations
+
+import json
+import os
+import socketserver
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from tests.hostile import tarbytes as tb
+
+IMAGE_ID = "sha256:" + "ab" * 32
+
+
+def _export() -> bytes:
+    layer = tb.layer(tb.member("etc/hostname", b"box\n"), tb.member("big", bytes(range(256)) * 400))
+    return tb.docker_archive([layer])
+
+
+class FakeEngine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path: str, behaviour: str) -> None:
+        self.behaviour = behaviour
+        super().__init__(path, Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet, and unix sockets have no client address
+        pass
+
+    def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self._send(200, b"")
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path.endswith("/_ping"):
+            self._send(200, b"OK", "text/plain")
+        elif path.endswith("/version"):
+            self._send(200, json.dumps({"ApiVersion": "1.41", "Version": "24.0.0"}).encode())
+        elif path.endswith("/json") and "/images/" in path:
+            self._send(200, json.dumps({"Id": IMAGE_ID, "RepoTags": ["fake:latest"],
+                                        "RootFS": {"Layers": []}}).encode())
+        elif path.endswith("/images/get"):
+            self._export()
+        else:
+            self._send(404, b'{"message": "not found"}')
+
+    def _export(self) -> None:
+        behaviour = self.server.behaviour
+        if behaviour == "removed":
+            self._send(404, json.dumps({"message": f"reference does not exist: {IMAGE_ID}"})
+                       .encode())
+            return
+        data = _export()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-tar")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = data[:len(data) // 2]
+        self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+        self.wfile.flush()
+        self.close_connection = True  # cut: no further chunks, no terminating chunk
+
+
+@pytest.fixture
+def fake_engine(tmp_path):
+    def start(behaviour: str) -> str:
+        path = str(tmp_path / "docker.sock")
+        server = FakeEngine(path, behaviour)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append(server)
+        return f"unix://{path}"
+
+    started: list[FakeEngine] = []
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def run(docker_host: str, cwd, prefix=()) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DOCKER_HOST=docker_host)
+    return subprocess.run([*prefix, sys.executable, "-m", "layerscope", "inspect", "fake:latest",
+                           "--format", "json"], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=60)
+
+
+def assert_one_error(result, pattern: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert 1 <= len(lines) <= 2 and lines[0].startswith("layerscope: error: "), result.stderr
+    assert pattern in lines[0], lines[0]
+
+
+def test_unreachable_socket(tmp_path):
+    result = run(f"unix://{tmp_path}/absent.sock", tmp_path)
+    assert_one_error(result, f"cannot reach the Docker engine at unix://{tmp_path}/absent.sock")
+    assert "hint: start dockerd" in result.stderr
+
+
+def test_socket_we_may_not_open(tmp_path, fake_engine):
+    host = fake_engine("normal")
+    socket_path = host.removeprefix("unix://")
+    os.chmod(socket_path, 0)
+    prefix = []
+    if os.geteuid() == 0:  # root opens anything: drop the capabilities that let it
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    result = run(host, tmp_path, prefix=prefix)
+    assert_one_error(result, f"cannot reach the Docker engine at {host}")
+
+
+def test_image_removed_while_being_read(tmp_path, fake_engine):
+    result = run(fake_engine("removed"), tmp_path)
+    assert_one_error(result, "the engine failed while exporting fake:latest")
+    assert os.listdir(tmp_path) == ["docker.sock"]
+
+
+def test_connection_dropped_mid_stream(tmp_path, fake_engine):
+    result = run(fake_engine("cut"), tmp_path)
+    assert_one_error(result, "the engine's export of fake:latest")
+    assert os.listdir(tmp_path) == ["docker.sock"]
