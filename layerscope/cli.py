@@ -63,25 +63,12 @@ def build_parser() -> Parser:
                          help="report format (default: text)")
     inspect.add_argument("--output", "-o", metavar="FILE",
                          help="write the report to FILE instead of stdout")
-    inspect.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                         help="platform to select from a multi-platform index "
-                              "(default: this machine's)")
-    inspect.add_argument("--base", metavar="REF",
-                         help="the base image: its layers are the common prefix (default: a "
-                              "heuristic, the last CMD/ENTRYPOINT before the image's own steps)")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
-    inspect.add_argument("--quiet", "-q", action="store_true",
-                         help="nothing on stderr but errors")
-    inspect.add_argument("--no-progress", action="store_true",
-                         help="no progress lines (they only appear on a terminal anyway)")
-    inspect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                         help=argparse.SUPPRESS)
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
-    add_cache_option(inspect)
-    add_read_options(inspect)
+    add_reading_options(inspect)
     inspect.set_defaults(handler=run_inspect)
 
     diff = commands.add_parser(
@@ -94,8 +81,6 @@ def build_parser() -> Parser:
                       help="report format (default: text); markdown fits a pull request comment")
     diff.add_argument("--output", "-o", metavar="FILE",
                       help="write the report to FILE instead of stdout")
-    diff.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                      help="platform to select from multi-platform indexes")
     diff.add_argument("--top", type=_positive, default=20, metavar="N",
                       help="changed-file rows in text and markdown (default: 20)")
     diff.add_argument("--depth", type=_positive, metavar="D",
@@ -106,11 +91,7 @@ def build_parser() -> Parser:
                       help="exit 1 when the images differ (different layers), like git diff")
     diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_growth,
                       help="exit 1 when B is larger than A by more than SIZE (50MB) or PCT (10%%)")
-    diff.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
-    diff.add_argument("--no-progress", action="store_true",
-                      help="no progress lines (they only appear on a terminal anyway)")
-    add_cache_option(diff)
-    add_read_options(diff)
+    add_reading_options(diff, base=False)
     diff.set_defaults(handler=run_diff)
 
     cache = commands.add_parser(
@@ -186,12 +167,6 @@ def _encode(text: str, encoding: str) -> bytes:
         return text.encode(encoding, "backslashreplace")
 
 
-def add_cache_option(parser: argparse.ArgumentParser) -> None:
-    """--no-cache, for every command that reads images."""
-    parser.add_argument("--no-cache", action="store_true",
-                        help="neither read nor write the layer-index cache")
-
-
 def _ratio(value: str) -> int:
     try:
         number = int(value)
@@ -202,10 +177,25 @@ def _ratio(value: str) -> int:
     return number
 
 
-def add_read_options(parser: argparse.ArgumentParser) -> None:
-    """--max-ratio and --verify, for every command that reads images (beside --no-cache)."""
+def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
+    """The options every command that reads images shares, with one wording everywhere."""
     from .layers.limits import DEFAULT_MAX_RATIO
 
+    parser.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                        help="platform to select from a multi-platform index "
+                             "(default: this machine's)")
+    if base:
+        parser.add_argument("--base", metavar="REF",
+                            help="the base image: its layers are the common prefix (default: a "
+                                 "heuristic, the last CMD/ENTRYPOINT or import before the "
+                                 "image's own steps)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress lines (they only appear on a terminal anyway)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the layer-index cache")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
     parser.add_argument("--max-ratio", metavar="N", type=_ratio, default=DEFAULT_MAX_RATIO,
                         help="refuse a compressed blob that inflates to more than N times its "
                              f"size, beyond the first 1 GiB (default: {DEFAULT_MAX_RATIO}; "

@@ -36,22 +36,11 @@ def add_advise_parser(commands, positive) -> None:
                         help="report format (default: text)")
     advise.add_argument("--output", "-o", metavar="FILE",
                         help="write the report (or the patch) to FILE instead of stdout")
-    advise.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                        help="platform to select from a multi-platform index")
-    advise.add_argument("--base", metavar="REF",
-                        help="the base image: its layers are the common prefix "
-                             "(default: heuristic)")
     advise.add_argument("--top", type=positive, default=5, metavar="N",
                         help="paths and packages listed under each finding in text (default: 5)")
-    advise.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
-    advise.add_argument("--no-progress", action="store_true",
-                        help="no progress lines (they only appear on a terminal anyway)")
-    advise.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help=argparse.SUPPRESS)
-    from .cli import add_cache_option, add_read_options
+    from .cli import add_reading_options
 
-    add_cache_option(advise)
-    add_read_options(advise)
+    add_reading_options(advise)
     advise.set_defaults(handler=run_advise)
 
 

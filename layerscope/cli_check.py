@@ -47,22 +47,11 @@ def add_check_parser(commands, positive) -> None:
     check.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
                        help="write the --format report to FILE instead of stdout, or (repeatable) "
                             "also write FORMAT to FILE, e.g. -o junit=budget.xml")
-    check.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                       help="platform to select from a multi-platform index")
-    check.add_argument("--base", metavar="REF",
-                       help="the base image, for max-user-size and --user (default: heuristic)")
     check.add_argument("--top", type=positive, default=5, metavar="N",
                        help="contributors listed under each failure (default: 5)")
-    check.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
-    check.add_argument("--no-progress", action="store_true",
-                       help="no progress lines (they only appear on a terminal anyway)")
-    check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help=argparse.SUPPRESS)
-    check.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the layer-index cache")
-    from .cli import add_read_options
+    from .cli import add_reading_options
 
-    add_read_options(check)
+    add_reading_options(check)
     check.set_defaults(handler=run_check)
 
 
