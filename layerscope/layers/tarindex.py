@@ -89,7 +89,7 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _pax_records(data: bytes, offset: int) -> dict[str, str]:
+def pax_records(data: bytes, offset: int) -> dict[str, str]:
     records: dict[str, str] = {}
     position = 0
     while position < len(data):
@@ -248,7 +248,7 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
             data = reader.take(size, "an extended header")
             reader.skip(-size % BLOCK)
             if type_flag == PAX_TYPE:
-                pax = _pax_records(data, start)
+                pax = pax_records(data, start)
             elif type_flag == LONG_NAME_TYPE:
                 long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             elif type_flag == LONG_LINK_TYPE:

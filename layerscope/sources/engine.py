@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 from dataclasses import dataclass, replace
 
@@ -20,6 +21,7 @@ from .resolve import Selection, image_from_cache, resolve
 from .stream import read_archive
 
 SAVE_CHUNK = 4 << 20
+RECEIVE_SWITCH_INTERVAL = 0.0005
 
 
 class ChunkStream:
@@ -35,6 +37,7 @@ class ChunkStream:
     def __init__(self, chunks, depth: int = 8) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._buffer = b""
+        self._view = memoryview(b"")
         self._offset = 0
         self._done = False
         self._stopped = threading.Event()
@@ -60,7 +63,21 @@ class ChunkStream:
             self._done = True
             raise item
         self._buffer, self._offset = item, 0
+        self._view = memoryview(item)
         return True
+
+    def readinto(self, view) -> int:
+        """Copy up to len(view) bytes straight from the received chunks."""
+        filled, wanted = 0, len(view)
+        while filled < wanted:
+            if self._offset >= len(self._buffer):
+                if self._done or not self._next():
+                    break
+            take = min(wanted - filled, len(self._buffer) - self._offset)
+            view[filled:filled + take] = self._view[self._offset:self._offset + take]
+            self._offset += take
+            filled += take
+        return filled
 
     def read(self, size: int = -1) -> bytes:
         parts = []
@@ -192,9 +209,15 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                                    stream=True)
         client.api._raise_for_status(response)
         stream = ChunkStream(response.raw.stream(SAVE_CHUNK, decode_content=False))
+        # The receiving thread decodes HTTP chunks in Python between socket reads; with the
+        # default 5 ms switch interval it waits that long for the GIL after every read while
+        # the indexer is busy, and the export crawls. A short interval keeps it flowing.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(RECEIVE_SWITCH_INTERVAL)
         try:
             archive = read_archive(stream, f"the engine's export of {names}", progress)
         finally:
+            sys.setswitchinterval(interval)
             stream.close()
             response.close()
     except docker_errors.DockerException as error:

@@ -9,15 +9,18 @@ every member that looks like a layer is indexed as it passes and small documents
 from __future__ import annotations
 
 import posixpath
-import tarfile
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.decompress import sniff
+from ..layers.tarindex import BLOCK, PAX_LIMIT, USTAR, ZERO_BLOCK, pax_records
 from .base import Progress
 from .resolve import METADATA_LIMIT, MetadataTooLarge, follow_links, normalize_member_name
 
 __all__ = ["METADATA_LIMIT", "StreamedArchive", "read_archive"]
+
+REGULAR_TYPES = frozenset(b"07\x00")
+SKIP_CHUNK = 1 << 20
 
 
 class StreamedArchive:
@@ -51,42 +54,176 @@ class StreamedArchive:
         raise SourceError(f"layer {name} is missing from the archive")
 
 
-def read_archive(fileobj, what: str, progress: Progress | None = None) -> StreamedArchive:
-    """Index every layer-like member of the tar stream `fileobj` in a single forward pass."""
-    archive = StreamedArchive()
+class _Source:
+    """Exact reads from a forward-only stream, counting the offset for messages."""
+
+    def __init__(self, stream) -> None:
+        self._read = stream.read
+        self._readinto = getattr(stream, "readinto", None)
+        self.offset = 0
+
+    def read(self, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            data = self._read(size)
+            if not data:
+                break
+            parts.append(data)
+            size -= len(data)
+            self.offset += len(data)
+        return b"".join(parts)
+
+    def readinto(self, view) -> int:
+        if self._readinto is None:
+            data = self._read(len(view))
+            view[:len(data)] = data
+            count = len(data)
+        else:
+            count = self._readinto(view) or 0
+        self.offset += count
+        return count
+
+    def skip(self, size: int) -> int:
+        """Skip up to `size` bytes; how many were there."""
+        skipped = 0
+        scratch = memoryview(bytearray(min(size, SKIP_CHUNK))) if size else None
+        while skipped < size:
+            count = self.readinto(scratch[: min(size - skipped, len(scratch))])
+            if not count:
+                break
+            skipped += count
+        return skipped
+
+
+class _Member:
+    """read()/readinto() over one member's bytes of the outer archive, and no further."""
+
+    def __init__(self, source: _Source, size: int) -> None:
+        self._source = source
+        self.remaining = size
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        data = self._source.read(size)
+        self.remaining -= len(data)
+        return data
+
+    def readinto(self, view) -> int:
+        if self.remaining <= 0:
+            return 0
+        count = self._source.readinto(view[: min(len(view), self.remaining)])
+        self.remaining -= count
+        return count
+
+
+def _header(block: bytes, what: str, offset: int, first: bool, layers: int):
+    """(name, type, size, linkname) of an outer header, or an error in the archive's words."""
+    fields = USTAR.unpack_from(block)
+    if not fields[9].startswith(b"ustar"):
+        try:
+            checksum = int(fields[6].rstrip(b"\0 ") or b"-1", 8)
+        except ValueError:
+            checksum = -1
+        if checksum != sum(block[:148]) + 256 + sum(block[156:]):
+            reason = f"no valid tar header at byte {offset}"
+            if first:
+                raise SourceError(f"{what} is not a tar archive ({reason})",
+                                  hint="give an image archive made by `docker save`")
+            raise SourceError(f"{what} is damaged after {layers} layers: {reason}")
     try:
-        with tarfile.open(fileobj=fileobj, mode="r|") as tar:
-            for member in tar:
-                _take(tar, member, archive, progress)
-    except tarfile.ReadError as error:
-        if not archive.documents and not archive.layers:
-            raise SourceError(f"{what} is not a tar archive ({error})",
-                              hint="give an image archive made by `docker save`") from error
-        raise SourceError(f"{what} is damaged after {len(archive.layers)} layers: {error}") from error
-    except (EOFError, tarfile.TarError) as error:
-        raise SourceError(f"{what} is truncated: {error}") from error
+        size = int(fields[4].rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        raise SourceError(f"{what} is damaged at byte {offset}: a member size is not a number") from None
+    if size < 0:
+        raise SourceError(f"{what} is damaged at byte {offset}: a member has a negative size")
+    name = fields[0].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    if fields[9] == b"ustar\0" and fields[15][:1] != b"\0":
+        name = fields[15].split(b"\0", 1)[0].decode("utf-8", "surrogateescape") + "/" + name
+    link = fields[8].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    return name, fields[7], size, link
+
+
+def read_archive(fileobj, what: str, progress: Progress | None = None) -> StreamedArchive:
+    """Index every layer-like member of the tar stream `fileobj` in a single forward pass.
+
+    The outer archive has a handful of members, but they carry every byte of the image, so its
+    headers are read here directly and each member's bytes go to the layer indexer without the
+    copies and small reads `tarfile`'s stream mode makes.
+    """
+    archive = StreamedArchive()
+    source = _Source(fileobj)
+    long_name: str | None = None
+    long_link: str | None = None
+    pax: dict[str, str] = {}
+    while True:
+        offset = source.offset
+        block = source.read(BLOCK)
+        if not block:
+            if offset == 0:
+                raise SourceError(f"{what} is not a tar archive (empty file)",
+                                  hint="give an image archive made by `docker save`")
+            break  # end of data without end-of-archive blocks
+        if len(block) < BLOCK:
+            raise SourceError(f"{what} is truncated: {len(block)} bytes of a header at byte {offset}")
+        if block == ZERO_BLOCK:
+            break
+        name, type_flag, size, link = _header(block, what, offset, offset == 0, len(archive.layers))
+        padding = -size % BLOCK
+        if type_flag in (ord("x"), ord("g"), ord("L"), ord("K")):
+            if size > PAX_LIMIT:
+                raise SourceError(f"{what} is damaged at byte {offset}: an extended header of "
+                                  f"{size} bytes")
+            data = source.read(size)
+            if len(data) < size or source.skip(padding) < padding:
+                raise SourceError(f"{what} is truncated in an extended header at byte {offset}")
+            if type_flag == ord("x"):
+                try:
+                    pax = pax_records(data, offset)
+                except LayerReadError as error:
+                    raise SourceError(f"{what}: {error.message}") from error
+            elif type_flag == ord("L"):
+                long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            elif type_flag == ord("K"):
+                long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            continue
+        name = long_name or pax.get("path") or name
+        link = long_link or pax.get("linkpath") or link
+        if "size" in pax:
+            try:
+                size = int(pax["size"])
+            except ValueError:
+                raise SourceError(f"{what} is damaged at byte {offset}: a bad PAX size") from None
+            padding = -size % BLOCK
+        long_name = long_link = None
+        pax = {}
+        member = _Member(source, size if type_flag in REGULAR_TYPES else 0)
+        _take(member, normalize_member_name(name), type_flag, size, link, archive, progress)
+        if source.skip(member.remaining) < member.remaining:
+            raise SourceError(f"{what} is truncated in member {name} at byte {source.offset}")
+        if type_flag in REGULAR_TYPES and source.skip(padding) < padding:
+            raise SourceError(f"{what} is truncated after member {name}")
     return archive
 
 
-def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: StreamedArchive, progress):
-    name = normalize_member_name(member.name)
-    if member.issym():
-        archive.links[name] = normalize_member_name(
-            posixpath.join(posixpath.dirname(name), member.linkname))
+def _take(member: _Member, name: str, type_flag: int, size: int, link: str,
+          archive: StreamedArchive, progress) -> None:
+    if type_flag == ord("2"):
+        archive.links[name] = normalize_member_name(posixpath.join(posixpath.dirname(name), link))
         return
-    if not member.isreg():
+    if type_flag not in REGULAR_TYPES:
         return
-    content = tar.extractfile(member)
-    head = content.read(512)
+    head = member.read(512)
     if sniff(head) is None:
-        if member.size <= METADATA_LIMIT:
-            archive.documents[name] = head + content.read()
+        if size <= METADATA_LIMIT:
+            rest = member.read()
+            archive.documents[name] = head + rest
         else:
-            archive.skipped[name] = member.size
+            archive.skipped[name] = size
         return
     if progress:
         progress(f"reading layer {len(archive.layers) + 1}: {name}")
     try:
-        archive.layers[name] = index_blob(content, member.size, head)
+        archive.layers[name] = index_blob(member, size, head)
     except LayerReadError as error:
         raise LayerReadError(f"layer {name}: {error.message}", error.hint) from error
