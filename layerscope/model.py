@@ -30,7 +30,8 @@ class FileEntry(NamedTuple):
     path: str
     """Absolute, normalised path ("/usr/bin/x"); for a whiteout, the path it deletes."""
     kind: EntryKind
-    """The decoded member type."""
+    """The decoded member type (indexes read back from the cache carry the plain int value,
+    which compares and hashes equal to the EntryKind member)."""
     size: int
     """Bytes counted: file content, symlink target length, 0 for links, dirs and markers."""
     mode: int = 0

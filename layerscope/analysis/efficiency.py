@@ -14,22 +14,36 @@ from ..model import EntryKind, FileEntry
 def dive_efficiency(layers: list[tuple[FileEntry, ...]],
                     whiteout_lower_sizes: tuple[tuple[str, int, int], ...]) -> float:
     """The score in [0, 1]; 1.0 for an image with no file bytes at all."""
-    cumulative: dict[str, int] = {}
-    smallest: dict[str, int] = {}
-
-    def seen(path: str, size: int) -> None:
-        cumulative[path] = cumulative.get(path, 0) + size
-        if path not in smallest or size < smallest[path]:
-            smallest[path] = size
-
+    # Most paths are seen once, where smallest == cumulative; only repeats need both, so the
+    # score is (total - excess) / total with excess summed over the repeated paths alone.
     whiteout_sizes = {(path, layer): size for path, layer, size in whiteout_lower_sizes}
+    first: dict[str, int] = {}
+    repeats: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
+    total = 0
+    skipped = (EntryKind.DIRECTORY, EntryKind.OPAQUE)
     for layer, entries in enumerate(layers):
         for entry in entries:
-            if entry.kind in (EntryKind.DIRECTORY, EntryKind.OPAQUE):
+            kind = entry.kind
+            if kind in skipped:
                 continue
-            if entry.kind == EntryKind.WHITEOUT:
-                seen(entry.path, whiteout_sizes.get((entry.path, layer), 0))
+            if kind == EntryKind.FILE:
+                size = entry.size
+            elif kind == EntryKind.WHITEOUT:
+                size = whiteout_sizes.get((entry.path, layer), 0)
             else:
-                seen(entry.path, entry.size if entry.kind == EntryKind.FILE else 0)
-    total = sum(cumulative.values())
-    return 1.0 if total == 0 else sum(smallest.values()) / total
+                size = 0
+            total += size
+            count = len(first)
+            earlier = first.setdefault(entry.path, size)
+            if len(first) == count:  # seen before
+                seen = repeats.get(entry.path)
+                if seen is None:
+                    repeats[entry.path] = [earlier + size, min(earlier, size)]
+                else:
+                    seen[0] += size
+                    if size < seen[1]:
+                        seen[1] = size
+    if total == 0:
+        return 1.0
+    excess = sum(cumulative - smallest for cumulative, smallest in repeats.values())
+    return (total - excess) / total

@@ -19,6 +19,9 @@ REPLACED_BY_LINK = "replaced-by-link"
 WASTE_KINDS = (REMOVED, OVERWRITTEN, METADATA_ONLY, REPLACED_BY_LINK)
 
 LINK_KINDS = (EntryKind.SYMLINK, EntryKind.HARDLINK)
+# module constants: an enum member lookup per entry costs more than the rest of a write
+DIRECTORY, HARDLINK = EntryKind.DIRECTORY, EntryKind.HARDLINK
+WHITEOUT, OPAQUE = EntryKind.WHITEOUT, EntryKind.OPAQUE
 
 
 class LinkGroup:
@@ -127,15 +130,20 @@ class MergedIndex:
 
     def apply(self, layer: int, entries: tuple[FileEntry, ...]) -> None:
         """Stack one layer's entries on top of the tree."""
-        self.added.append(0)
-        self.replaced.append(0)
+        added = replaced = 0
+        write = self._write
         for entry in entries:
-            if entry.kind == EntryKind.WHITEOUT:
+            kind = entry.kind
+            if kind == WHITEOUT:
                 self._whiteout(entry.path, layer)
-            elif entry.kind == EntryKind.OPAQUE:
+            elif kind == OPAQUE:
                 self._opaque(entry.path, layer)
+            elif write(entry, layer):
+                replaced += entry.size
             else:
-                self._write(entry, layer)
+                added += entry.size
+        self.added.append(added)
+        self.replaced.append(replaced)
 
     def _kill(self, version: Version, layer: int, reason: str, root: str) -> None:
         version.killed_by = layer
@@ -222,36 +230,39 @@ class MergedIndex:
             node.children = {}
         return node
 
-    def _write(self, entry: FileEntry, layer: int) -> None:
+    def _write(self, entry: FileEntry, layer: int) -> bool:
+        """Put an entry in the tree; True when it replaced a lower layer's visible version."""
         directory, _, name = entry.path.rpartition("/")
         if directory == self._last_directory:
             node = self._last_directory_node  # tar lists a directory's entries together
         else:
             node = self._directory_node(directory, layer)
             self._last_directory, self._last_directory_node = directory, node
-        target = node.children.get(name)
+        children = node.children
+        target = children.get(name)
+        if target is None and entry.kind != HARDLINK:
+            target = children[name] = Node()
+            target.version = Version(layer, entry)
+            return False  # nothing was there: the common case, nothing to replace or kill
         if target is None:
-            target = node.children[name] = Node()
+            target = children[name] = Node()
         old = target.version
-        if old is not None and old.layer < layer:
-            self.replaced[layer] += entry.size
-        else:
-            self.added[layer] += entry.size
         version = Version(layer, entry)
-        if entry.kind != EntryKind.DIRECTORY:
+        kind = entry.kind
+        if kind != DIRECTORY:
             if target.children is not None or target is self._last_directory_node:
                 self._last_directory = None  # the remembered directory may be gone or a file now
             if target.children:
-                reason = REPLACED_BY_LINK if entry.kind in LINK_KINDS else REMOVED
+                reason = REPLACED_BY_LINK if kind in LINK_KINDS else REMOVED
                 for child in list(target.children.values()):
                     self._kill_subtree(child, layer, reason, entry.path, lower_only=False)
                 target.children = None
-            if entry.kind == EntryKind.HARDLINK:
+            if kind == HARDLINK:
                 self._join_link_group(version, layer)
-        if old is not None and not (
-                old.entry.kind == EntryKind.DIRECTORY and entry.kind == EntryKind.DIRECTORY):
+        if old is not None and not (old.entry.kind == DIRECTORY and kind == DIRECTORY):
             self._kill(old, layer, classify(old.entry, entry), entry.path)
         target.version = version
+        return old is not None and old.layer < layer
 
     def _join_link_group(self, version: Version, layer: int) -> None:
         _, head_node, _ = self._find(version.entry.link_target or "")

@@ -71,6 +71,30 @@ class RuleOptions:
     """Paths kept per finding (JSON and text)."""
 
 
+class _Writers(Mapping):
+    """Path -> writing step, read from the final tree when asked."""
+
+    def __init__(self, root, step_of_layer: dict[int, int]) -> None:
+        self._root = root
+        self._step_of_layer = step_of_layer
+
+    def __getitem__(self, path: str) -> int:
+        from ..analysis.tree import find_version
+
+        version = find_version(self._root, path)
+        if version is None:
+            raise KeyError(path)
+        return self._step_of_layer.get(version.layer, version.layer)
+
+    def __iter__(self):
+        from ..analysis.tree import live_versions
+
+        return (version.entry.path for version in live_versions(self._root))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class RuleContext:
     """What the rules read: the analysis, and views of it computed once and shared."""
@@ -85,26 +109,16 @@ class RuleContext:
     @cached_property
     def live(self) -> Mapping[str, int]:
         """Path -> bytes of every visible entry of the final filesystem."""
-        from ..analysis.tree import live_files
+        from ..analysis.tree import live_versions
 
-        files = live_files(self.analysis.merged.final_tree)
-        return {path: entry.size for path, entry in files.items()}
+        return {v.entry.path: v.entry.size for v in live_versions(self.analysis.merged.final_tree)}
 
     @cached_property
     def writers(self) -> Mapping[str, int]:
-        """Path -> the step whose layer holds its visible version."""
-        report = self.report
-        step_of_layer = {s.layer: s.index for s in report.steps if s.layer is not None}
-        result: dict[str, int] = {}
-        image = self.analysis.image
-        if image is None:
-            return result
-        live = self.live
-        for layer in image.layers:
-            for entry in layer.files:
-                if entry.path in live:
-                    result[entry.path] = step_of_layer.get(layer.index, layer.index)
-        return result
+        """Path -> the step whose layer holds its visible version (looked up on demand: rules
+        ask about a few paths, and a map of every path costs as much as the merge)."""
+        step_of_layer = {s.layer: s.index for s in self.report.steps if s.layer is not None}
+        return _Writers(self.analysis.merged.final_tree, step_of_layer)
 
     def is_base(self, step: int) -> bool:
         return self.report.steps[step].base
