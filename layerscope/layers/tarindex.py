@@ -41,6 +41,11 @@ _hash = xxhash.xxh3_64_intdigest
 _intern = sys.intern
 
 
+NUL_SPACE = b"\0 "
+CAPTURE_PREFIXES = ("/var/lib/", "/var/log/apt/", "/lib/apk/")
+"""Every captured path starts so, or ends in /RECORD: a cheap first cut before should_capture."""
+
+
 def should_capture(path: str) -> bool:
     """Package databases whose content the analysis reads (dpkg, apt, Python, apk).
 
@@ -221,13 +226,17 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
     long_link: str | None = None
     pax: dict[str, str] = {}
     while True:
-        start = reader.offset()
-        if not reader.fill(BLOCK):
-            if reader.available() == 0 and (entries or start == 0):
-                break  # end of data without end-of-archive blocks: Docker's own tars end so
-            raise LayerReadError(f"layer tar is truncated in a header at byte {start}")
         position = reader.position
         buffer = reader.buffer
+        if len(buffer) - position < BLOCK:
+            start = reader.offset()
+            if not reader.fill(BLOCK):
+                if reader.available() == 0 and (entries or start == 0):
+                    break  # end of data without end-of-archive blocks: Docker's own tars end so
+                raise LayerReadError(f"layer tar is truncated in a header at byte {start}")
+            position = reader.position
+            buffer = reader.buffer
+        start = reader.consumed + position
         reader.position = position + BLOCK
         (raw_name, raw_mode, raw_uid, raw_gid, raw_size, _, raw_checksum, type_flag, raw_link,
          magic, _, _, _, _, _, prefix) = unpack(buffer, position)
@@ -241,7 +250,16 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
                 checksum = -1
             if checksum != sum(header[:148]) + 256 + sum(header[156:]):
                 raise LayerReadError(f"layer tar is unreadable: no valid tar header at byte {start}")
-        size = _octal(raw_size, "size", start)
+        try:  # the common case, inline: NUL- or space-ended octal in all four fields
+            size = int(raw_size.rstrip(NUL_SPACE) or b"0", 8)
+            mode = int(raw_mode.rstrip(NUL_SPACE) or b"0", 8)
+            uid = int(raw_uid.rstrip(NUL_SPACE) or b"0", 8)
+            gid = int(raw_gid.rstrip(NUL_SPACE) or b"0", 8)
+        except ValueError:  # base-256 numbers, junk: the careful path names the field
+            size = _octal(raw_size, "size", start)
+            mode = _octal(raw_mode, "mode", start)
+            uid = _octal(raw_uid, "uid", start)
+            gid = _octal(raw_gid, "gid", start)
         if type_flag in EXTENDED_TYPES:
             if not 0 <= size <= PAX_LIMIT:
                 raise LayerReadError(f"oversized extended header ({size} bytes) at byte {start}")
@@ -275,13 +293,21 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
                                         start)
         if not (0 <= size <= MAX_MEMBER_SIZE and 0 <= real_size <= MAX_MEMBER_SIZE):
             _refuse_size(name, real_size if 0 <= size <= MAX_MEMBER_SIZE else size, start)
-        mode = _octal(raw_mode, "mode", start)
-        uid = _pax_id(pax["uid"], "uid", start) if "uid" in pax else _octal(raw_uid, "uid", start)
-        gid = _pax_id(pax["gid"], "gid", start) if "gid" in pax else _octal(raw_gid, "gid", start)
+        if pax:
+            if "uid" in pax:
+                uid = _pax_id(pax["uid"], "uid", start)
+            if "gid" in pax:
+                gid = _pax_id(pax["gid"], "gid", start)
+            pax = {}
         long_name = long_link = None
-        pax = {}
 
-        path = normalize_member_path(name)
+        plain = name.rstrip("/")
+        if plain[:2] == "./":
+            plain = plain[2:]
+        if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
+            path = _intern("/" + plain)  # the common case of normalize_member_path, inline
+        else:
+            path = normalize_member_path(name)
         regular = type_flag in REGULAR_TYPES or type_flag not in KINDS
         if ".wh." in path:
             directory, _, base = path.rpartition("/")
@@ -298,10 +324,19 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
                 reader.skip(size + (-size % BLOCK))
             continue
         if regular:
-            keep = captured is not None and size <= CAPTURE_LIMIT and should_capture(path)
-            content_hash, content = reader.content(size, keep)
-            if content is not None:
-                captured[path] = content
+            keep = (captured is not None and size <= CAPTURE_LIMIT
+                    and (path.startswith(CAPTURE_PREFIXES) or path[-7:] == "/RECORD")
+                    and should_capture(path))
+            padded = size + (-size % BLOCK)
+            position = reader.position
+            buffer = reader.buffer
+            if not keep and position + padded <= len(buffer):  # all of it in the window
+                content_hash = _hash(buffer[position:position + size])
+                reader.position = position + padded
+            else:
+                content_hash, content = reader.content(size, keep)
+                if content is not None:
+                    captured[path] = content
             if type_flag in REGULAR_TYPES:
                 append(FileEntry(path, EntryKind.FILE, real_size, mode, uid, gid, None, content_hash))
                 total += real_size
