@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import stat
 import sys
 import tempfile
 
@@ -135,7 +137,8 @@ class TerminalProgress:
 
 
 def write_report(text: str, output: str | None) -> None:
-    """Write to stdout, or replace FILE atomically so no half-written report is ever left."""
+    """Write to stdout, or to FILE: a regular file is replaced atomically (keeping its mode) so
+    no half-written report is ever left; a device or pipe is written into."""
     if output is None:
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
         data = _encode(text, encoding)
@@ -147,14 +150,40 @@ def write_report(text: str, output: str | None) -> None:
             sys.stdout.write(data.decode(encoding))
             sys.stdout.flush()
         return
-    directory = os.path.dirname(os.path.abspath(output))
+    data = _encode(text, "utf-8")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".layerscope-", dir=directory)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(_encode(text, "utf-8"))
-        os.replace(temporary, output)
+        existing = os.stat(output)
+    except FileNotFoundError:
+        existing = None
     except OSError as error:
         raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+    try:
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            # a device, a pipe, /dev/stdout: nothing to replace, and renaming over it would
+            # swap /dev/null itself for a file; write into it
+            with open(output, "wb") as stream:
+                stream.write(data)
+            return
+        handle, temporary = tempfile.mkstemp(prefix=".layerscope-", dir=os.path.dirname(
+            os.path.abspath(output)))
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
+            os.replace(temporary, output)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+def _new_file_mode() -> int:
+    """What open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _encode(text: str, encoding: str) -> bytes:

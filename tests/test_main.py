@@ -109,3 +109,32 @@ def test_unknown_option_is_one_error_line(tmp_path):
 def test_version():
     result = run("--version")
     assert (result.returncode, result.stdout, result.stderr) == (0, "layerscope 0.1.0\n", "")
+
+
+def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
+    import os
+    import stat
+    import threading
+
+    good_archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = run("inspect", str(good_archive), "--format", "json", "--output", str(fifo))
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # never replaced by a regular file
+    assert json.loads(received[0])["schema"] == "layerscope/inspect/v1"
+
+
+def test_output_replacing_a_report_keeps_its_mode(tmp_path):
+    good_archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    result = run("inspect", str(good_archive), "--format", "json", "--output", str(target))
+    assert result.returncode == 0, result.stderr
+    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert json.loads(target.read_text())["schema"] == "layerscope/inspect/v1"
