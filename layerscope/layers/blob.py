@@ -56,3 +56,47 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     entries, size = index_layer(stream if hashing is None else hashing, captured)
     digest = hashing.finish() if hashing is not None else None
     return IndexedBlob(entries, size, stored_size, codec, captured, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRegion:
+    """Where one layer blob lies: a whole file, or a member of an uncompressed archive."""
+
+    path: str
+    """The file to open."""
+    offset: int
+    """Where the blob starts in it."""
+    size: int
+    """How many bytes the blob has."""
+
+
+class _Region:
+    """read()/readinto() over one region of a file."""
+
+    def __init__(self, handle, offset: int, size: int) -> None:
+        self._handle = handle
+        self._position = offset
+        self._end = offset + size
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self._end - self._position:
+            size = self._end - self._position
+        self._handle.seek(self._position)
+        data = self._handle.read(size)
+        self._position += len(data)
+        return data
+
+    def readinto(self, view) -> int:
+        size = min(len(view), self._end - self._position)
+        if size <= 0:
+            return 0
+        self._handle.seek(self._position)
+        count = self._handle.readinto(view[:size]) or 0
+        self._position += count
+        return count
+
+
+def index_region(region: FileRegion) -> IndexedBlob:
+    """Index the layer blob in a file region (in this process)."""
+    with open(region.path, "rb") as handle:
+        return index_blob(_Region(handle, region.offset, region.size), region.size)

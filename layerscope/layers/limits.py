@@ -3,8 +3,9 @@
 Every byte of an image is hostile until proven otherwise: a small compressed layer may inflate
 to terabytes (a decompression bomb), and a layer may not be what the config's diff_ids say.
 The command line sets the limits once per run (`--max-ratio`, `--verify`); library callers get
-the defaults. They live here rather than in every reader's signature because layers are also
-indexed in worker processes, which inherit them.
+the defaults. They live here rather than in every reader's signature because they are read
+deep in the chain (decompressors, the tar reader) by code that has no other reason to know the
+command line.
 """
 
 from __future__ import annotations

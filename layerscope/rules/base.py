@@ -72,13 +72,32 @@ class RuleOptions:
 
 
 class _Writers(Mapping):
-    """Path -> writing step, read from the final tree when asked."""
+    """Path -> writing step, read from the final tree when asked; after many questions, one
+    walk of the whole tree answers the rest (rules ask about a few paths, or about thousands)."""
+
+    LOOKUPS_BEFORE_WALK = 1000
 
     def __init__(self, root, step_of_layer: dict[int, int]) -> None:
         self._root = root
         self._step_of_layer = step_of_layer
+        self._lookups = 0
+        self._all: dict[str, int] | None = None
+
+    def _walked(self) -> dict[str, int]:
+        if self._all is None:
+            from ..analysis.tree import live_versions
+
+            steps = self._step_of_layer
+            self._all = {v.entry.path: steps.get(v.layer, v.layer)
+                         for v in live_versions(self._root)}
+        return self._all
 
     def __getitem__(self, path: str) -> int:
+        if self._all is not None:
+            return self._all[path]
+        self._lookups += 1
+        if self._lookups > self.LOOKUPS_BEFORE_WALK:
+            return self._walked()[path]
         from ..analysis.tree import find_version
 
         version = find_version(self._root, path)
@@ -87,12 +106,10 @@ class _Writers(Mapping):
         return self._step_of_layer.get(version.layer, version.layer)
 
     def __iter__(self):
-        from ..analysis.tree import live_versions
-
-        return (version.entry.path for version in live_versions(self._root))
+        return iter(self._walked())
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self._walked())
 
 
 @dataclass

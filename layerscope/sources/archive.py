@@ -15,11 +15,10 @@ import tarfile
 from dataclasses import dataclass
 
 from ..errors import LayerReadError, SourceError
-from ..layers.blob import IndexedBlob
+from ..layers.blob import FileRegion, IndexedBlob, index_region
 from ..layers.cache import LayerCache
 from ..layers.decompress import open_uncompressed, sniff
 from ..layers.limits import InflateGuard, current
-from ..layers.parallel import FileRegion, index_region
 from ..model import Image
 from .base import Progress
 from .resolve import (

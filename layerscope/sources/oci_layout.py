@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import LayerCache
-from ..layers.parallel import FileRegion
 from ..model import Image
 from .base import Progress
 from .resolve import METADATA_LIMIT, MetadataTooLarge, Selection, normalize_member_name, resolve
@@ -56,10 +55,6 @@ class DirectoryStore:
         with open(path, "rb") as handle:
             return index_blob(handle, os.path.getsize(path))
 
-    def region(self, name: str) -> FileRegion | None:
-        """The blob file, for reading in a worker process."""
-        path = self._path(name)
-        return FileRegion(path, 0, os.path.getsize(path)) if os.path.isfile(path) else None
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
 from ..layers.cache import LayerCache
 from ..layers.decompress import media_type_codec
 from ..layers.limits import current as current_limits
-from ..layers.parallel import FileRegion, index_regions, worth_parallel
 from ..model import HistoryEntry, Image, Layer
 from . import platforms
 
@@ -59,15 +58,6 @@ class BlobStore(Protocol):
 
     def layer(self, name: str) -> IndexedBlob:
         """The indexed layer blob of that name."""
-        ...
-
-
-@runtime_checkable
-class RegionStore(Protocol):
-    """A store whose layer blobs lie in plain files, so workers can read them by offset."""
-
-    def region(self, name: str) -> FileRegion | None:
-        """Where the blob of that name lies, or None when it does not lie in a file."""
         ...
 
 
@@ -310,25 +300,6 @@ def _history(config: dict) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
-def _prefetch(store, layers, diff_ids, cache: LayerCache) -> dict[str, IndexedBlob]:
-    """Index the uncached layers on all cores at once where the store allows it."""
-    if not isinstance(store, RegionStore):
-        return {}
-    regions = {}
-    for (name, _, _), diff_id in zip(layers, diff_ids):
-        if str(diff_id) not in cache and name not in regions:
-            region = store.region(name)
-            if region is None:
-                return {}
-            regions[name] = region
-    if not worth_parallel(list(regions.values())):
-        return {}
-    try:
-        return index_regions(regions)
-    except LayerReadError:
-        return {}  # read them one by one instead, so the error names the layer and position
-
-
 def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -> Image:
     config = parse_json(config_bytes, "image config")
     if not isinstance(config, dict):
@@ -345,7 +316,6 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
         )
     built = []
     image_id = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
-    prefetched = _prefetch(store, layers, diff_ids, cache)
     for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
         promised = media_type_codec(media_type)
         blob = cache.get(str(diff_id))
@@ -354,9 +324,7 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
             if store is None:
                 raise LayerReadError(f"layer {position} ({diff_id}) is not cached")
             try:
-                blob = prefetched.get(name)
-                if blob is None or (verify and blob.digest is None):
-                    blob = store.layer(name)
+                blob = store.layer(name)
             except LayerReadError as error:
                 raise LayerReadError(f"layer {position} ({name}): {error.message}",
                                      error.hint) from error
