@@ -281,26 +281,47 @@ def _progress_for(args: argparse.Namespace) -> TerminalProgress | None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    """inspect: read, analyse, run the advice rules, render."""
-    from .analysis.inspect import analyze
-    from .cli_advise import with_findings
+    """inspect: read, analyse, run the advice rules, render; a repeat run is served from the
+    report cache when the image, base, options and code are the same."""
     from .formats.base import RenderOptions, formatter
     from .sources.base import layer_digests
     from .sources.reference import open_source
 
     progress = _progress_for(args)
+    cache = layer_cache(args)
     try:
-        image = open_source(args.image, args.platform).read(progress, layer_cache(args))
+        source = open_source(args.image, args.platform)
         base = None
         if args.base:
             base = layer_digests(open_source(args.base, args.platform), progress)
+        report = _inspect_report(source, base, args, cache, progress)
     finally:
         if progress:
             progress.clear()
-    report = with_findings(analyze(image, base), args.packages)
     text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
     return 0
+
+
+def _inspect_report(source, base, args: argparse.Namespace, cache, progress):
+    from .analysis import memo
+    from .analysis.inspect import analyze
+    from .cli_advise import with_findings
+    from .sources.base import Identifiable
+
+    key = None
+    if cache.persistent and isinstance(source, Identifiable):
+        image_id = source.identity()
+        if image_id is not None:
+            key = memo.report_key(image_id, base, ("inspect", args.image, bool(args.packages)))
+            payload = cache.report(key)
+            report = memo.loads(payload) if payload is not None else None
+            if report is not None:
+                return report
+    report = with_findings(analyze(source.read(progress, cache), base), args.packages)
+    if key is not None:
+        cache.store_report(key, memo.dumps(report))
+    return report
 
 
 def _read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache):

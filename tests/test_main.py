@@ -138,3 +138,19 @@ def test_output_replacing_a_report_keeps_its_mode(tmp_path):
     assert result.returncode == 0, result.stderr
     assert oct(target.stat().st_mode & 0o777) == "0o640"
     assert json.loads(target.read_text())["schema"] == "layerscope/inspect/v1"
+
+
+def test_a_repeat_inspect_reads_no_layer(tmp_path):
+    """The second run is served from the report cache: it needs the config, not the layers."""
+    archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    first = run("inspect", "--format", "json", archive)
+    assert first.returncode == 0, first.stderr
+    with tarfile.open(archive) as tar:
+        layer = next(m for m in tar.getmembers() if m.name.endswith("layer.tar") and m.isreg())
+    with open(archive, "r+b") as handle:  # wreck the first layer's bytes, not the config
+        handle.seek(layer.offset_data)
+        handle.write(b"\xff" * 512)
+    second = run("inspect", "--format", "json", archive)
+    assert (second.returncode, second.stdout) == (0, first.stdout)
+    uncached = run("inspect", "--format", "json", "--no-cache", archive)
+    assert uncached.returncode == 2 and "layer" in uncached.stderr

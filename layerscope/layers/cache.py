@@ -152,6 +152,17 @@ class LayerCache:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _load(self, path: Path) -> IndexedBlob | None:
+        payload = self._load_payload(path)
+        if payload is None:
+            return None
+        try:
+            return decode_blob(payload)
+        except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
+            path.unlink(missing_ok=True)
+            return None
+
+    def _load_payload(self, path: Path) -> bytes | None:
+        """An entry's payload after its format and checksum pass; a damaged entry is dropped."""
         try:
             data = path.read_bytes()
         except OSError:
@@ -165,7 +176,7 @@ class LayerCache:
                 raise ValueError("checksum mismatch")
             import zstandard
 
-            blob = decode_blob(zstandard.ZstdDecompressor().decompress(body))
+            payload = zstandard.ZstdDecompressor().decompress(body)
         except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
             path.unlink(missing_ok=True)
             return None
@@ -173,7 +184,7 @@ class LayerCache:
             os.utime(path)  # least recently used goes first when the cap is passed
         except OSError:
             pass
-        return blob
+        return payload
 
     def _store(self, path: Path, payload: bytes) -> None:
         import zstandard
@@ -182,6 +193,17 @@ class LayerCache:
         header = HEADER.pack(MAGIC, FORMAT, sys.version_info.minor, xxhash.xxh3_64_intdigest(body))
         self._write_atomically(path, header + body)
         self._enforce_limit()
+
+    def report(self, key: str) -> bytes | None:
+        """A finished report stored under `key` (see analysis.memo), or None."""
+        if not (self.persistent and self.reuse):
+            return None
+        return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key))
+
+    def store_report(self, key: str, payload: bytes) -> None:
+        """Keep a finished report for the next run on the same image with the same options."""
+        if self.persistent:
+            self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), payload)
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         self._ensure_directory(path)

@@ -25,6 +25,7 @@ from .resolve import (
     METADATA_LIMIT,
     MetadataTooLarge,
     Selection,
+    config_identity,
     follow_links,
     normalize_member_name,
     resolve,
@@ -128,9 +129,9 @@ class ArchiveFileSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+    def _open(self):
         try:
-            handle = open(self.path, "rb")
+            return open(self.path, "rb")
         except FileNotFoundError as error:
             raise SourceError(f"no such archive: {self.path}") from error
         except IsADirectoryError as error:
@@ -138,7 +139,28 @@ class ArchiveFileSource:
                               hint="for an OCI layout directory use oci:DIR") from error
         except OSError as error:
             raise SourceError(f"cannot open {self.path}: {error.strerror}") from error
-        with handle:
+
+    def _tar(self, handle) -> tarfile.TarFile:
+        try:
+            return tarfile.open(fileobj=handle, mode="r:")
+        except tarfile.ReadError as error:
+            raise SourceError(f"{self.path} is not a tar archive ({error})",
+                              hint="give an image archive made by `docker save`") from error
+        except (EOFError, tarfile.TarError) as error:
+            raise SourceError(f"{self.path} is truncated: {error}") from error
+
+    def identity(self) -> str | None:
+        """The image ID from the config alone; None for a compressed archive, which has to be
+        read through to find its config."""
+        with self._open() as handle:
+            if sniff(handle.read(512)) in ("gzip", "zstd"):
+                return None
+            handle.seek(0)
+            with self._tar(handle) as tar:
+                return config_identity(SeekableArchive(self.path, tar, None), self.selection)
+
+    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+        with self._open() as handle:
             head = handle.read(512)
             handle.seek(0)
             if sniff(head) in ("gzip", "zstd"):
@@ -149,12 +171,5 @@ class ArchiveFileSource:
                 size = os.fstat(handle.fileno()).st_size
                 stream = _OuterStream(InflateGuard(stream, current(), size), self.path)
                 return resolve(read_archive(stream, self.path, progress), self.selection, cache)
-            try:
-                tar = tarfile.open(fileobj=handle, mode="r:")
-            except tarfile.ReadError as error:
-                raise SourceError(f"{self.path} is not a tar archive ({error})",
-                                  hint="give an image archive made by `docker save`") from error
-            except (EOFError, tarfile.TarError) as error:
-                raise SourceError(f"{self.path} is truncated: {error}") from error
-            with tar:
+            with self._tar(handle) as tar:
                 return resolve(SeekableArchive(self.path, tar, progress), self.selection, cache)

@@ -11,7 +11,8 @@ from ..model import Image, LayerDigests
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
-__all__ = ["ImageSource", "LayerDigestReader", "Progress", "SourceError", "layer_digests"]
+__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "Progress", "SourceError",
+           "layer_digests"]
 
 
 class ImageSource(Protocol):
@@ -24,6 +25,15 @@ class ImageSource(Protocol):
     def read(self, progress: Progress | None = None, cache: dict | None = None) -> Image:
         """Read the image's metadata and index its layers; layers whose diff ID is in `cache`
         (diff ID -> indexed layer, shared by one run) are not indexed again."""
+        ...
+
+
+@runtime_checkable
+class Identifiable(Protocol):
+    """A source that can name its image's ID without reading any layer."""
+
+    def identity(self) -> str | None:
+        """The image ID (config digest), or None when finding it would mean reading it all."""
         ...
 
 

@@ -158,6 +158,13 @@ class EngineSource:
             raise SourceError(f"the engine refused to inspect {self.name}: "
                               f"{error.explanation}") from error
 
+    def identity(self) -> str:
+        client = connect()
+        try:
+            return self.inspect(client)["Id"]
+        finally:
+            client.close()
+
     def layer_digests(self) -> LayerDigests:
         from docker import errors as docker_errors
 

@@ -10,7 +10,14 @@ from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import LayerCache
 from ..model import Image
 from .base import Progress
-from .resolve import METADATA_LIMIT, MetadataTooLarge, Selection, normalize_member_name, resolve
+from .resolve import (
+    METADATA_LIMIT,
+    MetadataTooLarge,
+    Selection,
+    config_identity,
+    normalize_member_name,
+    resolve,
+)
 
 
 class DirectoryStore:
@@ -69,10 +76,16 @@ class OciLayoutSource:
     def describe(self) -> str:
         return self.selection.ref
 
-    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+    def _store(self, progress: Progress | None) -> DirectoryStore:
         if not os.path.isdir(self.directory):
             raise SourceError(f"no such OCI layout directory: {self.directory}")
         store = DirectoryStore(self.directory, progress)
         if not store.has("index.json"):
             raise SourceError(f"{self.directory} is not an OCI layout: it has no index.json")
-        return resolve(store, self.selection, cache)
+        return store
+
+    def identity(self) -> str:
+        return config_identity(self._store(None), self.selection)
+
+    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+        return resolve(self._store(progress), self.selection, cache)

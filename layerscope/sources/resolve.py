@@ -157,6 +157,19 @@ def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = N
 
     Layers whose diff ID is already in `cache` are not read again; new ones are added to it.
     """
+    config_bytes, layers, tags = locate_config(store, selection)
+    return _assemble(store, selection, config_bytes, layers, tags,
+                     LayerCache(persistent=False) if cache is None else cache)
+
+
+def config_identity(store: BlobStore, selection: Selection) -> str:
+    """The selected image's ID (its config digest), reading no layer."""
+    config_bytes, _, _ = locate_config(store, selection)
+    return "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+
+
+def locate_config(store: BlobStore, selection: Selection):
+    """(config bytes, layer descriptors, tags) of the selected image, reading no layer."""
     config_digest = None
     if store.has("manifest.json") and not selection.oci_index:
         config_name, layers, tags = _from_docker_manifest(store, selection)
@@ -168,8 +181,7 @@ def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = N
             hint="make one with `docker save IMAGE -o FILE.tar`",
         )
     config_bytes = _raw(store, config_name, "image config", config_digest)
-    return _assemble(store, selection, config_bytes, layers, tags,
-                     LayerCache(persistent=False) if cache is None else cache)
+    return config_bytes, layers, tags
 
 
 def image_from_cache(selection: Selection, config_bytes: bytes, tags: tuple[str, ...],

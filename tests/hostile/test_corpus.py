@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from layerscope.analysis import memo
 from layerscope.layers.cache import LayerCache
 from tests.hostile.corpus import CASES, Case
 
@@ -39,7 +40,8 @@ def listing(directory: Path) -> set[str]:
 
 
 def assert_cache_consistent(directory: Path) -> None:
-    """Only complete entries: no temporaries, every layer entry loads, every config matches."""
+    """Only complete entries: no temporaries, every layer entry and report loads, every config
+    matches its name."""
     if not directory.exists():
         return
     cache = LayerCache(directory)
@@ -50,6 +52,9 @@ def assert_cache_consistent(directory: Path) -> None:
         assert not path.name.startswith("."), f"left-over temporary {path}"
         if path.parent.name.startswith("layers-"):
             assert cache._load(path) is not None, f"damaged cache entry {path}"
+        elif path.parent.name.startswith("reports-"):
+            payload = cache._load_payload(path)
+            assert payload is not None and memo.loads(payload) is not None, f"damaged report {path}"
         else:
             assert path.parent.name == "configs", f"unexpected file {path}"
             digest = path.name.replace("-", ":", 1)

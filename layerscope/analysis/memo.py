@@ -1,0 +1,56 @@
+"""Finished inspect reports, kept by what they depend on, so a repeat run reads no layer.
+
+A report is a pure function of the image (its ID names its config and so every layer), the base
+image's layer digests, the options that shape it, and layerscope's own code. The key hashes all
+four; the code is fingerprinted by its files' sizes and times, so an edited rule or a new
+release never serves a stale report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from ..model import LayerDigests
+from .inspect import InspectReport
+
+FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def code_fingerprint() -> str:
+    """A digest of every source file of the package (path, size, modification time)."""
+    digest = hashlib.sha256()
+    for directory, _, names in sorted(os.walk(_PACKAGE)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def report_key(image_id: str, base: LayerDigests | None, options: tuple) -> str:
+    """sha256:... naming the report of this image, base and options under this code."""
+    parts = (FORMAT, code_fingerprint(), image_id,
+             None if base is None else tuple(base.diff_ids), base.history_length if base else None,
+             options)
+    return "sha256:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def dumps(report: InspectReport) -> bytes:
+    """The report as bytes for the cache."""
+    return pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(payload: bytes) -> InspectReport | None:
+    """The report back; None if the bytes are not one (the cache dropped or mangled it).
+
+    Only entries this user's layerscope wrote are read: the cache directory must be the user's
+    own, and every entry passed its checksum before it gets here."""
+    try:
+        report = pickle.loads(payload)  # noqa: S301 - written by this program into a 0700 dir
+    except Exception:  # noqa: BLE001
+        return None
+    return report if isinstance(report, InspectReport) else None
