@@ -21,14 +21,23 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message, hint=f"see `{self.prog} --help`")
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return number
+def _whole_number(minimum: int, too_small: str):
+    """An argparse type for whole numbers of at least `minimum`."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{value} {too_small}")
+        return number
+
+    return parse
+
+
+_positive = _whole_number(1, "must be at least 1")
+_ratio = _whole_number(0, "must be 0 (no limit) or more")
 
 
 def _growth(value: str):
@@ -194,16 +203,6 @@ def _encode(text: str, encoding: str) -> bytes:
         return text.encode(encoding, "surrogateescape")
     except UnicodeEncodeError:
         return text.encode(encoding, "backslashreplace")
-
-
-def _ratio(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 (no limit) or more")
-    return number
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
