@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import queue
-import sys
 import threading
 from dataclasses import dataclass, replace
 
@@ -21,7 +20,6 @@ from .resolve import Selection, image_from_cache, resolve
 from .stream import read_archive
 
 SAVE_CHUNK = 4 << 20
-RECEIVE_SWITCH_INTERVAL = 0.0005
 
 
 class ChunkStream:
@@ -216,15 +214,9 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                                    stream=True)
         client.api._raise_for_status(response)
         stream = ChunkStream(response.raw.stream(SAVE_CHUNK, decode_content=False))
-        # The receiving thread decodes HTTP chunks in Python between socket reads; with the
-        # default 5 ms switch interval it waits that long for the GIL after every read while
-        # the indexer is busy, and the export crawls. A short interval keeps it flowing.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(RECEIVE_SWITCH_INTERVAL)
         try:
             archive = read_archive(stream, f"the engine's export of {names}", progress)
         finally:
-            sys.setswitchinterval(interval)
             stream.close()
             response.close()
     except docker_errors.DockerException as error:
