@@ -15,7 +15,7 @@ import tarfile
 from dataclasses import dataclass
 
 from ..errors import LayerReadError, SourceError
-from ..layers.blob import FileRegion, IndexedBlob, index_region
+from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import LayerCache
 from ..layers.decompress import open_uncompressed, sniff
 from ..layers.limits import InflateGuard, current
@@ -31,6 +31,32 @@ from .resolve import (
     resolve,
 )
 from .stream import read_archive
+
+
+class FileSlice:
+    """read()/readinto() over one member of the archive file, through the handle already open."""
+
+    def __init__(self, handle, offset: int, size: int) -> None:
+        self._handle = handle
+        self._position = offset
+        self._end = offset + size
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > self._end - self._position:
+            size = self._end - self._position
+        self._handle.seek(self._position)
+        data = self._handle.read(size)
+        self._position += len(data)
+        return data
+
+    def readinto(self, view) -> int:
+        size = min(len(view), self._end - self._position)
+        if size <= 0:
+            return 0
+        self._handle.seek(self._position)
+        count = self._handle.readinto(view[:size]) or 0
+        self._position += count
+        return count
 
 
 class SeekableArchive:
@@ -80,14 +106,8 @@ class SeekableArchive:
         self._read += 1
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
-        return index_region(self.region(name))
-
-    def region(self, name: str) -> FileRegion | None:
-        """Where a member's bytes lie in the archive file, for reading by offset."""
-        member = self._member(name)
-        if member is None:
-            return None
-        return FileRegion(self._path, member.offset_data, member.size)
+        return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
+                          member.size)
 
 
 def _check_end(path: str, tar: tarfile.TarFile) -> None:
