@@ -9,41 +9,45 @@ dive ignores them. layerscope's own headline is the exact wasted bytes, not this
 from __future__ import annotations
 
 from ..model import EntryKind, FileEntry
+from .merge import MergeResult
+
+FILE, DIRECTORY = EntryKind.FILE, EntryKind.DIRECTORY
+WHITEOUT, OPAQUE = EntryKind.WHITEOUT, EntryKind.OPAQUE
 
 
-def dive_efficiency(layers: list[tuple[FileEntry, ...]],
-                    whiteout_lower_sizes: tuple[tuple[str, int, int], ...]) -> float:
+def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) -> float:
     """The score in [0, 1]; 1.0 for an image with no file bytes at all."""
-    # Most paths are seen once, where smallest == cumulative; only repeats need both, so the
-    # score is (total - excess) / total with excess summed over the repeated paths alone.
-    whiteout_sizes = {(path, layer): size for path, layer, size in whiteout_lower_sizes}
-    first: dict[str, int] = {}
-    repeats: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
+    # The score is (total - excess) / total, the excess summed over paths seen more than once.
+    # A path is seen twice only if a version at it died or a whiteout named it, so only those
+    # paths are followed through the layers; the rest cost one pass of C-speed sums.
+    whiteout_sizes = {(path, layer): size for path, layer, size in merged.whiteout_lower_sizes}
+    repeated = {dead.path for dead in merged.dead}
+    repeated.update(path for path, _, _ in merged.whiteout_lower_sizes)
     total = 0
-    skipped = (EntryKind.DIRECTORY, EntryKind.OPAQUE)
+    sizes_seen: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
     for layer, entries in enumerate(layers):
-        for entry in entries:
+        total += sum([entry.size for entry in entries if entry.kind == FILE])
+        if not repeated:
+            continue
+        for entry in [entry for entry in entries if entry.path in repeated]:
             kind = entry.kind
-            if kind in skipped:
+            if kind == DIRECTORY or kind == OPAQUE:
                 continue
-            if kind == EntryKind.FILE:
+            if kind == FILE:
                 size = entry.size
-            elif kind == EntryKind.WHITEOUT:
+            elif kind == WHITEOUT:
                 size = whiteout_sizes.get((entry.path, layer), 0)
+                total += size
             else:
                 size = 0
-            total += size
-            count = len(first)
-            earlier = first.setdefault(entry.path, size)
-            if len(first) == count:  # seen before
-                seen = repeats.get(entry.path)
-                if seen is None:
-                    repeats[entry.path] = [earlier + size, min(earlier, size)]
-                else:
-                    seen[0] += size
-                    if size < seen[1]:
-                        seen[1] = size
+            seen = sizes_seen.get(entry.path)
+            if seen is None:
+                sizes_seen[entry.path] = [size, size]
+            else:
+                seen[0] += size
+                if size < seen[1]:
+                    seen[1] = size
     if total == 0:
         return 1.0
-    excess = sum(cumulative - smallest for cumulative, smallest in repeats.values())
+    excess = sum(cumulative - smallest for cumulative, smallest in sizes_seen.values())
     return (total - excess) / total

@@ -192,7 +192,7 @@ def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
         wasted_bytes=merged.wasted_bytes,
         user_size=sum(image.layers[i].size for i in user_layers),
         user_wasted_bytes=sum(merged.flows[i].dead_bytes for i in user_layers),
-        efficiency=dive_efficiency(layer_files, merged.whiteout_lower_sizes),
+        efficiency=dive_efficiency(layer_files, merged),
         base=boundary,
         layers=tuple(
             LayerSummary(layer.index, layer.diff_id, layer.size, layer.compressed_size,

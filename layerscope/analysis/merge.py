@@ -110,7 +110,7 @@ class MergeResult:
     final_tree: Node
     """Root of the final filesystem (live versions only)."""
     whiteout_lower_sizes: tuple[tuple[str, int, int], ...]
-    """(path, layer, file bytes under it) for each whiteout that hit something: dive's view."""
+    """(path, layer, file bytes under it) for every whiteout, harmless ones with 0: dive's view."""
 
 
 class MergedIndex:
@@ -192,6 +192,7 @@ class MergedIndex:
     def _whiteout(self, path: str, layer: int) -> None:
         parent, node, name = self._find(path)
         if node is None or parent is None:
+            self.whiteout_lower_sizes.append((path, layer, 0))
             return
         was_directory = node.children is not None or (
             node.version is not None and node.version.entry.kind == EntryKind.DIRECTORY)

@@ -30,11 +30,19 @@ def live_files(root: Node) -> dict[str, FileEntry]:
     return {entry.path: entry for entry in live_entries(root)}
 
 
-def find_version(root: Node, path: str) -> Version | None:
-    """The visible version at a path, or None."""
+def find_node(root: Node, path: str) -> Node | None:
+    """The node at a path ("/" is the root), or None."""
     node = root
     for name in path.split("/")[1:]:
+        if not name:
+            continue
         if not node.children or name not in node.children:
             return None
         node = node.children[name]
-    return node.version
+    return node
+
+
+def find_version(root: Node, path: str) -> Version | None:
+    """The visible version at a path, or None."""
+    node = find_node(root, path)
+    return None if node is None else node.version

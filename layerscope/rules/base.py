@@ -71,28 +71,28 @@ class RuleOptions:
     """Paths kept per finding (JSON and text)."""
 
 
-class _Writers(Mapping):
-    """Path -> writing step, read from the final tree when asked; after many questions, one
-    walk of the whole tree answers the rest (rules ask about a few paths, or about thousands)."""
+class _FinalTreeView(Mapping):
+    """Path -> a value of its visible version, read from the final tree when asked; after many
+    questions, one walk of the whole tree answers the rest (rules ask about a few paths, or
+    about thousands, and a map of every path costs as much as the merge)."""
 
     LOOKUPS_BEFORE_WALK = 1000
 
-    def __init__(self, root, step_of_layer: dict[int, int]) -> None:
+    def __init__(self, root, value_of: Callable) -> None:
         self._root = root
-        self._step_of_layer = step_of_layer
+        self._value_of = value_of
         self._lookups = 0
-        self._all: dict[str, int] | None = None
+        self._all: dict | None = None
 
-    def _walked(self) -> dict[str, int]:
+    def _walked(self) -> dict:
         if self._all is None:
             from ..analysis.tree import live_versions
 
-            steps = self._step_of_layer
-            self._all = {v.entry.path: steps.get(v.layer, v.layer)
-                         for v in live_versions(self._root)}
+            value_of = self._value_of
+            self._all = {v.entry.path: value_of(v) for v in live_versions(self._root)}
         return self._all
 
-    def __getitem__(self, path: str) -> int:
+    def __getitem__(self, path: str):
         if self._all is not None:
             return self._all[path]
         self._lookups += 1
@@ -103,7 +103,7 @@ class _Writers(Mapping):
         version = find_version(self._root, path)
         if version is None:
             raise KeyError(path)
-        return self._step_of_layer.get(version.layer, version.layer)
+        return self._value_of(version)
 
     def __iter__(self):
         return iter(self._walked())
@@ -126,16 +126,27 @@ class RuleContext:
     @cached_property
     def live(self) -> Mapping[str, int]:
         """Path -> bytes of every visible entry of the final filesystem."""
-        from ..analysis.tree import live_versions
-
-        return {v.entry.path: v.entry.size for v in live_versions(self.analysis.merged.final_tree)}
+        return _FinalTreeView(self.analysis.merged.final_tree, lambda version: version.entry.size)
 
     @cached_property
     def writers(self) -> Mapping[str, int]:
-        """Path -> the step whose layer holds its visible version (looked up on demand: rules
-        ask about a few paths, and a map of every path costs as much as the merge)."""
+        """Path -> the step whose layer holds its visible version."""
         step_of_layer = {s.layer: s.index for s in self.report.steps if s.layer is not None}
-        return _Writers(self.analysis.merged.final_tree, step_of_layer)
+        return _FinalTreeView(self.analysis.merged.final_tree,
+                              lambda version: step_of_layer.get(version.layer, version.layer))
+
+    def live_under(self, directories: Iterable[str]) -> list[tuple[str, int]]:
+        """(path, bytes) of every visible entry below the given directories, walking only
+        those subtrees: a rule about /var/cache has no business visiting a million files."""
+        from ..analysis.tree import find_node, live_versions
+
+        found = []
+        for directory in directories:
+            node = find_node(self.analysis.merged.final_tree, directory)
+            if node is not None and node.children:
+                for child in node.children.values():
+                    found += [(v.entry.path, v.entry.size) for v in live_versions(child)]
+        return found
 
     def is_base(self, step: int) -> bool:
         return self.report.steps[step].base

@@ -9,8 +9,7 @@ LISTS = re.compile(r"^/var/lib/apt/lists/(?!partial/|lock$)[^/]+$")
 
 
 def check(context):
-    candidates = [(path, size) for path, size in context.live.items()
-                  if path.startswith("/var/lib/apt/lists/")]
+    candidates = context.live_under(["/var/lib/apt/lists"])
     return live_findings(
         context, RULE, LISTS,
         "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*",

@@ -13,7 +13,7 @@ CACHES = (
      "pip install --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or RUN --mount=type=cache)"),
     ("npm cache", HOME + r"/\.npm/",
      "npm ci && npm cache clean --force in one RUN, or RUN --mount=type=cache,target=/root/.npm"),
-    ("yarn cache", r"/\.cache/yarn/|^/usr/local/share/\.cache/yarn/",
+    ("yarn cache", HOME + r"/\.cache/yarn/|^/usr/local/share/\.cache/yarn/",
      "yarn cache clean in the RUN that installs"),
     ("apk cache", r"^/var/cache/apk/", "apk add --no-cache"),
     ("yum/dnf cache", r"^/var/cache/(?:yum|dnf)/",
@@ -23,15 +23,15 @@ CACHES = (
 )
 
 
-PREFIXES = ("/var/cache/", "/root/", "/home/", "/tmp/", "/var/tmp/", "/usr/local/share/.cache/")
-"""Every pattern above starts with one of these or has /.cache/yarn/ in it: a cheap first cut."""
+DIRECTORIES = ("/var/cache", "/root", "/home", "/tmp", "/var/tmp", "/usr/local/share/.cache")
+"""Every pattern above lies below one of these: only their subtrees are walked."""
 ANY_CACHE = re.compile("|".join(f"(?:{pattern})" for _, pattern, _ in CACHES))
 
 
 def check(context):
-    # one pass over the whole filesystem, then each kind looks only at the paths that matched
-    candidates = [(path, size) for path, size in context.live.items()
-                  if (path.startswith(PREFIXES) or "/.cache/yarn/" in path) and ANY_CACHE.search(path)]
+    # one walk of the cache directories, then each kind looks only at the paths that matched
+    candidates = [(path, size) for path, size in context.live_under(DIRECTORIES)
+                  if ANY_CACHE.search(path)]
     findings = []
     for what, pattern, fix in CACHES:
         findings += live_findings(context, RULE, re.compile(pattern), fix, what + " files",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layerscope.analysis.inspect import inspect_image
+from layerscope.analysis.inspect import analyze, inspect_image
+from layerscope.model import EntryKind
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, hardlink, opaque, symlink, whiteout
 
@@ -51,3 +53,31 @@ def test_size_equals_visible_plus_wasted(layers):
     for step in report.steps:
         assert step.size == step.dead_bytes + step.live_bytes
         assert step.size == step.added_bytes + step.replaced_bytes
+
+
+def dive_score_plainly(image, whiteout_sizes: dict) -> float:
+    """dive's efficiency as dive states it: per path ever seen, smallest size over all sizes."""
+    sizes: dict[str, list[int]] = {}
+    for position, layer in enumerate(image.layers):
+        for entry in layer.files:
+            if entry.kind in (EntryKind.DIRECTORY, EntryKind.OPAQUE):
+                continue
+            if entry.kind == EntryKind.FILE:
+                size = entry.size
+            elif entry.kind == EntryKind.WHITEOUT:
+                size = whiteout_sizes.get((entry.path, position), 0)
+            else:
+                size = 0
+            sizes.setdefault(entry.path, []).append(size)
+    total = sum(sum(seen) for seen in sizes.values())
+    return 1.0 if total == 0 else sum(min(seen) for seen in sizes.values()) / total
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(entries(), min_size=1, max_size=5))
+def test_efficiency_follows_only_repeated_paths_yet_equals_dives_definition(layers):
+    image = build_image(*[(f"RUN step{i}", e) for i, e in enumerate(layers)])
+    analysis = analyze(image)
+    whiteout_sizes = {(path, layer): size
+                      for path, layer, size in analysis.merged.whiteout_lower_sizes}
+    assert analysis.report.efficiency == pytest.approx(dive_score_plainly(image, whiteout_sizes))
