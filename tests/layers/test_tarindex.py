@@ -161,3 +161,15 @@ def test_truncated_tar_is_a_layer_read_error(cut):
 def test_bytes_that_are_not_a_tar_are_a_layer_read_error():
     with pytest.raises(LayerReadError, match="unreadable"):
         index_layer(io.BytesIO(b"this is not a tar archive".ljust(1024, b"!")))
+
+
+def test_size_fields_of_every_octal_spelling_read_alike():
+    # eleven digits and a NUL (GNU tar, Go), a space (old tars), twelve digits and no terminator
+    data = layer_tar([file("f", b"x" * 100)])
+    for spelling in (b"00000000144\0", b"00000000144 ", b"000000000144", b"144\0\0\0\0\0\0\0\0\0"):
+        header = bytearray(data[:512])
+        header[124:136] = spelling
+        header[148:156] = b" " * 8
+        header[148:155] = b"%06o\0" % (sum(header) & 0o777777)
+        entries, size = index_layer(io.BytesIO(bytes(header) + data[512:]))
+        assert (entries[0].size, size) == (100, 100), spelling
