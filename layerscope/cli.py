@@ -150,7 +150,7 @@ def write_report(text: str, output: str | None) -> None:
     no half-written report is ever left; a device or pipe is written into."""
     if output is None:
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        data = _encode(text, encoding)
+        data = stdout_bytes(text)
         if hasattr(sys.stdout, "buffer"):
             sys.stdout.flush()
             sys.stdout.buffer.write(data)
@@ -186,6 +186,11 @@ def write_report(text: str, output: str | None) -> None:
             raise
     except OSError as error:
         raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+def stdout_bytes(text: str) -> bytes:
+    """The bytes write_report puts on stdout for text."""
+    return _encode(text, getattr(sys.stdout, "encoding", None) or "utf-8")
 
 
 def _new_file_mode() -> int:
@@ -299,6 +304,11 @@ def run_inspect(args: argparse.Namespace) -> int:
             progress.clear()
     text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
     write_report(text, args.output)
+    key = getattr(args, "replay_key", None)
+    if key is not None:
+        from . import replay
+
+        cache.store_file(f"{replay.DIRECTORY}/{key}", replay.entry(stdout_bytes(text)))
     return 0
 
 

@@ -9,26 +9,13 @@ release never serves a stale report.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-from pathlib import Path
 
+from ..fingerprint import code_fingerprint
 from ..model import LayerDigests
 from .inspect import InspectReport
 
-FORMAT = 1
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-
-def code_fingerprint() -> str:
-    """A digest of every source file of the package (path, size, modification time)."""
-    digest = hashlib.sha256()
-    for directory, _, names in sorted(os.walk(_PACKAGE)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(directory, name))
-                digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
-    return digest.hexdigest()
+FORMAT = 2  # 2: the code fingerprint is an xxh3-128
 
 
 def report_key(image_id: str, base: LayerDigests | None, options: tuple) -> str:

@@ -24,6 +24,7 @@ import xxhash
 from ..errors import LayerscopeError
 from ..model import FileEntry
 from .blob import IndexedBlob
+from .cachedir import cache_directory, owned_by_this_user
 
 FORMAT = 2  # 2: apt logs are captured too
 MAGIC = b"LSIX"
@@ -33,15 +34,6 @@ DEFAULT_LIMIT = 4 << 30
 
 class CacheError(LayerscopeError):
     """The cache directory cannot be used."""
-
-
-def default_directory() -> Path:
-    """$LAYERSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/layerscope, else ~/.cache/layerscope."""
-    explicit = os.environ.get("LAYERSCOPE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "layerscope"
 
 
 @dataclass(frozen=True)
@@ -83,7 +75,7 @@ class LayerCache:
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
                  persistent: bool = True, reuse: bool = True) -> None:
-        self.directory = directory or default_directory()
+        self.directory = directory or Path(cache_directory())
         self.limit = limit
         self.persistent = persistent
         self.reuse = reuse
@@ -144,7 +136,7 @@ class LayerCache:
     def _ensure_directory(self, path: Path) -> None:
         if not self._checked:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if hasattr(os, "getuid") and self.directory.stat().st_uid != os.getuid():
+            if not owned_by_this_user(self.directory):
                 raise CacheError(f"the cache directory {self.directory} belongs to another user",
                                  hint="set LAYERSCOPE_CACHE_DIR to a directory of your own, "
                                       "or pass --no-cache")
@@ -204,6 +196,12 @@ class LayerCache:
         """Keep a finished report for the next run on the same image with the same options."""
         if self.persistent:
             self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), payload)
+
+    def store_file(self, relative: str, data: bytes) -> None:
+        """Keep bytes framed by their owner (see layerscope.replay) at a path in the cache."""
+        if self.persistent:
+            self._write_atomically(self.directory / relative, data)
+            self._enforce_limit()
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         self._ensure_directory(path)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError
-from .archive import ArchiveFileSource
-from .base import ImageSource
-from .engine import EngineSource
-from .oci_layout import OciLayoutSource
-from .resolve import Selection
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a replayed run a tenth of its time
+if TYPE_CHECKING:
+    from .base import ImageSource
 
 TRANSPORTS = ("docker-daemon", "docker-archive", "oci", "oci-archive", "docker")
 
 
-def _split_tag(value: str) -> tuple[str, str | None]:
+def split_tag(value: str) -> tuple[str, str | None]:
     """PATH[:tag], where the path wins when it exists with the colon in it."""
     if os.path.exists(value) or ":" not in value:
         return value, None
@@ -22,7 +21,7 @@ def _split_tag(value: str) -> tuple[str, str | None]:
     return path, tag or None
 
 
-def _split_archive_tag(value: str) -> tuple[str, str | None]:
+def split_archive_tag(value: str) -> tuple[str, str | None]:
     """PATH[:NAME:TAG] for docker archives, whose tags contain a colon themselves."""
     if os.path.exists(value) or value.count(":") < 2:
         return value, None
@@ -37,6 +36,12 @@ def _looks_like_path(reference: str) -> bool:
 
 def open_source(reference: str, platform: str | None = None) -> ImageSource:
     """The source for a reference: a transport prefix, an existing path, or an engine image."""
+    # imported here, not above: a replayed run (layerscope.replay) parses references only
+    from .archive import ArchiveFileSource
+    from .engine import EngineSource
+    from .oci_layout import OciLayoutSource
+    from .resolve import Selection
+
     if not reference:
         raise UsageError("an image reference is required")
     transport, _, rest = reference.partition(":")
@@ -46,13 +51,13 @@ def open_source(reference: str, platform: str | None = None) -> ImageSource:
     if transport == "docker-daemon":
         return EngineSource(rest, Selection(reference, platform=platform))
     if transport == "docker-archive":
-        path, tag = _split_archive_tag(rest)
+        path, tag = split_archive_tag(rest)
         return ArchiveFileSource(path, Selection(reference, tag=tag, platform=platform))
     if transport == "oci-archive":
-        path, tag = _split_tag(rest)
+        path, tag = split_tag(rest)
         return ArchiveFileSource(path, Selection(reference, tag, platform, oci_index=True))
     if transport == "oci":
-        path, tag = _split_tag(rest)
+        path, tag = split_tag(rest)
         return OciLayoutSource(path, Selection(reference, tag, platform, oci_index=True))
     if os.path.isdir(reference):
         return OciLayoutSource(reference, Selection(reference, platform=platform))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from layerscope import replay
 from layerscope.analysis import memo
 from layerscope.layers.cache import LayerCache
 from tests.hostile.corpus import CASES, Case
@@ -52,6 +53,8 @@ def assert_cache_consistent(directory: Path) -> None:
         assert not path.name.startswith("."), f"left-over temporary {path}"
         if path.parent.name.startswith("layers-"):
             assert cache._load(path) is not None, f"damaged cache entry {path}"
+        elif path.parent.name == replay.DIRECTORY:
+            assert replay.load_entry(str(path)) is not None, f"damaged stored output {path}"
         elif path.parent.name.startswith("reports-"):
             payload = cache._load_payload(path)
             assert payload is not None and memo.loads(payload) is not None, f"damaged report {path}"

@@ -1,0 +1,144 @@
+"""Replaying a finished inspect: the same command on the same unchanged image file prints the
+same bytes, so a repeat run stats the file and copies the stored output, reading no layer and
+importing none of the analysis.
+
+The key is everything the output depends on: the arguments, the working directory, each image
+file's identity (device, inode, size, modification and change times; for an OCI layout, its
+index.json too), the output encoding, the machine (the default platform), and layerscope's own
+code. Only `inspect` to stdout of images named by path is replayed: an engine tag can move
+without any file changing, and --no-cache, --verify, --debug, -o and any option not listed here
+always run in full.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+
+import xxhash
+
+from .fingerprint import code_fingerprint
+from .layers.cachedir import cache_directory, owned_by_this_user
+from .sources.reference import split_archive_tag, split_tag
+
+FORMAT = 1
+MAGIC = b"LSRP"
+HEADER = struct.Struct("<4sHQ")  # magic, format, checksum of the output
+DIRECTORY = f"outputs-v{FORMAT}"
+VALUE_OPTIONS = frozenset({"--format", "--top", "--platform", "--base", "--max-ratio"})
+"""inspect's options that take a value and may be replayed (a test keeps these in step with
+the parser)."""
+FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress"})
+"""inspect's options without a value that may be replayed."""
+ENGINE_TRANSPORTS = ("docker-daemon:", "docker:")
+ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def replay_key(arguments: list[str]) -> str | None:
+    """The key of this command's output, or None when it must run in full."""
+    if not arguments or arguments[0] != "inspect":
+        return None
+    images: list[str] = []
+    position = 1
+    while position < len(arguments):
+        token = arguments[position]
+        position += 1
+        if not token.startswith("-"):
+            images.append(token)
+            continue
+        name, equals, value = token.partition("=")
+        if name in VALUE_OPTIONS:
+            if not equals:
+                if position == len(arguments):
+                    return None
+                value = arguments[position]
+                position += 1
+            if name == "--base":
+                images.append(value)
+        elif equals or name not in FLAG_OPTIONS:
+            return None
+    states = []
+    for image in images:
+        state = _file_state(image)
+        if state is None:
+            return None
+        states.append(state)
+    if not states:
+        return None
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    parts = (FORMAT, code_fingerprint(), os.getcwd(), arguments, states, encoding,
+             os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
+    return xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
+
+
+def _file_state(reference: str) -> tuple | None:
+    """The identity of the file or layout a reference names, found as open_source finds it;
+    None for anything else."""
+    path = reference
+    if reference.startswith("docker-archive:"):
+        path, _ = split_archive_tag(reference.removeprefix("docker-archive:"))
+    elif reference.startswith(("oci-archive:", "oci:")):
+        path, _ = split_tag(reference.partition(":")[2])
+    elif reference.startswith(ENGINE_TRANSPORTS):
+        return None
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None  # an engine image, or a run that fails anyway
+    state = [path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+    if os.path.isdir(path):
+        try:
+            index = os.stat(os.path.join(path, "index.json"))
+        except OSError:
+            return None
+        state += [index.st_ino, index.st_size, index.st_mtime_ns, index.st_ctime_ns]
+    return tuple(state)
+
+
+def stored_output(key: str) -> bytes | None:
+    """The output stored under key, when it is intact and in this user's own cache."""
+    directory = cache_directory()
+    try:
+        if not owned_by_this_user(directory):
+            return None
+    except OSError:
+        return None
+    return load_entry(os.path.join(directory, DIRECTORY, key))
+
+
+def load_entry(path: str) -> bytes | None:
+    """The output in a stored entry, or None when it is missing or fails its checksum."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    if len(data) < HEADER.size:
+        return None
+    magic, version, checksum = HEADER.unpack_from(data)
+    body = data[HEADER.size:]
+    if (magic, version) != (MAGIC, FORMAT) or xxhash.xxh3_64_intdigest(body) != checksum:
+        return None
+    try:
+        os.utime(path)  # least recently used goes first when the cap is passed
+    except OSError:
+        pass
+    return body
+
+
+def entry(output: bytes) -> bytes:
+    """An output framed for the cache: header, then the bytes as written."""
+    return HEADER.pack(MAGIC, FORMAT, xxhash.xxh3_64_intdigest(output)) + output
+
+
+def write_stdout(data: bytes) -> None:
+    """The stored bytes, as the run that made them wrote them."""
+    if hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        sys.stdout.write(data.decode(encoding, "surrogateescape"))
+        sys.stdout.flush()
