@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .cli import build_parser
 
-        args = build_parser().parse_args(arguments)
+        command = arguments[0] if arguments and not arguments[0].startswith("-") else None
+        args = build_parser(command).parse_args(arguments)
         args.replay_key = key
         return args.handler(args)
     except LayerscopeError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli import CHECK_HELP
 from .config import SETTINGS
 from .errors import LayerscopeError, UsageError
 from .formats.base import FORMATS
@@ -17,7 +18,7 @@ EXIT_FAILED = 1
 def add_check_parser(commands, positive) -> None:
     """Register the check subcommand; `positive` is cli's whole-number argument type."""
     check = commands.add_parser(
-        "check", help="CI size budget: exit 0 when every budget passes, 1 when one fails",
+        "check", help=CHECK_HELP,
         description="Judge an image against size budgets (flags, .layerscope.toml, "
                     "[tool.layerscope.check] in pyproject.toml, or dive's .dive-ci). Omitted "
                     "budgets are off. Exit 0 all pass, 1 a budget failed, 2 error.")

@@ -15,10 +15,11 @@ from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive, writ
 SPEC = ImageSpec((Step("COPY a /a", (file("/a", "a" * 10),)), Step("RUN rm /a", (file("/b", "b"),))))
 OTHER = ImageSpec((Step("COPY a /a", (file("/a", "A" * 99),)),))
 
-# Runs main() and reports on stderr whether it imported the archive reader.
+# Runs main() and reports on stderr whether it imported the analysis (it always does when
+# it reads an image).
 PROBE = ("import sys; from layerscope.__main__ import main; code = main(sys.argv[1:]); "
          "sys.stdout.flush(); "
-         "print('read' if 'layerscope.sources.archive' in sys.modules else 'replayed', "
+         "print('read' if 'layerscope.analysis.merge' in sys.modules else 'replayed', "
          "file=sys.stderr); sys.exit(code)")
 
 

@@ -71,45 +71,61 @@ class RuleOptions:
     """Paths kept per finding (JSON and text)."""
 
 
-class _FinalTreeView(Mapping):
-    """Path -> a value of its visible version, read from the final tree when asked; after many
+class _FinalTree:
+    """The visible version of a path, read from the final tree when asked; after many
     questions, one walk of the whole tree answers the rest (rules ask about a few paths, or
     about thousands, and a map of every path costs as much as the merge)."""
 
     LOOKUPS_BEFORE_WALK = 1000
 
-    def __init__(self, root, value_of: Callable) -> None:
+    def __init__(self, root) -> None:
         self._root = root
-        self._value_of = value_of
         self._lookups = 0
         self._all: dict | None = None
 
-    def _walked(self) -> dict:
+    def walked(self) -> dict:
+        """Path -> visible version, for the whole tree."""
         if self._all is None:
             from ..analysis.tree import live_versions
 
-            value_of = self._value_of
-            self._all = {v.entry.path: value_of(v) for v in live_versions(self._root)}
+            self._all = {version.entry.path: version for version in live_versions(self._root)}
         return self._all
 
-    def __getitem__(self, path: str):
-        if self._all is not None:
-            return self._all[path]
-        self._lookups += 1
-        if self._lookups > self.LOOKUPS_BEFORE_WALK:
-            return self._walked()[path]
-        from ..analysis.tree import find_version
+    def version(self, path: str):
+        if self._all is None:
+            self._lookups += 1
+            if self._lookups <= self.LOOKUPS_BEFORE_WALK:
+                from ..analysis.tree import find_version
 
-        version = find_version(self._root, path)
+                return find_version(self._root, path)
+        return self.walked().get(path)
+
+
+class _FinalTreeView(Mapping):
+    """Path -> one value of its visible version (its bytes, its step)."""
+
+    def __init__(self, tree: _FinalTree, value_of: Callable) -> None:
+        self._tree = tree
+        self._value_of = value_of
+
+    def __getitem__(self, path: str):
+        version = self._tree.version(path)
         if version is None:
             raise KeyError(path)
         return self._value_of(version)
 
+    def get(self, path: str, default=None):
+        version = self._tree.version(path)
+        return default if version is None else self._value_of(version)
+
+    def __contains__(self, path) -> bool:
+        return self._tree.version(path) is not None
+
     def __iter__(self):
-        return iter(self._walked())
+        return iter(self._tree.walked())
 
     def __len__(self) -> int:
-        return len(self._walked())
+        return len(self._tree.walked())
 
 
 @dataclass
@@ -124,15 +140,19 @@ class RuleContext:
         return self.analysis.report
 
     @cached_property
+    def _final_tree(self) -> _FinalTree:
+        return _FinalTree(self.analysis.merged.final_tree)
+
+    @cached_property
     def live(self) -> Mapping[str, int]:
         """Path -> bytes of every visible entry of the final filesystem."""
-        return _FinalTreeView(self.analysis.merged.final_tree, lambda version: version.entry.size)
+        return _FinalTreeView(self._final_tree, lambda version: version.entry.size)
 
     @cached_property
     def writers(self) -> Mapping[str, int]:
         """Path -> the step whose layer holds its visible version."""
         step_of_layer = {s.layer: s.index for s in self.report.steps if s.layer is not None}
-        return _FinalTreeView(self.analysis.merged.final_tree,
+        return _FinalTreeView(self._final_tree,
                               lambda version: step_of_layer.get(version.layer, version.layer))
 
     def live_under(self, directories: Iterable[str]) -> list[tuple[str, int]]:

@@ -16,6 +16,7 @@ from ..errors import SourceError
 from ..layers.cache import LayerCache
 from ..model import Image, LayerDigests
 from .base import Progress
+from .httpbody import chunked_socket_reader, dechunk, in_blocks
 from .resolve import Selection, image_from_cache, resolve
 from .stream import read_archive
 
@@ -213,7 +214,9 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                                    params={"names": list(dict.fromkeys(r["Id"] for r in records))},
                                    stream=True)
         client.api._raise_for_status(response)
-        stream = ChunkStream(response.raw.stream(SAVE_CHUNK, decode_content=False))
+        read1 = chunked_socket_reader(response)
+        stream = ChunkStream(dechunk(read1) if read1 is not None else
+                             in_blocks(response.raw.stream(SAVE_CHUNK, decode_content=False)))
         try:
             archive = read_archive(stream, f"the engine's export of {names}", progress)
         finally:

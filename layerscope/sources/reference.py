@@ -36,10 +36,8 @@ def _looks_like_path(reference: str) -> bool:
 
 def open_source(reference: str, platform: str | None = None) -> ImageSource:
     """The source for a reference: a transport prefix, an existing path, or an engine image."""
-    # imported here, not above: a replayed run (layerscope.replay) parses references only
-    from .archive import ArchiveFileSource
-    from .engine import EngineSource
-    from .oci_layout import OciLayoutSource
+    # each source is imported where it is chosen: an archive run never loads the docker SDK,
+    # and a replayed run (layerscope.replay) parses references without any of them
     from .resolve import Selection
 
     if not reference:
@@ -49,18 +47,36 @@ def open_source(reference: str, platform: str | None = None) -> ImageSource:
         raise UsageError(f"registry references ({reference}) are not supported yet",
                          hint="pull the image with docker first, then inspect it by name")
     if transport == "docker-daemon":
-        return EngineSource(rest, Selection(reference, platform=platform))
+        return _engine(rest, Selection(reference, platform=platform))
     if transport == "docker-archive":
         path, tag = split_archive_tag(rest)
-        return ArchiveFileSource(path, Selection(reference, tag=tag, platform=platform))
+        return _archive(path, Selection(reference, tag=tag, platform=platform))
     if transport == "oci-archive":
         path, tag = split_tag(rest)
-        return ArchiveFileSource(path, Selection(reference, tag, platform, oci_index=True))
+        return _archive(path, Selection(reference, tag, platform, oci_index=True))
     if transport == "oci":
         path, tag = split_tag(rest)
-        return OciLayoutSource(path, Selection(reference, tag, platform, oci_index=True))
+        return _layout(path, Selection(reference, tag, platform, oci_index=True))
     if os.path.isdir(reference):
-        return OciLayoutSource(reference, Selection(reference, platform=platform))
+        return _layout(reference, Selection(reference, platform=platform))
     if os.path.exists(reference) or _looks_like_path(reference):
-        return ArchiveFileSource(reference, Selection(reference, platform=platform))
-    return EngineSource(reference, Selection(reference, platform=platform))
+        return _archive(reference, Selection(reference, platform=platform))
+    return _engine(reference, Selection(reference, platform=platform))
+
+
+def _engine(name: str, selection) -> ImageSource:
+    from .engine import EngineSource
+
+    return EngineSource(name, selection)
+
+
+def _archive(path: str, selection) -> ImageSource:
+    from .archive import ArchiveFileSource
+
+    return ArchiveFileSource(path, selection)
+
+
+def _layout(path: str, selection) -> ImageSource:
+    from .oci_layout import OciLayoutSource
+
+    return OciLayoutSource(path, selection)
