@@ -8,6 +8,7 @@ from ..errors import LayerReadError
 from ..model import FileEntry
 from .decompress import PrefixedStream, open_uncompressed, sniff
 from .limits import CountingStream, HashingStream, InflateGuard, ReadLimits, current
+from .readahead import ReadAhead
 from .tarindex import index_layer
 
 
@@ -30,13 +31,15 @@ class IndexedBlob:
 
 
 def index_blob(handle, stored_size: int | None, head: bytes | None = None,
-               limits: ReadLimits | None = None) -> IndexedBlob:
+               limits: ReadLimits | None = None, read_ahead: bool = False) -> IndexedBlob:
     """Decompress (by magic bytes) and index a layer blob read from `handle`.
 
     `head` is the blob's first bytes when the caller already read them to sniff the format.
     A compressed blob may inflate to no more than the limits allow (a decompression bomb is a
     LayerReadError); with `limits.verify` the uncompressed stream is hashed as the tar reader
     consumes it, to the last byte, and the digest is returned for checking against diff_ids.
+    With `read_ahead` (a file the caller lends to this call alone), an uncompressed blob is
+    read on a second thread while it is indexed (see layers.readahead).
     """
     limits = current() if limits is None else limits
     if head is None:
@@ -44,6 +47,14 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     codec = sniff(head)
     if codec is None:
         raise LayerReadError("the blob is not a tar, gzip or zstd stream")
+    if codec == "tar" and read_ahead and not limits.verify and hasattr(handle, "readinto"):
+        ahead = ReadAhead(handle, head)
+        captured: dict[str, bytes] = {}
+        try:
+            entries, size = index_layer(ahead, captured)
+        finally:
+            ahead.close()
+        return IndexedBlob(entries, size, stored_size, codec, captured)
     counter = None
     source = PrefixedStream(head, handle)
     if codec != "tar" and stored_size is None:

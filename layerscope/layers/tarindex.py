@@ -15,6 +15,7 @@ import xxhash
 
 from ..errors import LayerReadError
 from ..model import EntryKind, FileEntry
+from .readahead import HEADROOM
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -114,21 +115,27 @@ def pax_records(data: bytes, offset: int) -> dict[str, str]:
 
 class _Reader:
     """Bytes of the layer: a fixed window refilled from a stream (straight into it with
-    readinto where the stream has it), or one buffer holding the whole layer."""
+    readinto where the stream has it), blocks a ReadAhead thread filled, or one buffer holding
+    the whole layer."""
 
-    __slots__ = ("buffer", "position", "consumed", "_read", "_readinto", "_window")
+    __slots__ = ("buffer", "position", "consumed", "_read", "_readinto", "_window", "_whole",
+                 "_blocks", "_block")
 
     def __init__(self, source) -> None:
         self.position = 0
         self.consumed = 0  # bytes of the stream before buffer[0], for messages
-        if isinstance(source, (bytes, bytearray, memoryview)):
+        self._read = self._readinto = self._blocks = self._block = None
+        self._whole = isinstance(source, (bytes, bytearray, memoryview))
+        if self._whole:
             self.buffer = memoryview(source)
-            self._read = self._readinto = None
-            return
-        self._window = memoryview(bytearray(WINDOW))
-        self.buffer = self._window[:0]
-        self._read = source.read
-        self._readinto = getattr(source, "readinto", None)
+        elif hasattr(source, "next_block"):
+            self._blocks = source
+            self.buffer = memoryview(source.head)
+        else:
+            self._window = memoryview(bytearray(WINDOW))
+            self.buffer = self._window[:0]
+            self._read = source.read
+            self._readinto = getattr(source, "readinto", None)
 
     def offset(self) -> int:
         return self.consumed + self.position
@@ -137,8 +144,12 @@ class _Reader:
         return len(self.buffer) - self.position
 
     def fill(self, wanted: int) -> bool:
-        """Make `wanted` bytes (at most half the window) available; False at the end."""
+        """Make `wanted` bytes (at most READ_CHUNK) available; False at the end."""
         while len(self.buffer) - self.position < wanted:
+            if self._blocks is not None:
+                if not self._next_block():
+                    return False
+                continue
             if self._read is None:
                 return False
             rest = len(self.buffer) - self.position
@@ -158,6 +169,22 @@ class _Reader:
                 return False
         return True
 
+    def _next_block(self) -> bool:
+        """Move on to the next read-ahead block, the unread rest of this one copied in front."""
+        block, count = self._blocks.next_block()
+        if not count:
+            return False
+        rest = self.buffer[self.position:]
+        start = HEADROOM - len(rest)  # rest < what fill was asked for <= READ_CHUNK <= HEADROOM
+        block[start:HEADROOM] = rest
+        previous, self._block = self._block, block
+        self.consumed += self.position
+        self.position = 0
+        self.buffer = block[start:HEADROOM + count]
+        if previous is not None:
+            self._blocks.recycle(previous)
+        return True
+
     def take(self, size: int, what: str) -> bytes:
         if not self.fill(size):
             raise LayerReadError(f"layer tar is truncated in {what} at byte {self.offset()}")
@@ -168,8 +195,8 @@ class _Reader:
     def content(self, size: int, keep: bool) -> tuple[int, bytes | None]:
         """Hash the next `size` bytes (and keep them when asked), then skip the padding."""
         padded = size + (-size % BLOCK)
-        small = self._read is None or padded <= READ_CHUNK  # big contents stream through
-        if small and (self.fill(padded) or (self.fill(size) and self._read is None)):
+        small = self._whole or padded <= READ_CHUNK  # big contents stream through
+        if small and (self.fill(padded) or (self.fill(size) and self._whole)):
             data = self.buffer[self.position:self.position + size]
             self.position = min(self.position + padded, len(self.buffer))
             return _hash(data), bytes(data) if keep else None

@@ -107,7 +107,7 @@ class SeekableArchive:
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
         return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
-                          member.size)
+                          member.size, read_ahead=True)
 
 
 def _check_end(path: str, tar: tarfile.TarFile) -> None:

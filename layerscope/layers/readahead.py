@@ -1,0 +1,70 @@
+"""Reading a layer from a file on a second core while the first indexes it.
+
+Copying a layer out of the page cache costs as much as hashing and parsing it, and a file read
+releases the interpreter lock (as xxhash does). A thread reads the layer into a few large
+blocks; the tar reader indexes one block while the next is being read, and takes each block as
+it is, without copying it again: only the few bytes of a member that straddles two blocks are
+copied, into room kept free in front of the next block.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+HEADROOM = 4 << 20
+"""Room in front of each block for the unread end of the previous one (at most what the tar
+reader asks for at once: a member's content up to its READ_CHUNK)."""
+BLOCK_DATA = 8 << 20
+BLOCKS = 3
+"""One being indexed, one being read, one ready."""
+
+
+class ReadAhead:
+    """Blocks of a stream, read ahead on a thread. `head` is what was read before (to sniff
+    the format); the tar reader starts with it. Close it (or let the reader) when done: the
+    thread touches the stream only until then."""
+
+    def __init__(self, stream, head: bytes = b"") -> None:
+        self.head = head
+        self._readinto = stream.readinto
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._full: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(BLOCKS):
+            self._free.put(memoryview(bytearray(HEADROOM + BLOCK_DATA)))
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                block = self._free.get()
+                if block is None or self._stopped:
+                    return
+                count = self._readinto(block[HEADROOM:]) or 0
+                self._full.put((block, count))
+                if not count:
+                    return
+        except BaseException as error:  # noqa: BLE001 - raised in the reading thread instead
+            self._full.put(error)
+
+    def next_block(self) -> tuple[memoryview, int]:
+        """The next block and how many bytes were read into it after HEADROOM (0: the end)."""
+        item = self._full.get()
+        if isinstance(item, BaseException):
+            self._full.put(item)  # every later call fails the same way
+            raise item
+        if item[1] == 0:
+            self._full.put(item)  # the end stays the end
+        return item
+
+    def recycle(self, block: memoryview) -> None:
+        """Hand a block the reader is done with back to the thread."""
+        self._free.put(block)
+
+    def close(self) -> None:
+        """Stop the thread and wait for it: the stream is the caller's again."""
+        self._stopped = True
+        self._free.put(None)
+        self._thread.join()
