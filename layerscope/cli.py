@@ -247,8 +247,9 @@ def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> N
                              "every layer again instead of trusting the cache)")
 
 
-def layer_cache(args: argparse.Namespace):
-    """The cache for this run: persistent unless --no-cache, not trusted with --verify.
+def layer_cache(args: argparse.Namespace, compared: bool = False):
+    """The cache for this run: persistent unless --no-cache, not trusted with --verify;
+    `compared` when the run compares files across images (diff), so every hash is needed.
 
     Also puts this run's read limits (--max-ratio, --verify) in force."""
     from .layers.cache import LayerCache
@@ -256,7 +257,8 @@ def layer_cache(args: argparse.Namespace):
 
     verify = getattr(args, "verify", False)
     set_limits(ReadLimits(max_ratio=getattr(args, "max_ratio", DEFAULT_MAX_RATIO), verify=verify))
-    return LayerCache(persistent=not getattr(args, "no_cache", False), reuse=not verify)
+    return LayerCache(persistent=not getattr(args, "no_cache", False), reuse=not verify,
+                      complete=compared)
 
 
 def _size(value: str) -> int:
@@ -373,7 +375,7 @@ def run_diff(args: argparse.Namespace) -> int:
     progress = _progress_for(args)
     try:
         image_a, image_b = _read_both(args.image_a, args.image_b, args.platform, progress,
-                                      layer_cache(args))
+                                      layer_cache(args, compared=True))
     finally:
         if progress:
             progress.clear()

@@ -28,10 +28,14 @@ class IndexedBlob:
     """Contents of the package-database files in the layer, by path."""
     digest: str | None = None
     """sha256 of the uncompressed stream ("sha256:..."), when it was read with --verify."""
+    deferred: tuple[tuple[int, int, int], ...] = ()
+    """(entry index, offset of its content in the layer, size) of each regular file whose
+    content was skipped unread and has no content_hash: an index that no cache may keep."""
 
 
 def index_blob(handle, stored_size: int | None, head: bytes | None = None,
-               limits: ReadLimits | None = None, read_ahead: bool = False) -> IndexedBlob:
+               limits: ReadLimits | None = None, read_ahead: bool = False,
+               defer: bool = False) -> IndexedBlob:
     """Decompress (by magic bytes) and index a layer blob read from `handle`.
 
     `head` is the blob's first bytes when the caller already read them to sniff the format.
@@ -39,7 +43,9 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     LayerReadError); with `limits.verify` the uncompressed stream is hashed as the tar reader
     consumes it, to the last byte, and the digest is returned for checking against diff_ids.
     With `read_ahead` (a file the caller lends to this call alone), an uncompressed blob is
-    read on a second thread while it is indexed (see layers.readahead).
+    read on a second thread while it is indexed (see layers.readahead). With `defer` (a handle
+    that can skip()), an uncompressed blob's large files are skipped unread (see
+    IndexedBlob.deferred).
     """
     limits = current() if limits is None else limits
     if head is None:
@@ -47,9 +53,13 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     codec = sniff(head)
     if codec is None:
         raise LayerReadError("the blob is not a tar, gzip or zstd stream")
+    captured: dict[str, bytes] = {}
+    if codec == "tar" and defer and not limits.verify and hasattr(handle, "skip"):
+        deferred: list[tuple[int, int, int]] = []
+        entries, size = index_layer(handle, captured, deferred, head)
+        return IndexedBlob(entries, size, stored_size, codec, captured, deferred=tuple(deferred))
     if codec == "tar" and read_ahead and not limits.verify and hasattr(handle, "readinto"):
         ahead = ReadAhead(handle, head)
-        captured: dict[str, bytes] = {}
         try:
             entries, size = index_layer(ahead, captured)
         finally:
@@ -63,7 +73,6 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     if codec != "tar":
         stream = InflateGuard(stream, limits, stored_size, counter)
     hashing = HashingStream(stream) if limits.verify else None
-    captured: dict[str, bytes] = {}
     entries, size = index_layer(stream if hashing is None else hashing, captured)
     digest = hashing.finish() if hashing is not None else None
     return IndexedBlob(entries, size, stored_size, codec, captured, digest)

@@ -16,6 +16,7 @@ import os
 import struct
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ FORMAT = 2  # 2: apt logs are captured too
 MAGIC = b"LSIX"
 HEADER = struct.Struct("<4sHHQ")  # magic, format, python minor version (marshal), checksum
 DEFAULT_LIMIT = 4 << 30
+STALE_TEMPORARY_SECONDS = 3600
 
 
 class CacheError(LayerscopeError):
@@ -74,13 +76,16 @@ class LayerCache:
     """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
-                 persistent: bool = True, reuse: bool = True) -> None:
+                 persistent: bool = True, reuse: bool = True, complete: bool = True) -> None:
         self.directory = directory or Path(cache_directory())
         self.limit = limit
         self.persistent = persistent
         self.reuse = reuse
         """False (--verify): entries from earlier runs are not trusted; what this run reads
         and verifies is still stored, replacing them."""
+        self.complete = complete or persistent
+        """True when every file's content hash is needed: the indexes are kept for later runs
+        or compared with another image's. False lets an archive skip large files unread."""
         self._memory: dict[str, IndexedBlob] = {}
         self._checked = False
 
@@ -96,6 +101,8 @@ class LayerCache:
         return blob
 
     def __setitem__(self, diff_id: str, blob: IndexedBlob) -> None:
+        if blob.deferred and self.complete:
+            raise ValueError("an index with unhashed files cannot be kept")  # a bug, not input
         self._memory[diff_id] = blob
         if self.persistent:
             self._store(self._layer_path(diff_id), encode_blob(blob))
@@ -241,7 +248,11 @@ class LayerCache:
             path.unlink(missing_ok=True)
             freed += size
         for stale in self.directory.glob("*/.tmp-*") if self.directory.is_dir() else ():
-            stale.unlink(missing_ok=True)  # a run that died mid-write
+            try:  # a run that died mid-write; a younger one may be another run's, still writing
+                if stale.stat().st_mtime < time.time() - STALE_TEMPORARY_SECONDS:
+                    stale.unlink(missing_ok=True)
+            except OSError:
+                pass
         return freed
 
     def clear(self) -> int:

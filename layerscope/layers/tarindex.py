@@ -24,6 +24,12 @@ READ_CHUNK = 4 << 20
 WINDOW = 2 * READ_CHUNK
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
+DEFER_OVER = 64 << 10
+"""Regular files larger than this are skipped unread when the caller defers hashing: they hold
+most of an image's bytes, and only the few at a path written twice need a hash."""
+DEFERRING_READ = 1 << 20
+"""Bytes read at a time when deferring: after a skipped file, read only what the next headers
+and small files need."""
 CAPTURE_LIMIT = 64 << 20
 """Largest package-database file kept in memory; a bigger one is indexed but not captured."""
 PAX_LIMIT = 1 << 20
@@ -119,12 +125,12 @@ class _Reader:
     the whole layer."""
 
     __slots__ = ("buffer", "position", "consumed", "_read", "_readinto", "_window", "_whole",
-                 "_blocks", "_block")
+                 "_blocks", "_block", "_read_size", "_skip")
 
-    def __init__(self, source) -> None:
+    def __init__(self, source, head: bytes = b"", read_size: int = WINDOW) -> None:
         self.position = 0
         self.consumed = 0  # bytes of the stream before buffer[0], for messages
-        self._read = self._readinto = self._blocks = self._block = None
+        self._read = self._readinto = self._blocks = self._block = self._skip = None
         self._whole = isinstance(source, (bytes, bytearray, memoryview))
         if self._whole:
             self.buffer = memoryview(source)
@@ -133,9 +139,12 @@ class _Reader:
             self.buffer = memoryview(source.head)
         else:
             self._window = memoryview(bytearray(WINDOW))
-            self.buffer = self._window[:0]
+            self._window[:len(head)] = head
+            self.buffer = self._window[:len(head)]
             self._read = source.read
             self._readinto = getattr(source, "readinto", None)
+            self._read_size = read_size
+            self._skip = getattr(source, "skip", None)
 
     def offset(self) -> int:
         return self.consumed + self.position
@@ -157,7 +166,7 @@ class _Reader:
                 self._window[:rest] = bytes(self.buffer[self.position:])  # a copy: regions may overlap
             self.consumed += self.position
             self.position = 0
-            free = self._window[rest:]
+            free = self._window[rest:rest + max(self._read_size, wanted - rest)]
             if self._readinto is not None:
                 count = self._readinto(free) or 0
             else:
@@ -168,6 +177,20 @@ class _Reader:
             if not count:
                 return False
         return True
+
+    def skip_unread(self, size: int) -> None:
+        """Move `size` bytes on, reading none of them that are not in the buffer yet (the
+        source seeks past them)."""
+        available = len(self.buffer) - self.position
+        if size <= available:
+            self.position += size
+            return
+        skipped = self._skip(size - available)
+        self.consumed += len(self.buffer) + skipped
+        self.buffer = self._window[:0]
+        self.position = 0
+        if skipped < size - available:
+            raise LayerReadError(f"layer tar is truncated in a member's content at byte {self.offset()}")
 
     def _next_block(self) -> bool:
         """Move on to the next read-ahead block, the unread rest of this one copied in front."""
@@ -252,16 +275,24 @@ def _ids(raw: bytes, offset: int) -> tuple[int, int, int]:
             _octal(raw[16:], "gid", offset))
 
 
-def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, ...], int]:
+def index_layer(source, captured: dict | None = None, deferred: list | None = None,
+                head: bytes = b"") -> tuple[tuple[FileEntry, ...], int]:
     """Read an uncompressed layer tar once; return its entries and its size in bytes.
 
-    `source` is a stream with read(), or a buffer (bytes, memoryview) holding the whole layer.
-    With `captured`, the content of package-database files (see should_capture) is stored in
-    it by path, so packages can be attributed without a second read.
+    `source` is a stream with read(), or a buffer (bytes, memoryview) holding the whole layer;
+    `head` is what was read of the stream before (to sniff its format). With `captured`, the
+    content of package-database files (see should_capture) is stored in it by path, so
+    packages can be attributed without a second read. With `deferred` (and a source that can
+    skip()), regular files over DEFER_OVER bytes are not read: their content_hash is None and
+    (entry index, content offset in the layer, size) is appended to `deferred`, for hashing
+    later the few the analysis compares.
     """
     # The loop keeps the read position in a local and hands it to the reader only around its
     # own calls: a million small files make every attribute access of the common path count.
-    reader = _Reader(source)
+    if deferred is not None:
+        reader = _Reader(source, head, DEFERRING_READ)
+    else:
+        reader = _Reader(source, head)
     entries: list[FileEntry] = []
     append = entries.append
     unpack = MEMBER.unpack_from
@@ -386,6 +417,12 @@ def index_layer(source, captured: dict | None = None) -> tuple[tuple[FileEntry, 
             if not keep and position + padded <= len(buffer):  # all of it in the window
                 content_hash = _hash(buffer[position:position + size])
                 position += padded
+            elif deferred is not None and not keep and size > DEFER_OVER:
+                deferred.append((len(entries), reader.consumed + position, size))
+                content_hash = None
+                reader.position = position
+                reader.skip_unread(padded)
+                position, buffer = reader.position, reader.buffer
             else:
                 reader.position = position
                 content_hash, content = reader.content(size, keep)

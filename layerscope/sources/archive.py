@@ -2,9 +2,11 @@
 
 An uncompressed archive file is read by offset: headers first, then only the layers the selected
 manifest names (a layer shared with an image read earlier in the run is not read again),
-straight from the file in large reads; a memory map was faster by a fifth but put the whole
-archive in the resident set. A compressed archive (`docker save | gzip`) cannot be seeked and
-goes through the stream reader.
+straight from the file in large reads on a second thread (layers.readahead). When the index
+will not outlive the run (--no-cache, one image), large files are skipped unread and only those
+at a path written twice are hashed afterwards. A memory map was no faster (mapping a page costs
+what copying it does) and put the whole archive in the resident set. A compressed archive
+(`docker save | gzip`) cannot be seeked and goes through the stream reader.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import posixpath
 import tarfile
 from dataclasses import dataclass
+
+import xxhash
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
@@ -32,6 +36,9 @@ from .resolve import (
 )
 from .stream import read_archive
 
+HASH_READ = 8 << 20
+"""Bytes read at a time when hashing a skipped file afterwards."""
+
 
 class FileSlice:
     """read()/readinto() over one member of the archive file, through the handle already open."""
@@ -48,6 +55,12 @@ class FileSlice:
         data = self._handle.read(size)
         self._position += len(data)
         return data
+
+    def skip(self, size: int) -> int:
+        """Move on `size` bytes without reading them; how many there were to skip."""
+        skipped = max(0, min(size, self._end - self._position))
+        self._position += skipped
+        return skipped
 
     def readinto(self, view) -> int:
         size = min(len(view), self._end - self._position)
@@ -99,15 +112,46 @@ class SeekableArchive:
         except (EOFError, tarfile.TarError) as error:
             raise SourceError(f"{self._path} is truncated in member {name}: {error}") from error
 
-    def layer(self, name: str) -> IndexedBlob:
+    def _layer_member(self, name: str) -> tarfile.TarInfo:
         member = self._member(name)
         if member is None:
             raise SourceError(f"layer {name} is missing from the archive")
         self._read += 1
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
+        return member
+
+    def layer(self, name: str) -> IndexedBlob:
+        member = self._layer_member(name)
         return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
                           member.size, read_ahead=True)
+
+    def layer_skipping(self, name: str) -> IndexedBlob:
+        """The layer indexed with its large files skipped unread (see IndexedBlob.deferred)."""
+        member = self._layer_member(name)
+        return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
+                          member.size, defer=True)
+
+    def content_hashes(self, name: str, regions: list[tuple[int, int]]) -> list[int]:
+        """xxh3-64 of each (offset, size) of the layer's bytes, read straight from the file."""
+        member = self._member(name)
+        if member is None:
+            raise SourceError(f"layer {name} is missing from the archive")
+        descriptor = self._tar.fileobj.fileno()
+        hashes = []
+        for offset, size in regions:
+            digest = xxhash.xxh3_64()
+            position, end = member.offset_data + offset, member.offset_data + offset + size
+            if end > member.offset_data + member.size:
+                raise LayerReadError(f"layer tar is truncated in a member's content at byte {offset}")
+            while position < end:
+                piece = os.pread(descriptor, min(HASH_READ, end - position), position)
+                if not piece:
+                    raise LayerReadError(f"{self._path} ends inside layer {name}")
+                digest.update(piece)
+                position += len(piece)
+            hashes.append(digest.intdigest())
+        return hashes
 
 
 def _check_end(path: str, tar: tarfile.TarFile) -> None:

@@ -10,15 +10,15 @@ import hashlib
 import json
 import posixpath
 import re
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
 from ..layers.cache import LayerCache
 from ..layers.decompress import media_type_codec
 from ..layers.limits import current as current_limits
-from ..model import HistoryEntry, Image, Layer
+from ..model import EntryKind, HistoryEntry, Image, Layer
 from . import platforms
 
 INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
@@ -58,6 +58,20 @@ class BlobStore(Protocol):
 
     def layer(self, name: str) -> IndexedBlob:
         """The indexed layer blob of that name."""
+        ...
+
+
+@runtime_checkable
+class SkippingStore(Protocol):
+    """A store that can index a layer without reading its large files, and hash chosen
+    regions of a layer afterwards (an uncompressed archive file can seek)."""
+
+    def layer_skipping(self, name: str) -> IndexedBlob:
+        """The layer indexed with its large files skipped unread (IndexedBlob.deferred)."""
+        ...
+
+    def content_hashes(self, name: str, regions: list[tuple[int, int]]) -> list[int]:
+        """xxh3-64 of each (offset in the layer, size) region."""
         ...
 
 
@@ -326,17 +340,20 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
         raise SourceError(
             f"image config lists {len(diff_ids)} layers (diff_ids) but the manifest has {len(layers)}"
         )
-    built = []
+    # an index that will not outlive this run needs hashes only where this image compares them
+    skipping = not (cache.complete or verify) and isinstance(store, SkippingStore)
+    read = []
     image_id = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
     for position, ((name, media_type, stored_size), diff_id) in enumerate(zip(layers, diff_ids)):
         promised = media_type_codec(media_type)
         blob = cache.get(str(diff_id))
         compressed = stored_size if promised in ("gzip", "zstd") else None
+        fresh = blob is None
         if blob is None:
             if store is None:
                 raise LayerReadError(f"layer {position} ({diff_id}) is not cached")
             try:
-                blob = store.layer(name)
+                blob = store.layer_skipping(name) if skipping else store.layer(name)
             except LayerReadError as error:
                 raise LayerReadError(f"layer {position} ({name}): {error.message}",
                                      error.hint) from error
@@ -352,10 +369,16 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
                 )
             if compressed is None and blob.codec != "tar":
                 compressed = blob.stored_size
-            cache[str(diff_id)] = blob
+        read.append((name, str(diff_id), blob, fresh, media_type, compressed))
+    if skipping:
+        read = _hash_rewritten_paths(store, read)
+    built = []
+    for position, (_, diff_id, blob, fresh, media_type, compressed) in enumerate(read):
+        if fresh:
+            cache[diff_id] = blob
         built.append(Layer(
             index=position,
-            diff_id=str(diff_id),
+            diff_id=diff_id,
             files=blob.entries,
             size=blob.size,
             media_type=media_type,
@@ -372,6 +395,34 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
         history=history,
         layers=tuple(built),
     )
+
+
+def _hash_rewritten_paths(store: SkippingStore, read: list) -> list:
+    """Hash the skipped files at paths another regular file of the image is also written at:
+    telling a metadata-only rewrite from new content is the only use this image has for a
+    hash. The other skipped files keep content_hash None (and stay listed in deferred)."""
+    skipped = {blob.entries[index].path for _, _, blob, _, _, _ in read
+               for index, _, _ in blob.deferred}
+    if not skipped:
+        return read
+    written: dict[str, int] = {}
+    for _, _, blob, _, _, _ in read:
+        for entry in blob.entries:
+            if entry.path in skipped and entry.kind == EntryKind.FILE:
+                written[entry.path] = written.get(entry.path, 0) + 1
+    rewritten = {path for path, count in written.items() if count > 1}
+    completed = []
+    for name, diff_id, blob, fresh, media_type, compressed in read:
+        wanted = [item for item in blob.deferred if blob.entries[item[0]].path in rewritten]
+        if wanted:
+            hashes = store.content_hashes(name, [(offset, size) for _, offset, size in wanted])
+            entries = list(blob.entries)
+            for (index, _, _), content_hash in zip(wanted, hashes):
+                entries[index] = entries[index]._replace(content_hash=content_hash)
+            blob = replace(blob, entries=tuple(entries),
+                           deferred=tuple(item for item in blob.deferred if item not in wanted))
+        completed.append((name, diff_id, blob, fresh, media_type, compressed))
+    return completed
 
 
 def normalize_member_name(name: str) -> str:

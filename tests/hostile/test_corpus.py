@@ -86,14 +86,17 @@ def check_outcome(case: Case, result: subprocess.CompletedProcess) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_corpus_case(case: Case, tmp_path, isolated_cache):
+@pytest.mark.parametrize("cache", ["cache", "no-cache"])
+def test_corpus_case(case: Case, cache: str, tmp_path, isolated_cache):
+    # --no-cache takes another path through an archive: large files are skipped, not read
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     reference = case.build(inputs)
     work = tmp_path / "cwd"
     work.mkdir()
     before_inputs = listing(inputs)
-    result = run_cli(reference, case.args, work, case.heavy)
+    args = case.args if cache == "cache" else (*case.args, "--no-cache")
+    result = run_cli(reference, args, work, case.heavy)
     check_outcome(case, result)
     assert listing(work) == set(), "the run wrote into its working directory"
     assert listing(inputs) == before_inputs, "the run changed its input"

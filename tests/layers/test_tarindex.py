@@ -4,6 +4,7 @@ import io
 import tarfile
 
 import pytest
+import xxhash
 
 from layerscope.errors import LayerReadError
 from layerscope.layers.tarindex import index_layer, normalize_member_path
@@ -173,3 +174,40 @@ def test_size_fields_of_every_octal_spelling_read_alike():
         header[148:155] = b"%06o\0" % (sum(header) & 0o777777)
         entries, size = index_layer(io.BytesIO(bytes(header) + data[512:]))
         assert (entries[0].size, size) == (100, 100), spelling
+
+
+def big(path: str, fill: bytes, size: int = 100_000, mode: int = 0o644):
+    return file(path, fill * size, mode=mode)
+
+
+def test_deferred_files_are_skipped_and_located_exactly(tmp_path, monkeypatch):
+    from layerscope.layers import tarindex
+    from layerscope.sources.archive import FileSlice
+
+    monkeypatch.setattr(tarindex, "DEFERRING_READ", 4096)  # files already read are hashed
+
+    data = layer_tar([file("small", b"s" * 10), big("a", b"a"), directory("d"), big("d/b", b"b"),
+                      file("tail", b"t" * 700)])
+    (tmp_path / "layer.tar").write_bytes(data)
+    full, full_size = index_layer(data)
+    deferred = []
+    with open(tmp_path / "layer.tar", "rb") as handle:
+        head = handle.read(512)
+        entries, size = index_layer(FileSlice(handle, 512, len(data) - 512), {}, deferred, head)
+    assert size == full_size
+    assert [e.path for e in entries] == [e.path for e in full]
+    assert [(entries[i].path, s) for i, _, s in deferred] == [("/a", 100_000), ("/d/b", 100_000)]
+    for index, offset, length in deferred:
+        assert entries[index].content_hash is None
+        assert xxhash.xxh3_64_intdigest(data[offset:offset + length]) == full[index].content_hash
+        assert entries[index]._replace(content_hash=full[index].content_hash) == full[index]
+    assert all(e == f for e, f in zip(entries, full) if e.path not in ("/a", "/d/b"))
+
+
+def test_a_skipped_file_cut_short_is_a_truncated_layer(tmp_path):
+    from layerscope.sources.archive import FileSlice
+
+    data = layer_tar([big("a", b"a")])[:60_000]
+    (tmp_path / "layer.tar").write_bytes(data)
+    with open(tmp_path / "layer.tar", "rb") as handle, pytest.raises(LayerReadError, match="truncated"):
+        index_layer(FileSlice(handle, 0, len(data)), {}, [])
