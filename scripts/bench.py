@@ -817,7 +817,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
         out.append(("start-up: layerscope --version < 0.15 s", f"{st.wall_median():.3f} s",
                     verdict(st.wall_median() < 0.15)))
     out.append(("diff of two images sharing a base reads no indexed layer",
-                "not measured here (inspect only)", "n/a"))
+                "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))
     return out
 
 
@@ -927,9 +927,13 @@ def write_doc(path: Path, rows, inputs, info, args, uptimes, problems, rerun,
         "",
         "- layerscope cold: `layerscope inspect ARCHIVE --format json --no-cache -q > /dev/null` "
         "(stdout, not `-o /dev/null`: layerscope replaces an `-o` file atomically, by rename, "
-        "which as root turns /dev/null into a regular file)",
+        "which as root turns /dev/null into a regular file). With `--no-cache` the index is not "
+        "kept, so large files are seeked past unread and only those at a path written twice are "
+        "hashed (README, `layerscope cache`); a first run with a cache reads and hashes every "
+        "file",
         "- layerscope cached: the same without `--no-cache`, `LAYERSCOPE_CACHE_DIR` a fresh "
-        "directory filled by one unmeasured run",
+        "directory filled by one unmeasured run; the repeat replays the stored output of the same "
+        "command on the unchanged file (README, `layerscope cache`)",
         "- dive: `dive --ci --ci-config .cache/bench/dive-ci.yaml --source docker-archive "
         "ARCHIVE` (its three rules disabled, so its exit status reflects only errors)",
         "- engine: `layerscope inspect size:v1 --format json --no-cache -q > /dev/null` against "
