@@ -10,11 +10,12 @@ ENGINE = export DOCKER_HOST="$$(scripts/engine.sh up)" DOCKER_BUILDKIT=0
 
 install: $(VENV)/.installed
 
+# The editable install is a path entry (compat mode) rather than setuptools' import hook, which
+# costs every run 8 ms at start-up; setuptools calls that mode transitional, so fall back to the
+# default when it goes.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# compat: a path entry instead of setuptools' import hook, which costs every run 8 ms at
-	# start-up; setuptools calls the mode transitional, so fall back to the default when it goes
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat 2>/dev/null \
 	  || $(PY) -m pip install -q -e '.[dev]'
 	touch $@
