@@ -19,7 +19,7 @@ import sys
 import xxhash
 
 from .fingerprint import code_fingerprint
-from .layers.cachedir import cache_directory, owned_by_this_user
+from .layers.cachedir import cache_directory, mark_used, owned_by_this_user
 from .sources.reference import split_archive_tag, split_tag
 
 FORMAT = 1
@@ -120,10 +120,7 @@ def load_entry(path: str) -> bytes | None:
     body = data[HEADER.size:]
     if (magic, version) != (MAGIC, FORMAT) or xxhash.xxh3_64_intdigest(body) != checksum:
         return None
-    try:
-        os.utime(path)  # least recently used goes first when the cap is passed
-    except OSError:
-        pass
+    mark_used(path)
     return body
 
 

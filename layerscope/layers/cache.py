@@ -25,7 +25,7 @@ import xxhash
 from ..errors import LayerscopeError
 from ..model import FileEntry
 from .blob import IndexedBlob
-from .cachedir import cache_directory, owned_by_this_user
+from .cachedir import cache_directory, mark_used, owned_by_this_user
 
 FORMAT = 2  # 2: apt logs are captured too
 MAGIC = b"LSIX"
@@ -179,10 +179,7 @@ class LayerCache:
         except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
             path.unlink(missing_ok=True)
             return None
-        try:
-            os.utime(path)  # least recently used goes first when the cap is passed
-        except OSError:
-            pass
+        mark_used(path)
         return payload
 
     def _store(self, path: Path, payload: bytes) -> None:

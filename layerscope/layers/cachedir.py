@@ -18,3 +18,11 @@ def cache_directory() -> str:
 def owned_by_this_user(directory: str | os.PathLike) -> bool:
     """True when this user owns the directory: entries in anyone else's are never trusted."""
     return not hasattr(os, "getuid") or os.stat(directory).st_uid == os.getuid()
+
+
+def mark_used(path: str | os.PathLike) -> None:
+    """Count a read as a use: least recently used entries go first when the cap is passed."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
