@@ -4,6 +4,7 @@ connection dropped in the middle of the `docker save` stream."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socketserver
@@ -16,12 +17,16 @@ import pytest
 
 from tests.hostile import tarbytes as tb
 
-IMAGE_ID = "sha256:" + "ab" * 32
+LAYER = tb.layer(tb.member("etc/hostname", b"box\n"), tb.member("big", bytes(range(256)) * 400))
+CONFIG = json.dumps(tb.config_for([LAYER])).encode()
+IMAGE_ID = "sha256:" + hashlib.sha256(CONFIG).hexdigest()
 
 
 def _export() -> bytes:
-    layer = tb.layer(tb.member("etc/hostname", b"box\n"), tb.member("big", bytes(range(256)) * 400))
-    return tb.docker_archive([layer])
+    """What `docker save` sends: the config named by its digest, as the engine names it."""
+    config_name = IMAGE_ID.removeprefix("sha256:") + ".json"
+    return tb.docker_archive([LAYER], config=CONFIG, extra={config_name: CONFIG}, manifest=[
+        {"Config": config_name, "RepoTags": ["fake:latest"], "Layers": ["layer0/layer.tar"]}])
 
 
 class FakeEngine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -71,8 +76,21 @@ class Handler(BaseHTTPRequestHandler):
         data = _export()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-tar")
+        if behaviour == "length":  # what an engine that knows the size up front would send
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        if behaviour == "chunked":  # chunks of every size, as a streaming engine flushes them
+            at, sizes = 0, [1, 511, 32768, 7, 100_000]
+            while at < len(data):
+                piece = data[at:at + sizes[at % len(sizes)]]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                at += len(piece)
+            self.wfile.write(b"0\r\n\r\n")
+            return
         half = data[:len(data) // 2]
         self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
         self.wfile.flush()
@@ -139,3 +157,17 @@ def test_connection_dropped_mid_stream(tmp_path, fake_engine):
     result = run(fake_engine("cut"), tmp_path)
     assert_one_error(result, "the engine's export of fake:latest")
     assert os.listdir(tmp_path) == ["docker.sock"]
+
+
+@pytest.mark.parametrize("behaviour", ["chunked", "length"])
+def test_a_whole_export_gives_the_report_of_the_same_archive(tmp_path, fake_engine, behaviour):
+    result = run(fake_engine(behaviour), tmp_path)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "export.tar").write_bytes(_export())
+    archive = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "export.tar",
+                              "--format", "json", "--no-cache"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=60)
+    engine_report, archive_report = json.loads(result.stdout), json.loads(archive.stdout)
+    for report in (engine_report, archive_report):
+        report.pop("image")  # the reference and tags differ; everything measured must not
+    assert engine_report == archive_report
