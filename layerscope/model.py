@@ -30,8 +30,8 @@ class FileEntry(NamedTuple):
     path: str
     """Absolute, normalised path ("/usr/bin/x"); for a whiteout, the path it deletes."""
     kind: EntryKind
-    """The decoded member type (indexes read back from the cache carry the plain int value,
-    which compares and hashes equal to the EntryKind member)."""
+    """The decoded member type, as the plain int value of its EntryKind member (the tar reader
+    and the cache store ints, which compare and hash equal to the members)."""
     size: int
     """Bytes counted: file content, symlink target length, 0 for links, dirs and markers."""
     mode: int = 0

@@ -55,18 +55,22 @@ class CacheStats:
 
 
 def encode_blob(blob: IndexedBlob) -> bytes:
-    """The compact encoding of a layer index (marshal of plain tuples)."""
-    rows = [(sys.intern(e.path), int(e.kind), e.size, e.mode, e.uid, e.gid, e.link_target,
-             e.content_hash) for e in blob.entries]
-    return marshal.dumps((rows, blob.size, blob.stored_size, blob.codec, blob.captured))
+    """The compact encoding of a layer index: marshal of plain tuples, in marshal's version 2,
+    which writes and reads twice as fast as the later ones (their back-references cost a hash
+    lookup per object; zstd then takes the repetition out anyway)."""
+    try:  # entries from the tar reader are plain tuples of plain values already
+        rows = list(map(tuple, blob.entries))
+        return marshal.dumps((rows, blob.size, blob.stored_size, blob.codec, blob.captured), 2)
+    except ValueError:  # an EntryKind member, built by hand: marshal wants the int
+        rows = [(e.path, int(e.kind), *e[2:]) for e in blob.entries]
+        return marshal.dumps((rows, blob.size, blob.stored_size, blob.codec, blob.captured), 2)
 
 
 def decode_blob(payload: bytes) -> IndexedBlob:
     """The layer index back from encode_blob's bytes.
 
-    Paths come back interned (marshal keeps that), and kinds as the plain ints they encode,
-    which compare and hash equal to the EntryKind members: building a million entries costs
-    one C-level call each this way."""
+    Kinds come back as the plain ints they encode, as the tar reader makes them: building a
+    million entries costs one C-level call each this way."""
     rows, size, stored_size, codec, captured = marshal.loads(payload)
     make = functools.partial(tuple.__new__, FileEntry)
     return IndexedBlob(tuple(map(make, rows)), size, stored_size, codec, captured)
@@ -88,6 +92,7 @@ class LayerCache:
         or compared with another image's. False lets an archive skip large files unread."""
         self._memory: dict[str, IndexedBlob] = {}
         self._checked = False
+        self._pruned = False
 
     # -- the mapping the sources use ---------------------------------------------------------
 
@@ -185,7 +190,7 @@ class LayerCache:
     def _store(self, path: Path, payload: bytes) -> None:
         import zstandard
 
-        body = zstandard.ZstdCompressor(level=3).compress(payload)
+        body = zstandard.ZstdCompressor(level=1).compress(payload)
         header = HEADER.pack(MAGIC, FORMAT, sys.version_info.minor, xxhash.xxh3_64_intdigest(body))
         self._write_atomically(path, header + body)
         self._enforce_limit()
@@ -226,7 +231,11 @@ class LayerCache:
         return [p for p in self.directory.glob("*/*") if p.is_file() and not p.name.startswith(".")]
 
     def _enforce_limit(self) -> None:
-        self.prune(self.limit)
+        # once a run: pruning stats every entry, and a run storing twenty layers into a cache
+        # of thousands would do it twenty times; the cap is passed by one run's entries at most
+        if not self._pruned:
+            self._pruned = True
+            self.prune(self.limit)
 
     def prune(self, limit: int) -> int:
         """Remove least recently used entries until the cache fits in `limit`; bytes freed."""

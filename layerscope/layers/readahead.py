@@ -18,6 +18,9 @@ reader asks for at once: a member's content up to its READ_CHUNK)."""
 BLOCK_DATA = 8 << 20
 BLOCKS = 3
 """One being indexed, one being read, one ready."""
+_spare: list[memoryview] = []
+"""Blocks of finished readers, for the next layer: allocating and first touching 36 MB per
+layer cost more than reading a small layer."""
 
 
 class ReadAhead:
@@ -30,8 +33,9 @@ class ReadAhead:
         self._readinto = stream.readinto
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._full: queue.SimpleQueue = queue.SimpleQueue()
-        for _ in range(BLOCKS):
-            self._free.put(memoryview(bytearray(HEADROOM + BLOCK_DATA)))
+        self._blocks = [_block() for _ in range(BLOCKS)]
+        for block in self._blocks:
+            self._free.put(block)
         self._stopped = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -64,7 +68,19 @@ class ReadAhead:
         self._free.put(block)
 
     def close(self) -> None:
-        """Stop the thread and wait for it: the stream is the caller's again."""
+        """Stop the thread and wait for it: the stream is the caller's again, and the blocks
+        go to the next reader (the tar reader copies out all it keeps)."""
         self._stopped = True
         self._free.put(None)
         self._thread.join()
+        _spare.extend(self._blocks)
+        self._blocks = []
+
+
+def _block() -> memoryview:
+    """A spare block of the current size, or a new one."""
+    while _spare:
+        block = _spare.pop()
+        if len(block) == HEADROOM + BLOCK_DATA:
+            return block
+    return memoryview(bytearray(HEADROOM + BLOCK_DATA))

@@ -41,10 +41,12 @@ REGULAR_TYPES = frozenset(b"07\x00S")
 SPARSE_TYPE = ord("S")
 PAX_TYPE, LONG_NAME_TYPE, LONG_LINK_TYPE = ord("x"), ord("L"), ord("K")
 EXTENDED_TYPES = frozenset(b"xgLK")
-KINDS = {ord("5"): EntryKind.DIRECTORY, ord("2"): EntryKind.SYMLINK, ord("1"): EntryKind.HARDLINK,
-         ord("3"): EntryKind.OTHER, ord("4"): EntryKind.OTHER, ord("6"): EntryKind.OTHER}
+# Kinds are stored as the plain ints of EntryKind: they compare and hash equal to the members,
+# and a plain tuple of plain values is what marshal writes to the cache in one C call.
+FILE, DIRECTORY, SYMLINK, HARDLINK, WHITEOUT, OPAQUE, OTHER = map(int, EntryKind)
+KINDS = {ord("5"): DIRECTORY, ord("2"): SYMLINK, ord("1"): HARDLINK, ord("3"): OTHER,
+         ord("4"): OTHER, ord("6"): OTHER}
 _hash = xxhash.xxh3_64_intdigest
-FILE = EntryKind.FILE
 
 
 NUL_SPACE = b"\0 "
@@ -400,9 +402,9 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
                     position = _skip(reader, position, size + (-size % BLOCK))
                     buffer = reader.buffer
                 if base == OPAQUE_MARKER:
-                    append(FileEntry(directory or "/", EntryKind.OPAQUE, 0))
+                    append(FileEntry(directory or "/", OPAQUE, 0))
                 elif not base.startswith(".wh..wh."):  # .wh..wh.plnk and such: aufs bookkeeping
-                    append(FileEntry(directory + "/" + base[4:], EntryKind.WHITEOUT, 0))
+                    append(FileEntry(directory + "/" + base[4:], WHITEOUT, 0))
                 continue
         if path == "/":
             if regular:
@@ -433,16 +435,16 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
                 append(_new_entry(FileEntry, (path, FILE, real_size, mode, uid, gid, None, content_hash)))
                 total += real_size
             else:
-                append(FileEntry(path, EntryKind.OTHER, 0, mode, uid, gid))
+                append(FileEntry(path, OTHER, 0, mode, uid, gid))
             continue
         kind = KINDS[type_flag]
         if link is None:
             link = _text(bytes(buffer[header:header + BLOCK])[LINK])
-        if kind == EntryKind.SYMLINK:
+        if kind == SYMLINK:
             target_size = len(link.encode("utf-8", "surrogateescape"))
             append(FileEntry(path, kind, target_size, mode, uid, gid, link))
             total += target_size
-        elif kind == EntryKind.HARDLINK:
+        elif kind == HARDLINK:
             append(FileEntry(path, kind, 0, mode, uid, gid, normalize_member_path(link)))
         else:
             append(FileEntry(path, kind, 0, mode, uid, gid))

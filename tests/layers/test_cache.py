@@ -98,3 +98,17 @@ def test_only_old_temporaries_are_swept(tmp_path):
     os.utime(old, (1, 1))  # a run that died mid-write long ago
     cache.prune(cache.limit)
     assert (old.exists(), young.exists()) == (False, True)
+
+
+def test_the_cap_is_enforced_once_a_run(tmp_path):
+    probe = LayerCache(tmp_path)
+    probe[DIFF_ID] = BLOB
+    size = entry_path(probe).stat().st_size
+    probe.clear()
+    names = [f"sha256:{n}" + "0" * 63 for n in range(4)]
+    run = LayerCache(tmp_path, limit=size)
+    for name in names:
+        run[name] = BLOB  # the first store prunes (nothing yet); the rest may pass the cap
+    assert sum(entry_path(run, n).exists() for n in names) == 4
+    LayerCache(tmp_path, limit=size)[DIFF_ID] = BLOB  # the next run prunes down to the cap
+    assert sum(p.stat().st_size for p in (tmp_path / "layers-v2").iterdir()) <= size
