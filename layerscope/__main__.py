@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .cli import build_parser
 
-        command = arguments[0] if arguments and not arguments[0].startswith("-") else None
+        # the global options take no value, so the first other word names the command ("" for
+        # none: --version and --help need no command's flags)
+        command = next((word for word in arguments if not word.startswith("-")), "")
         args = build_parser(command).parse_args(arguments)
         args.replay_key = key
         return args.handler(args)
