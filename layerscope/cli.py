@@ -12,6 +12,7 @@ import tempfile
 from . import __version__
 from .errors import FormatError, LayerscopeError, UsageError
 from .formats.base import FORMATS
+from .replay import stdout_encoding, write_stdout
 
 
 class Parser(argparse.ArgumentParser):
@@ -158,15 +159,7 @@ def write_report(text: str, output: str | None) -> None:
     """Write to stdout, or to FILE: a regular file is replaced atomically (keeping its mode) so
     no half-written report is ever left; a device or pipe is written into."""
     if output is None:
-        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        data = stdout_bytes(text)
-        if hasattr(sys.stdout, "buffer"):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(data.decode(encoding))
-            sys.stdout.flush()
+        write_stdout(stdout_bytes(text))
         return
     data = _encode(text, "utf-8")
     try:
@@ -199,7 +192,7 @@ def write_report(text: str, output: str | None) -> None:
 
 def stdout_bytes(text: str) -> bytes:
     """The bytes write_report puts on stdout for text."""
-    return _encode(text, getattr(sys.stdout, "encoding", None) or "utf-8")
+    return _encode(text, stdout_encoding())
 
 
 def _new_file_mode() -> int:

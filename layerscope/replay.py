@@ -66,8 +66,7 @@ def replay_key(arguments: list[str]) -> str | None:
         states.append(state)
     if not states:
         return None
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    parts = (FORMAT, code_fingerprint(), os.getcwd(), arguments, states, encoding,
+    parts = (FORMAT, code_fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
              os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
     return xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
 
@@ -129,13 +128,17 @@ def entry(output: bytes) -> bytes:
     return HEADER.pack(MAGIC, FORMAT, xxhash.xxh3_64_intdigest(output)) + output
 
 
+def stdout_encoding() -> str:
+    """What reports are encoded in for stdout."""
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
 def write_stdout(data: bytes) -> None:
-    """The stored bytes, as the run that made them wrote them."""
+    """Report bytes to stdout: straight to its buffer, or decoded again where it has none."""
     if hasattr(sys.stdout, "buffer"):
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        sys.stdout.write(data.decode(encoding, "surrogateescape"))
+        sys.stdout.write(data.decode(stdout_encoding(), "surrogateescape"))
         sys.stdout.flush()

@@ -11,7 +11,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
@@ -369,21 +369,21 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
                 )
             if compressed is None and blob.codec != "tar":
                 compressed = blob.stored_size
-        read.append((name, str(diff_id), blob, fresh, media_type, compressed))
+        read.append(_ReadLayer(name, str(diff_id), blob, fresh, media_type, compressed))
     if skipping:
         read = _hash_rewritten_paths(store, read)
     built = []
-    for position, (_, diff_id, blob, fresh, media_type, compressed) in enumerate(read):
-        if fresh:
-            cache[diff_id] = blob
+    for position, layer in enumerate(read):
+        if layer.fresh:
+            cache[layer.diff_id] = layer.blob
         built.append(Layer(
             index=position,
-            diff_id=diff_id,
-            files=blob.entries,
-            size=blob.size,
-            media_type=media_type,
-            compressed_size=compressed,
-            captured=blob.captured,
+            diff_id=layer.diff_id,
+            files=layer.blob.entries,
+            size=layer.blob.size,
+            media_type=layer.media_type,
+            compressed_size=layer.compressed_size,
+            captured=layer.blob.captured,
         ))
     cache.store_config(image_id, config_bytes)
     return Image(
@@ -397,31 +397,51 @@ def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -
     )
 
 
-def _hash_rewritten_paths(store: SkippingStore, read: list) -> list:
+class _ReadLayer(NamedTuple):
+    """One layer as _assemble found it, before the Layer is built."""
+
+    name: str
+    """Its name in the store."""
+    diff_id: str
+    """Its diff ID from the config."""
+    blob: IndexedBlob
+    """Its index."""
+    fresh: bool
+    """True when read now, False when it came from the cache."""
+    media_type: str | None
+    """The manifest's media type for it."""
+    compressed_size: int | None
+    """Bytes a pull downloads, for a compressed blob."""
+
+
+def _hash_rewritten_paths(store: SkippingStore, read: list[_ReadLayer]) -> list[_ReadLayer]:
     """Hash the skipped files at paths another regular file of the image is also written at:
     telling a metadata-only rewrite from new content is the only use this image has for a
     hash. The other skipped files keep content_hash None (and stay listed in deferred)."""
-    skipped = {blob.entries[index].path for _, _, blob, _, _, _ in read
-               for index, _, _ in blob.deferred}
+    skipped = {layer.blob.entries[index].path for layer in read
+               for index, _, _ in layer.blob.deferred}
     if not skipped:
         return read
     written: dict[str, int] = {}
-    for _, _, blob, _, _, _ in read:
-        for entry in blob.entries:
+    for layer in read:
+        for entry in layer.blob.entries:
             if entry.path in skipped and entry.kind == EntryKind.FILE:
                 written[entry.path] = written.get(entry.path, 0) + 1
     rewritten = {path for path, count in written.items() if count > 1}
     completed = []
-    for name, diff_id, blob, fresh, media_type, compressed in read:
+    for layer in read:
+        blob = layer.blob
         wanted = [item for item in blob.deferred if blob.entries[item[0]].path in rewritten]
         if wanted:
-            hashes = store.content_hashes(name, [(offset, size) for _, offset, size in wanted])
+            hashes = store.content_hashes(layer.name, [(offset, size) for _, offset, size in wanted])
             entries = list(blob.entries)
             for (index, _, _), content_hash in zip(wanted, hashes):
                 entries[index] = entries[index]._replace(content_hash=content_hash)
-            blob = replace(blob, entries=tuple(entries),
-                           deferred=tuple(item for item in blob.deferred if item not in wanted))
-        completed.append((name, diff_id, blob, fresh, media_type, compressed))
+            hashed = set(wanted)
+            layer = layer._replace(blob=replace(
+                blob, entries=tuple(entries),
+                deferred=tuple(item for item in blob.deferred if item not in hashed)))
+        completed.append(layer)
     return completed
 
 
