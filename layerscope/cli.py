@@ -245,12 +245,12 @@ def layer_cache(args: argparse.Namespace, compared: bool = False):
     `compared` when the run compares files across images (diff), so every hash is needed.
 
     Also puts this run's read limits (--max-ratio, --verify) in force."""
-    from .layers.cache import LayerCache
+    from .layers.cache import CacheStore
     from .layers.limits import DEFAULT_MAX_RATIO, ReadLimits, set_limits
 
     verify = getattr(args, "verify", False)
     set_limits(ReadLimits(max_ratio=getattr(args, "max_ratio", DEFAULT_MAX_RATIO), verify=verify))
-    return LayerCache(persistent=not getattr(args, "no_cache", False), reuse=not verify,
+    return CacheStore(persistent=not getattr(args, "no_cache", False), reuse=not verify,
                       complete=compared)
 
 
@@ -266,9 +266,9 @@ def _size(value: str) -> int:
 def run_cache(args: argparse.Namespace) -> int:
     """cache info|prune|clear."""
     from .formats.units import size
-    from .layers.cache import LayerCache
+    from .layers.cache import CacheStore
 
-    cache = LayerCache()
+    cache = CacheStore()
     if args.action == "info":
         stats = cache.stats()
         write_report(f"directory   {stats.directory}\n"
@@ -317,8 +317,8 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def _inspect_report(source, base, args: argparse.Namespace, cache, progress):
-    from .analysis import memo
-    from .analysis.inspect import analyze
+    from .analysis import report_memo
+    from .analysis.image_report import analyze
     from .cli_advise import with_findings
     from .sources.base import Identifiable
 
@@ -326,14 +326,14 @@ def _inspect_report(source, base, args: argparse.Namespace, cache, progress):
     if cache.persistent and isinstance(source, Identifiable):
         image_id = source.identity()
         if image_id is not None:
-            key = memo.report_key(image_id, base, ("inspect", args.image, bool(args.packages)))
+            key = report_memo.report_key(image_id, base, ("inspect", args.image, bool(args.packages)))
             payload = cache.report(key)
-            report = memo.loads(payload) if payload is not None else None
+            report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
                 return report
     report = with_findings(analyze(source.read(progress, cache), base), args.packages)
     if key is not None:
-        cache.store_report(key, memo.dumps(report))
+        cache.store_report(key, report_memo.dumps(report))
     return report
 
 
@@ -362,7 +362,7 @@ def _read_both(reference_a: str, reference_b: str, platform: str | None, progres
 def run_diff(args: argparse.Namespace) -> int:
     """diff: read both, analyse both, compare, render; exit 1 on --exit-code/--fail-on-growth."""
     from .analysis.diff import diff_images
-    from .analysis.inspect import analyze
+    from .analysis.image_report import analyze
     from .formats.base import RenderOptions, formatter
 
     progress = _progress_for(args)

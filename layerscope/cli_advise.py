@@ -46,7 +46,7 @@ def add_advise_parser(commands, positive) -> None:
 
 def run_advise(args: argparse.Namespace) -> int:
     """advise: read, analyse, run the rules, render (or print the patch)."""
-    from .analysis.inspect import analyze
+    from .analysis.image_report import analyze
     from .cli import _progress_for, layer_cache, write_report
     from .formats.base import RenderOptions, formatter
     from .rules import registry, unknown_ids

@@ -102,7 +102,7 @@ def _with_side(label: str, reference: str, read):
 
 def run_check(args: argparse.Namespace) -> int:
     """check: settings, image, baseline, budgets, every requested report; exit 1 on a failure."""
-    from .analysis.inspect import analyze
+    from .analysis.image_report import analyze
     from .cli import _progress_for, layer_cache, write_report
     from .config import load_settings
     from .formats.base import RenderOptions, formatter

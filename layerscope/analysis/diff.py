@@ -8,7 +8,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..model import EntryKind, FileEntry
-from .inspect import Analysis, InspectReport
+from .image_report import Analysis, InspectReport
 from .tree import live_files
 
 ADDED = "added"
@@ -149,7 +149,7 @@ def _shared_prefix(a: InspectReport, b: InspectReport) -> tuple[int, int]:
     return layers, steps
 
 
-def align_steps(a: InspectReport, b: InspectReport, shared_steps: int) -> tuple[StepPair, ...]:
+def pair_steps(a: InspectReport, b: InspectReport, shared_steps: int) -> tuple[StepPair, ...]:
     """Pair the steps after the shared prefix: identical instructions first, then by position."""
     rest_a, rest_b = a.steps[shared_steps:], b.steps[shared_steps:]
     matcher = difflib.SequenceMatcher(a=[s.instruction for s in rest_a],
@@ -220,7 +220,7 @@ def diff_images(a: Analysis, b: Analysis, path_glob: str | None = None) -> DiffR
         b=_side(b.report),
         shared_layers=shared_layers,
         shared_steps=shared_steps,
-        steps=align_steps(a.report, b.report, shared_steps),
+        steps=pair_steps(a.report, b.report, shared_steps),
         files=compare_files(live_files(a.merged.final_tree), live_files(b.merged.final_tree),
                             path_glob),
         waste=compare_waste(a.report, b.report),

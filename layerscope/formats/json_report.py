@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..analysis.inspect import InspectReport
+from ..analysis.image_report import InspectReport
 from .base import RenderOptions
 
 INSPECT_SCHEMA = "layerscope/inspect/v1"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from ..analysis.inspect import InspectReport, StepReport, WastedFile
+from ..analysis.image_report import InspectReport, StepReport, WastedFile
 from .base import RenderOptions
 from .units import percent, shorten, size
 

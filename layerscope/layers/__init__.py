@@ -1,1 +1,1 @@
-"""Streaming layer reading: decompression, tar members, whiteouts, history alignment."""
+"""Streaming layer reading: decompression, tar members, whiteouts, archive tar reading helpers."""

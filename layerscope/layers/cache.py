@@ -76,7 +76,7 @@ def decode_blob(payload: bytes) -> IndexedBlob:
     return IndexedBlob(tuple(map(make, rows)), size, stored_size, codec, captured)
 
 
-class LayerCache:
+class CacheStore:
     """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
@@ -196,7 +196,7 @@ class LayerCache:
         self._enforce_limit()
 
     def report(self, key: str) -> bytes | None:
-        """A finished report stored under `key` (see analysis.memo), or None."""
+        """A finished report stored under `key` (see analysis.report_memo), or None."""
         if not (self.persistent and self.reuse):
             return None
         return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key))

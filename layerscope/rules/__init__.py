@@ -8,7 +8,7 @@ import pkgutil
 import re
 from functools import cache
 
-from ..analysis.inspect import Analysis
+from ..analysis.image_report import Analysis
 from .base import Finding, Rule, RuleContext, RuleError, RuleOptions
 
 __all__ = ["Finding", "Rule", "RuleError", "RuleOptions", "registry", "run_rules"]

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.inspect import Analysis
+from ..analysis.image_report import Analysis
 from ..errors import ConfigError
 from . import registry, run_rules, unknown_ids
 from .base import Finding, RuleOptions

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..analysis.inspect import Analysis, InspectReport
+from ..analysis.image_report import Analysis, InspectReport
 from ..errors import LayerscopeError
 
 ERROR, WARNING, INFO = "error", "warning", "info"

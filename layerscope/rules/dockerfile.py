@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass, replace
 
-from ..layers.history import instruction_keyword
+from ..analysis.steps import instruction_keyword
 from .base import Finding, RuleError
 
 FOLDING_RULES = ("LS001", "LS003")

@@ -1,7 +1,7 @@
 """LS001: bytes written by one step and deleted by a later, separate step."""
 
 from .base import WARNING, Rule
-from .pairs import pair_findings, summarize_kinds
+from .dead_pairs import pair_findings, summarize_kinds
 
 
 def describe(context, pair) -> str:

@@ -1,7 +1,7 @@
 """LS002: files brought in by COPY/ADD and deleted by a later step."""
 
 from .base import WARNING, Rule
-from .pairs import pair_findings, summarize_kinds
+from .dead_pairs import pair_findings, summarize_kinds
 
 
 def describe(context, pair) -> str:

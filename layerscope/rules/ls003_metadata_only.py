@@ -1,7 +1,7 @@
 """LS003: a later chmod/chown (or hard link) copied whole files up to change only metadata."""
 
 from .base import WARNING, Rule
-from .pairs import pair_findings, summarize_kinds
+from .dead_pairs import pair_findings, summarize_kinds
 
 
 def describe(context, pair) -> str:

@@ -3,7 +3,7 @@
 import re
 
 from .base import WARNING, Rule
-from .live import live_findings
+from .live_files import live_findings
 
 LISTS = re.compile(r"^/var/lib/apt/lists/(?!partial/|lock$)[^/]+$")
 

@@ -3,7 +3,7 @@
 import re
 
 from .base import WARNING, Rule
-from .live import live_findings
+from .live_files import live_findings
 
 HOME = r"^/(?:root|home/[^/]+)"
 CACHES = (

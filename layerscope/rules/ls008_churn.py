@@ -1,7 +1,7 @@
 """LS008: a step rewrites paths an earlier step wrote, with new content (churn)."""
 
 from .base import INFO, Rule
-from .pairs import pair_findings, summarize_kinds
+from .dead_pairs import pair_findings, summarize_kinds
 
 
 def describe(context, pair) -> str:

@@ -20,11 +20,12 @@ import xxhash
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
-from ..layers.cache import LayerCache
+from ..layers.cache import CacheStore
 from ..layers.decompress import open_uncompressed, sniff
 from ..layers.limits import InflateGuard, current
 from ..model import Image
 from .base import Progress
+from .outer_tar import read_archive
 from .resolve import (
     METADATA_LIMIT,
     MetadataTooLarge,
@@ -34,7 +35,6 @@ from .resolve import (
     normalize_member_name,
     resolve,
 )
-from .stream import read_archive
 
 HASH_READ = 8 << 20
 """Bytes read at a time when hashing a skipped file afterwards."""
@@ -223,7 +223,7 @@ class ArchiveFileSource:
             with self._tar(handle) as tar:
                 return config_identity(SeekableArchive(self.path, tar, None), self.selection)
 
-    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
         with self._open() as handle:
             head = handle.read(512)
             handle.seek(0)

@@ -13,12 +13,12 @@ import threading
 from dataclasses import dataclass, replace
 
 from ..errors import SourceError
-from ..layers.cache import LayerCache
+from ..layers.cache import CacheStore
 from ..model import Image, LayerDigests
 from .base import Progress
 from .httpbody import chunked_socket_reader, dechunk, in_blocks
+from .outer_tar import read_archive
 from .resolve import Selection, image_from_cache, resolve
-from .stream import read_archive
 
 SAVE_CHUNK = 4 << 20
 
@@ -178,12 +178,12 @@ class EngineSource:
         diff_ids = tuple((attributes.get("RootFS") or {}).get("Layers") or ())
         return LayerDigests(self.selection.ref, diff_ids, len(history))
 
-    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
         return read_engine_images([self], progress, cache)[0]
 
 
 def read_engine_images(sources: list[EngineSource], progress: Progress | None = None,
-                       cache: LayerCache | None = None,
+                       cache: CacheStore | None = None,
                        labels: list[str] | None = None) -> list[Image]:
     """Read several engine images through ONE export, so layers they share stream once.
 
@@ -238,7 +238,7 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
     return images
 
 
-def _from_cache(sources, records, cache: LayerCache | None) -> list[Image] | None:
+def _from_cache(sources, records, cache: CacheStore | None) -> list[Image] | None:
     """All the images from the cache (config by image ID, layers by diff ID), or None."""
     if cache is None:
         return None

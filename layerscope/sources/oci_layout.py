@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
-from ..layers.cache import LayerCache
+from ..layers.cache import CacheStore
 from ..model import Image
 from .base import Progress
 from .resolve import (
@@ -87,5 +87,5 @@ class OciLayoutSource:
     def identity(self) -> str:
         return config_identity(self._store(None), self.selection)
 
-    def read(self, progress: Progress | None = None, cache: LayerCache | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
         return resolve(self._store(progress), self.selection, cache)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
-from ..layers.cache import LayerCache
+from ..layers.cache import CacheStore
 from ..layers.decompress import media_type_codec
 from ..layers.limits import current as current_limits
 from ..model import EntryKind, HistoryEntry, Image, Layer
@@ -166,14 +166,14 @@ def blob_name(digest: Any) -> str:
     return f"blobs/{algorithm}/{encoded}"
 
 
-def resolve(store: BlobStore, selection: Selection, cache: LayerCache | None = None) -> Image:
+def resolve(store: BlobStore, selection: Selection, cache: CacheStore | None = None) -> Image:
     """Find the selected image's config and layers in the store and assemble the Image.
 
     Layers whose diff ID is already in `cache` are not read again; new ones are added to it.
     """
     config_bytes, layers, tags = locate_config(store, selection)
     return _assemble(store, selection, config_bytes, layers, tags,
-                     LayerCache(persistent=False) if cache is None else cache)
+                     CacheStore(persistent=False) if cache is None else cache)
 
 
 def config_identity(store: BlobStore, selection: Selection) -> str:
@@ -199,7 +199,7 @@ def locate_config(store: BlobStore, selection: Selection):
 
 
 def image_from_cache(selection: Selection, config_bytes: bytes, tags: tuple[str, ...],
-                     cache: LayerCache) -> Image | None:
+                     cache: CacheStore) -> Image | None:
     """The image built from a cached config and cached layers only, or None if one is missing."""
     try:
         config = json.loads(config_bytes)
@@ -326,7 +326,7 @@ def _history(config: dict) -> tuple[HistoryEntry, ...]:
     return tuple(entries)
 
 
-def _assemble(store, selection, config_bytes, layers, tags, cache: LayerCache) -> Image:
+def _assemble(store, selection, config_bytes, layers, tags, cache: CacheStore) -> Image:
     config = parse_json(config_bytes, "image config")
     if not isinstance(config, dict):
         raise SourceError("image config is not a JSON object")

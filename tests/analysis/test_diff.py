@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layerscope.analysis.diff import diff_images, group_by_depth
-from layerscope.analysis.inspect import analyze
+from layerscope.analysis.image_report import analyze
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, whiteout
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layerscope.analysis.inspect import analyze, inspect_image
+from layerscope.analysis.image_report import analyze, inspect_image
 from layerscope.model import EntryKind
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, hardlink, opaque, symlink, whiteout

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from layerscope.analysis.diff import diff_images
-from layerscope.analysis.inspect import analyze
+from layerscope.analysis.image_report import analyze
 from layerscope.formats import json_report, markdown, text
 from layerscope.formats.base import FORMATS, RenderOptions, formatter
 from tests.analysis.conftest import build_image

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from layerscope.analysis.inspect import inspect_image
+from layerscope.analysis.image_report import inspect_image
 from layerscope.formats.base import FORMATS, RenderOptions, formatter
 from layerscope.formats.json_report import render_inspect as render_json
 from layerscope.formats.text import render_inspect as render_text

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from layerscope import replay
-from layerscope.analysis import memo
-from layerscope.layers.cache import LayerCache
+from layerscope.analysis import report_memo
+from layerscope.layers.cache import CacheStore
 from tests.hostile.corpus import CASES, Case
 
 TIMEOUT = 120
@@ -45,7 +45,7 @@ def assert_cache_consistent(directory: Path) -> None:
     matches its name."""
     if not directory.exists():
         return
-    cache = LayerCache(directory)
+    cache = CacheStore(directory)
     for path in directory.rglob("*"):
         if path.is_dir():
             assert path.parent == directory, f"unexpected directory {path}"
@@ -57,7 +57,7 @@ def assert_cache_consistent(directory: Path) -> None:
             assert replay.load_entry(str(path)) is not None, f"damaged stored output {path}"
         elif path.parent.name.startswith("reports-"):
             payload = cache._load_payload(path)
-            assert payload is not None and memo.loads(payload) is not None, f"damaged report {path}"
+            assert payload is not None and report_memo.loads(payload) is not None, f"damaged report {path}"
         else:
             assert path.parent.name == "configs", f"unexpected file {path}"
             digest = path.name.replace("-", ":", 1)

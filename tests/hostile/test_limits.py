@@ -15,7 +15,7 @@ import pytest
 from layerscope.errors import LayerReadError, LayerscopeError
 from layerscope.layers import limits
 from layerscope.layers.blob import index_blob
-from layerscope.layers.cache import CacheError, LayerCache
+from layerscope.layers.cache import CacheError, CacheStore
 from layerscope.layers.decompress import GzipStream
 from layerscope.layers.limits import ReadLimits
 from layerscope.sources.reference import open_source
@@ -75,18 +75,18 @@ def test_verify_does_not_trust_a_cache_entry_an_earlier_archive_poisoned(tmp_pat
     genuine = tb.layer(tb.member("genuine", b"g"))
     forged = tb.layer(tb.member("forged", b"f"))
     poisoner = _archive(tmp_path, forged, claimed=genuine)  # claims the genuine layer's diff ID
-    cache = LayerCache()
+    cache = CacheStore()
     open_source(poisoner).read(None, cache)
-    assert [e.path for e in LayerCache().get(tb.sha(genuine)).entries] == ["/forged"]
+    assert [e.path for e in CacheStore().get(tb.sha(genuine)).entries] == ["/forged"]
 
     honest = tb.write(tmp_path / "honest.tar", tb.docker_archive([genuine]))
     limits.set_limits(ReadLimits(verify=True))
-    image = open_source(honest).read(None, LayerCache(reuse=False))
+    image = open_source(honest).read(None, CacheStore(reuse=False))
     assert [e.path for e in image.layers[0].files] == ["/genuine"]
-    assert [e.path for e in LayerCache().get(tb.sha(genuine)).entries] == ["/genuine"]  # repaired
+    assert [e.path for e in CacheStore().get(tb.sha(genuine)).entries] == ["/genuine"]  # repaired
 
     with pytest.raises(LayerReadError, match=r"^layer 0 \(sha256:[0-9a-f]{64}\): its content"):
-        open_source(poisoner).read(None, LayerCache(reuse=False))
+        open_source(poisoner).read(None, CacheStore(reuse=False))
 
 
 def test_a_cache_directory_of_another_user_is_refused(tmp_path, monkeypatch):
@@ -94,7 +94,7 @@ def test_a_cache_directory_of_another_user_is_refused(tmp_path, monkeypatch):
     directory.mkdir()
     monkeypatch.setattr(os, "getuid", lambda: os.stat(directory).st_uid + 1)
     with pytest.raises(CacheError, match="belongs to another user") as raised:
-        LayerCache(directory).store_config("sha256:" + "0" * 64, b"{}")
+        CacheStore(directory).store_config("sha256:" + "0" * 64, b"{}")
     assert "LAYERSCOPE_CACHE_DIR" in raised.value.hint
     assert list(directory.iterdir()) == []
 

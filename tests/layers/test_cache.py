@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from layerscope.layers.blob import IndexedBlob
-from layerscope.layers.cache import LayerCache
+from layerscope.layers.cache import CacheStore
 from layerscope.model import EntryKind, FileEntry
 
 DIFF_ID = "sha256:" + "1" * 64
@@ -17,20 +17,20 @@ BLOB = IndexedBlob(
     size=11, stored_size=None, codec="tar", captured={"/var/lib/dpkg/status": b"Package: x\n"})
 
 
-def entry_path(cache: LayerCache, diff_id: str = DIFF_ID):
+def entry_path(cache: CacheStore, diff_id: str = DIFF_ID):
     return cache.directory / "layers-v2" / diff_id.replace(":", "-")
 
 
 def test_an_index_comes_back_from_disk_as_it_went_in(tmp_path):
-    LayerCache(tmp_path)[DIFF_ID] = BLOB
-    again = LayerCache(tmp_path).get(DIFF_ID)
+    CacheStore(tmp_path)[DIFF_ID] = BLOB
+    again = CacheStore(tmp_path).get(DIFF_ID)
     assert again == BLOB and again.entries[1].kind == EntryKind.FILE
 
 
 @pytest.mark.parametrize("damage", ["flip", "cut", "version"])
 def test_a_damaged_or_foreign_entry_is_dropped_not_trusted(tmp_path, damage):
-    LayerCache(tmp_path)[DIFF_ID] = BLOB
-    path = entry_path(LayerCache(tmp_path))
+    CacheStore(tmp_path)[DIFF_ID] = BLOB
+    path = entry_path(CacheStore(tmp_path))
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[-3] ^= 0x40
@@ -39,17 +39,17 @@ def test_a_damaged_or_foreign_entry_is_dropped_not_trusted(tmp_path, damage):
     else:
         data[4] += 1  # the format number after the magic
     path.write_bytes(bytes(data))
-    assert LayerCache(tmp_path).get(DIFF_ID) is None
+    assert CacheStore(tmp_path).get(DIFF_ID) is None
     assert not path.exists()
 
 
 def test_least_recently_used_entries_go_first(tmp_path):
-    cache = LayerCache(tmp_path)
+    cache = CacheStore(tmp_path)
     names = [f"sha256:{n}" + "0" * 63 for n in range(3)]
     for age, name in enumerate(names):
         cache[name] = BLOB
         os.utime(entry_path(cache, name), (1000 + age, 1000 + age))
-    LayerCache(tmp_path).get(names[0])  # read again by a later run: now the most recent
+    CacheStore(tmp_path).get(names[0])  # read again by a later run: now the most recent
     size = entry_path(cache, names[1]).stat().st_size
     assert cache.prune(2 * size) == size
     assert [entry_path(cache, n).exists() for n in names] == [True, False, True]
@@ -61,8 +61,8 @@ def test_least_recently_used_entries_go_first(tmp_path):
 def test_an_index_with_unread_files_is_never_kept(tmp_path):
     partial = IndexedBlob(BLOB.entries, BLOB.size, None, "tar", deferred=((1, 512, 4),))
     with pytest.raises(ValueError):
-        LayerCache(tmp_path)[DIFF_ID] = partial
-    memory_only = LayerCache(tmp_path, persistent=False, complete=False)
+        CacheStore(tmp_path)[DIFF_ID] = partial
+    memory_only = CacheStore(tmp_path, persistent=False, complete=False)
     memory_only[DIFF_ID] = partial
     assert memory_only.get(DIFF_ID) is partial and not (tmp_path / "layers-v2").exists()
 
@@ -72,11 +72,11 @@ def test_concurrent_writers_never_leave_a_half_entry(tmp_path):
 
     def write():
         for _ in range(30):
-            LayerCache(tmp_path)[DIFF_ID] = BLOB
+            CacheStore(tmp_path)[DIFF_ID] = BLOB
 
     def read():
         for _ in range(200):
-            blob = LayerCache(tmp_path).get(DIFF_ID)
+            blob = CacheStore(tmp_path).get(DIFF_ID)
             if blob is not None and blob != BLOB:
                 failures.append(blob)
 
@@ -85,12 +85,12 @@ def test_concurrent_writers_never_leave_a_half_entry(tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert failures == [] and LayerCache(tmp_path).get(DIFF_ID) == BLOB
+    assert failures == [] and CacheStore(tmp_path).get(DIFF_ID) == BLOB
     assert not [p for p in (tmp_path / "layers-v2").iterdir() if p.name.startswith(".")]
 
 
 def test_only_old_temporaries_are_swept(tmp_path):
-    cache = LayerCache(tmp_path)
+    cache = CacheStore(tmp_path)
     cache[DIFF_ID] = BLOB
     old, young = tmp_path / "layers-v2" / ".tmp-dead", tmp_path / "layers-v2" / ".tmp-writing"
     old.write_bytes(b"x")
@@ -101,14 +101,14 @@ def test_only_old_temporaries_are_swept(tmp_path):
 
 
 def test_the_cap_is_enforced_once_a_run(tmp_path):
-    probe = LayerCache(tmp_path)
+    probe = CacheStore(tmp_path)
     probe[DIFF_ID] = BLOB
     size = entry_path(probe).stat().st_size
     probe.clear()
     names = [f"sha256:{n}" + "0" * 63 for n in range(4)]
-    run = LayerCache(tmp_path, limit=size)
+    run = CacheStore(tmp_path, limit=size)
     for name in names:
         run[name] = BLOB  # the first store prunes (nothing yet); the rest may pass the cap
     assert sum(entry_path(run, n).exists() for n in names) == 4
-    LayerCache(tmp_path, limit=size)[DIFF_ID] = BLOB  # the next run prunes down to the cap
+    CacheStore(tmp_path, limit=size)[DIFF_ID] = BLOB  # the next run prunes down to the cap
     assert sum(p.stat().st_size for p in (tmp_path / "layers-v2").iterdir()) <= size

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.analysis.inspect import analyze
+from layerscope.analysis.image_report import analyze
 from layerscope.rules import RuleOptions, registry, run_rules
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, whiteout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...analysis.inspect import Analysis
+from ...analysis.image_report import Analysis
 from . import (
     fail_on,
     forbid_paths,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from ...analysis.inspect import Analysis, InspectReport, StepReport
+from ...analysis.image_report import Analysis, InspectReport, StepReport
 
 
 class Status(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...analysis.inspect import InspectReport
+from ...analysis.image_report import InspectReport
 from ...errors import ConfigError
 from .base import Baseline
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from ...analysis.inspect import InspectReport
+from ...analysis.image_report import InspectReport
 from .base import Contributor
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerscope.analysis.inspect import analyze
+from layerscope.analysis.image_report import analyze
 from layerscope.rules.budgets import BUDGETS
 from layerscope.rules.budgets.base import CheckContext
 from tests.analysis.conftest import build_image

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from layerscope.analysis.inspect import analyze
+from layerscope.analysis.image_report import analyze
 from layerscope.rules.budgets.base import Status
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import file

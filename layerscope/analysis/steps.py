@@ -67,7 +67,7 @@ class Step:
     """True when the image had no history entry for this layer and one was synthesised."""
 
 
-def align_steps(image: Image) -> tuple[Step, ...]:
+def image_steps(image: Image) -> tuple[Step, ...]:
     """Pair history entries with layers in order.
 
     Empty-layer entries carry no layer. Layers beyond the recorded history get synthesised steps

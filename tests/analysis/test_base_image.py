@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layerscope.analysis.inspect import inspect_image
+from layerscope.analysis.image_report import inspect_image
 from layerscope.model import LayerDigests
 from tests.imagebuilder import file, whiteout
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..layers.history import align_steps
+from ..analysis.steps import image_steps
 from ..model import Image, LayerDigests
-from .base import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
+from .base_image import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
 from .efficiency import dive_efficiency
 from .merge import MergeResult, merge_layers
 
@@ -140,7 +140,7 @@ def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectRepo
 
 def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
     """inspect_image, keeping the merged index for callers that need the final filesystem."""
-    steps = align_steps(image)
+    steps = image_steps(image)
     layer_files = [layer.files for layer in image.layers]
     merged = merge_layers(layer_files)
     if base is not None:

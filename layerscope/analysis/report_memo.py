@@ -13,7 +13,7 @@ import pickle
 
 from ..fingerprint import code_fingerprint
 from ..model import LayerDigests
-from .inspect import InspectReport
+from .image_report import InspectReport
 
 FORMAT = 2  # 2: the code fingerprint is an xxh3-128
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..analysis.merge import METADATA_ONLY, OVERWRITTEN, REMOVED, REPLACED_BY_LINK
-from ..layers.history import instruction_keyword
+from ..analysis.steps import instruction_keyword
 from .base import Finding, RuleContext
 
 CLEANUP, COPIED, METADATA, CHURN = "LS001", "LS002", "LS003", "LS008"

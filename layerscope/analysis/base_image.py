@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..layers.history import IMPORTED, Step, instruction_keyword
+from ..analysis.steps import IMPORTED, Step, instruction_keyword
 
 HEURISTIC = "heuristic"
 FROM_REFERENCE = "base-image"

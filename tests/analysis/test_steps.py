@@ -2,7 +2,7 @@
 
 import pytest
 
-from layerscope.layers.history import NO_HISTORY, Step, align_steps, readable_instruction
+from layerscope.analysis.steps import NO_HISTORY, Step, image_steps, readable_instruction
 from layerscope.model import HistoryEntry, Image, Layer
 
 
@@ -53,7 +53,7 @@ def entry(created_by: str, empty: bool = False) -> HistoryEntry:
 
 
 def test_empty_layer_entries_get_no_layer_and_the_others_take_layers_in_order():
-    steps = align_steps(
+    steps = image_steps(
         image(
             [
                 entry("/bin/sh -c #(nop) ADD file:1 in / "),
@@ -75,7 +75,7 @@ def test_empty_layer_entries_get_no_layer_and_the_others_take_layers_in_order():
 
 
 def test_layers_beyond_the_history_get_synthesised_steps():
-    steps = align_steps(image([entry("COPY a /a")], 3))
+    steps = image_steps(image([entry("COPY a /a")], 3))
     assert [(s.index, s.layer, s.history_missing, s.instruction) for s in steps] == [
         (0, 0, False, "COPY a /a"),
         (1, 1, True, NO_HISTORY),
@@ -85,12 +85,12 @@ def test_layers_beyond_the_history_get_synthesised_steps():
 
 
 def test_no_history_at_all_gives_one_synthesised_step_per_layer():
-    steps = align_steps(image([], 2))
+    steps = image_steps(image([], 2))
     assert [(s.layer, s.history_missing) for s in steps] == [(0, True), (1, True)]
 
 
 def test_history_beyond_the_layers_is_kept_without_a_layer():
-    steps = align_steps(image([entry("COPY a /a"), entry("COPY b /b")], 1))
+    steps = image_steps(image([entry("COPY a /a"), entry("COPY b /b")], 1))
     assert [(s.instruction, s.layer, s.history_missing) for s in steps] == [
         ("COPY a /a", 0, False),
         ("COPY b /b", None, False),
