@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import struct
-import sys
 
 import xxhash
 
 from .fingerprint import code_fingerprint
 from .layers.cachedir import cache_directory, mark_used, owned_by_this_user
+from .output import stdout_encoding
 from .sources.reference import split_archive_tag, split_tag
 
 FORMAT = 1
@@ -126,19 +126,3 @@ def load_entry(path: str) -> bytes | None:
 def entry(output: bytes) -> bytes:
     """An output framed for the cache: header, then the bytes as written."""
     return HEADER.pack(MAGIC, FORMAT, xxhash.xxh3_64_intdigest(output)) + output
-
-
-def stdout_encoding() -> str:
-    """What reports are encoded in for stdout."""
-    return getattr(sys.stdout, "encoding", None) or "utf-8"
-
-
-def write_stdout(data: bytes) -> None:
-    """Report bytes to stdout: straight to its buffer, or decoded again where it has none."""
-    if hasattr(sys.stdout, "buffer"):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(data.decode(stdout_encoding(), "surrogateescape"))
-        sys.stdout.flush()

@@ -1,0 +1,91 @@
+"""Writing reports: stdout as bytes in its own encoding, or a file replaced atomically.
+
+Kept apart from the commands so replay (which runs before any command is imported) and every
+command write the same bytes the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+
+from .errors import FormatError
+
+
+def stdout_encoding() -> str:
+    """What reports are encoded in for stdout."""
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+def stdout_bytes(text: str) -> bytes:
+    """The bytes write_report puts on stdout for text."""
+    return encode(text, stdout_encoding())
+
+
+def write_stdout(data: bytes) -> None:
+    """Report bytes to stdout: straight to its buffer, or decoded again where it has none."""
+    if hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data.decode(stdout_encoding(), "surrogateescape"))
+        sys.stdout.flush()
+
+
+def write_report(text: str, output: str | None) -> None:
+    """Write to stdout, or to FILE: a regular file is replaced atomically (keeping its mode) so
+    no half-written report is ever left; a device or pipe is written into."""
+    if output is None:
+        write_stdout(stdout_bytes(text))
+        return
+    data = encode(text, "utf-8")
+    try:
+        existing = os.stat(output)
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+    try:
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            # a device, a pipe, /dev/stdout: nothing to replace, and renaming over it would
+            # swap /dev/null itself for a file; write into it
+            with open(output, "wb") as stream:
+                stream.write(data)
+            return
+        _replace_atomically(output, data, None if existing is None else existing.st_mode)
+    except OSError as error:
+        raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+
+
+def _replace_atomically(output: str, data: bytes, mode: int | None) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".layerscope-",
+                                         dir=os.path.dirname(os.path.abspath(output)))
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else _new_file_mode())
+        os.replace(temporary, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _new_file_mode() -> int:
+    """What open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def encode(text: str, encoding: str) -> bytes:
+    """Report text as bytes. Names that were not UTF-8 in the image (kept as surrogate escapes)
+    go out as their original bytes, as ls prints them; any other unencodable character (a lone
+    surrogate from a config's JSON) as a backslash escape, never as a crash."""
+    try:
+        return text.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace")
