@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     # find the few cycles a run makes. One process, one report: leave them to the exit.
     gc.disable()
     from .errors import LayerscopeError
-    from .replay import replay_key, stored_output, write_stdout
+    from .output import write_stdout
+    from .replay import replay_key, stored_output
 
     arguments = sys.argv[1:] if argv is None else argv
     debug = "--debug" in arguments

@@ -12,7 +12,7 @@ import tempfile
 from . import __version__
 from .errors import FormatError, LayerscopeError, UsageError
 from .formats.base import FORMATS
-from .replay import stdout_encoding, write_stdout
+from .output import stdout_encoding, write_stdout
 
 
 class Parser(argparse.ArgumentParser):
