@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from ..errors import SourceError
+from ..errors import LayerscopeError, SourceError
 from ..model import Image, LayerDigests
 
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
-__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "Progress", "SourceError",
-           "layer_digests"]
+__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "Progress", "ReadsTogether",
+           "SourceError", "layer_digests", "read_images"]
 
 
 class ImageSource(Protocol):
@@ -41,9 +41,73 @@ class Identifiable(Protocol):
 class LayerDigestReader(Protocol):
     """A source that can name an image's layers without reading them (the engine can)."""
 
-    def layer_digests(self) -> LayerDigests:
+    @runtime_checkable
+class ReadsTogether(Protocol):
+    """A source that can read other images of its own transport in the same pass (the engine
+    exports several images as one archive, so the layers they share stream once)."""
+
+    def read_together(self, others: list, progress: Progress | None = None, cache=None,
+                      labels: list[str] | None = None) -> list[Image] | None:
+        """This image and the others, in order; None when the others are not of its kind."""
+        ...
+
+
+def read_images(sources: list, progress: Progress | None = None, cache=None,
+                labels: list[str] | None = None) -> list[Image]:
+    """Every source's image, in one pass where the transport allows; an error names the side
+    (by its label) that failed."""
+    first = sources[0] if sources else None
+    if isinstance(first, ReadsTogether):
+        images = first.read_together(list(sources[1:]), progress, cache, labels)
+        if images is not None:
+            return images
+    images = []
+    for position, source in enumerate(sources):
+        try:
+            images.append(source.read(progress, cache))
+        except LayerscopeError as error:
+            if labels is None:
+                raise
+            raise type(error)(f"{labels[position]} ({source.describe()}): {error.message}",
+                              error.hint) from error
+    return images
+
+
+def layer_digests(self) -> LayerDigests:
         """The image's diff IDs and history length, from metadata only."""
         ...
+
+
+@runtime_checkable
+class ReadsTogether(Protocol):
+    """A source that can read other images of its own transport in the same pass (the engine
+    exports several images as one archive, so the layers they share stream once)."""
+
+    def read_together(self, others: list, progress: Progress | None = None, cache=None,
+                      labels: list[str] | None = None) -> list[Image] | None:
+        """This image and the others, in order; None when the others are not of its kind."""
+        ...
+
+
+def read_images(sources: list, progress: Progress | None = None, cache=None,
+                labels: list[str] | None = None) -> list[Image]:
+    """Every source's image, in one pass where the transport allows; an error names the side
+    (by its label) that failed."""
+    first = sources[0] if sources else None
+    if isinstance(first, ReadsTogether):
+        images = first.read_together(list(sources[1:]), progress, cache, labels)
+        if images is not None:
+            return images
+    images = []
+    for position, source in enumerate(sources):
+        try:
+            images.append(source.read(progress, cache))
+        except LayerscopeError as error:
+            if labels is None:
+                raise
+            raise type(error)(f"{labels[position]} ({source.describe()}): {error.message}",
+                              error.hint) from error
+    return images
 
 
 def layer_digests(source: ImageSource, progress: Progress | None = None) -> LayerDigests:

@@ -181,6 +181,15 @@ class EngineSource:
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
         return read_engine_images([self], progress, cache)[0]
 
+    def read_together(self, others: list, progress: Progress | None = None,
+                      cache: CacheStore | None = None,
+                      labels: list[str] | None = None) -> list[Image] | None:
+        """This image and others through one export, when all of them are engine images."""
+        sources = [self, *others]
+        if not all(isinstance(source, EngineSource) for source in sources):
+            return None
+        return read_engine_images(sources, progress, cache, labels)
+
 
 def read_engine_images(sources: list[EngineSource], progress: Progress | None = None,
                        cache: CacheStore | None = None,
