@@ -41,39 +41,7 @@ class Identifiable(Protocol):
 class LayerDigestReader(Protocol):
     """A source that can name an image's layers without reading them (the engine can)."""
 
-    @runtime_checkable
-class ReadsTogether(Protocol):
-    """A source that can read other images of its own transport in the same pass (the engine
-    exports several images as one archive, so the layers they share stream once)."""
-
-    def read_together(self, others: list, progress: Progress | None = None, cache=None,
-                      labels: list[str] | None = None) -> list[Image] | None:
-        """This image and the others, in order; None when the others are not of its kind."""
-        ...
-
-
-def read_images(sources: list, progress: Progress | None = None, cache=None,
-                labels: list[str] | None = None) -> list[Image]:
-    """Every source's image, in one pass where the transport allows; an error names the side
-    (by its label) that failed."""
-    first = sources[0] if sources else None
-    if isinstance(first, ReadsTogether):
-        images = first.read_together(list(sources[1:]), progress, cache, labels)
-        if images is not None:
-            return images
-    images = []
-    for position, source in enumerate(sources):
-        try:
-            images.append(source.read(progress, cache))
-        except LayerscopeError as error:
-            if labels is None:
-                raise
-            raise type(error)(f"{labels[position]} ({source.describe()}): {error.message}",
-                              error.hint) from error
-    return images
-
-
-def layer_digests(self) -> LayerDigests:
+    def layer_digests(self) -> LayerDigests:
         """The image's diff IDs and history length, from metadata only."""
         ...
 
