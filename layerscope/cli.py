@@ -1,18 +1,14 @@
-"""Argument parsing and wiring: source -> analysis -> format. Nothing here prints errors."""
+"""The command line: builds the parser and hands the parsed options to the one command module
+asked for. Nothing here reads an image, renders a report or prints an error."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import stat
-import sys
-import tempfile
+import dataclasses
 
 from . import __version__
-from .errors import FormatError, LayerscopeError, UsageError
+from .errors import UsageError
 from .formats.base import FORMATS
-from .output import stdout_encoding, write_stdout
 
 
 class Parser(argparse.ArgumentParser):
@@ -42,7 +38,7 @@ _ratio = _whole_number(0, "must be 0 (no limit) or more")
 
 
 def _growth(value: str):
-    from .config import Invalid, parse_growth
+    from .settings import Invalid, parse_growth
 
     try:
         return parse_growth(value)
@@ -87,7 +83,7 @@ def build_parser(command: str | None = None) -> Parser:
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
     add_reading_options(inspect)
-    inspect.set_defaults(handler=run_inspect)
+    inspect.set_defaults(handler=_run_inspect)
 
     diff = commands.add_parser(
         "diff", help="what changed between two images, and which step made it grow",
@@ -110,7 +106,7 @@ def build_parser(command: str | None = None) -> Parser:
     diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_growth,
                       help="exit 1 when B is larger than A by more than SIZE (50MB) or PCT (10%%)")
     add_reading_options(diff, base=False)
-    diff.set_defaults(handler=run_diff)
+    diff.set_defaults(handler=_run_diff)
 
     cache = commands.add_parser(
         "cache", help="show, prune or clear the layer-index cache",
@@ -123,93 +119,89 @@ def build_parser(command: str | None = None) -> Parser:
                             "entries down to --max-size; clear: drop everything")
     cache.add_argument("--max-size", metavar="SIZE", type=_size, default=None,
                        help="prune down to SIZE (default: the cap, 4GiB)")
-    cache.set_defaults(handler=run_cache)
+    cache.set_defaults(handler=_run_cache)
 
     if command in (None, "check"):
-        from .cli_check import add_check_parser
-
-        add_check_parser(commands, _positive)
+        _add_check_parser(commands)
     else:
         commands.add_parser("check", help=CHECK_HELP)
-    from .cli_advise import add_advise_parser  # the advise rules come from their registry
-
-    add_advise_parser(commands, _positive)
+    _add_advise_parser(commands)
     return parser
 
 
-class TerminalProgress:
-    """One self-overwriting status line on stderr."""
+def _add_check_parser(commands) -> None:
+    """check's flags come from the budget registry and the settings schema."""
+    from .rules.budgets import BUDGETS
+    from .rules.budgets.base import GLOBS, IDS
+    from .settings import SETTINGS
 
-    def __init__(self) -> None:
-        self._width = 0
-
-    def __call__(self, message: str) -> None:
-        line = message[:100]
-        sys.stderr.write("\r" + line.ljust(self._width))
-        sys.stderr.flush()
-        self._width = len(line)
-
-    def clear(self) -> None:
-        if self._width:
-            sys.stderr.write("\r" + " " * self._width + "\r")
-            sys.stderr.flush()
-
-
-def write_report(text: str, output: str | None) -> None:
-    """Write to stdout, or to FILE: a regular file is replaced atomically (keeping its mode) so
-    no half-written report is ever left; a device or pipe is written into."""
-    if output is None:
-        write_stdout(stdout_bytes(text))
-        return
-    data = _encode(text, "utf-8")
-    try:
-        existing = os.stat(output)
-    except FileNotFoundError:
-        existing = None
-    except OSError as error:
-        raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
-    try:
-        if existing is not None and not stat.S_ISREG(existing.st_mode):
-            # a device, a pipe, /dev/stdout: nothing to replace, and renaming over it would
-            # swap /dev/null itself for a file; write into it
-            with open(output, "wb") as stream:
-                stream.write(data)
-            return
-        handle, temporary = tempfile.mkstemp(prefix=".layerscope-", dir=os.path.dirname(
-            os.path.abspath(output)))
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, stat.S_IMODE(existing.st_mode) if existing else _new_file_mode())
-            os.replace(temporary, output)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise FormatError(f"cannot write {output}: {error.strerror or error}") from error
+    check = commands.add_parser(
+        "check", help=CHECK_HELP,
+        description="Judge an image against size budgets (flags, .layerscope.toml, "
+                    "[tool.layerscope.check] in pyproject.toml, or dive's .dive-ci). Omitted "
+                    "budgets are off. Exit 0 all pass, 1 a budget failed, 2 error.")
+    check.add_argument("image", metavar="IMAGE", help="the image to check (any reference form)")
+    check.add_argument("--config", metavar="FILE",
+                       help="read settings from FILE (default: .layerscope.toml, else "
+                            "pyproject.toml, in the current directory)")
+    check.add_argument("--dive-ci", metavar="PATH",
+                       help="read dive's CI rules (lowestEfficiency, highestWastedBytes, "
+                            "highestUserWastedPercent) from PATH")
+    budgets = check.add_argument_group("budgets (each off unless given here or in the config)")
+    for name, budget in BUDGETS.items():
+        if budget.kind in (GLOBS, IDS):
+            budgets.add_argument(f"--{name}", metavar=budget.metavar, action="append",
+                                 help=budget.help.replace("%", "%%"))
+        else:
+            budgets.add_argument(f"--{name}", metavar=budget.metavar,
+                                 help=budget.help.replace("%", "%%"))
+    for name, setting in SETTINGS.items():
+        if setting.kind == "bool":
+            budgets.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None,
+                                 help=setting.help)
+        else:
+            budgets.add_argument(f"--{name}", metavar=setting.metavar, help=setting.help)
+    check.add_argument("--format", choices=tuple(FORMATS["check"]), default="text",
+                       help="report format on stdout (default: text)")
+    check.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
+                       help="write the --format report to FILE instead of stdout, or (repeatable) "
+                            "also write FORMAT to FILE, e.g. -o junit=budget.xml")
+    check.add_argument("--top", type=_positive, default=5, metavar="N",
+                       help="contributors listed under each failure (default: 5)")
+    add_reading_options(check)
+    check.set_defaults(handler=_run_check)
 
 
-def stdout_bytes(text: str) -> bytes:
-    """The bytes write_report puts on stdout for text."""
-    return _encode(text, stdout_encoding())
-
-
-def _new_file_mode() -> int:
-    """What open() would give a new file: 0666 less the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _encode(text: str, encoding: str) -> bytes:
-    """Report text as bytes. Names that were not UTF-8 in the image (kept as surrogate escapes)
-    go out as their original bytes, as ls prints them; any other unencodable character (a lone
-    surrogate from a config's JSON) as a backslash escape, never as a crash."""
-    try:
-        return text.encode(encoding, "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode(encoding, "backslashreplace")
+def _add_advise_parser(commands) -> None:
+    advise = commands.add_parser(
+        "advise", help="the Dockerfile refactorings, each with the bytes it would save",
+        description="Read the image (never run it) and list the Dockerfile changes that would "
+                    "make it smaller, each with its estimated saving; with --dockerfile, the "
+                    "lines, and with --patch, a unified diff of the mechanical fixes.")
+    advise.add_argument("image", metavar="IMAGE", nargs="?",
+                        help="the image to advise on (any reference form)")
+    advise.add_argument("--dockerfile", metavar="PATH",
+                        help="the Dockerfile the image was built from: findings carry its line "
+                             "numbers (the final stage's instructions are aligned to the steps)")
+    advise.add_argument("--patch", action="store_true",
+                        help="print a unified diff of the mechanical fixes to --dockerfile "
+                             "(apply with `patch -p0` or `git apply -p0`) instead of the report")
+    advise.add_argument("--ignore", metavar="ID", action="append", default=[],
+                        help="do not run rule ID (repeatable, or ID,ID); also `ignore = [...]` "
+                             "in [tool.layerscope.advise] / .layerscope.toml [advise]")
+    advise.add_argument("--config", metavar="FILE",
+                        help="read [advise] settings from FILE (default: .layerscope.toml, else "
+                             "pyproject.toml, in the current directory)")
+    advise.add_argument("--list-rules", action="store_true",
+                        help="list the rules (ID, severity, title) and exit; no IMAGE needed")
+    advise.add_argument("--format", choices=tuple(FORMATS["advise"]), default="text",
+                        help="report format (default: text)")
+    advise.add_argument("--output", "-o", metavar="FILE",
+                        help="write the report (or the patch) to FILE instead of stdout")
+    advise.add_argument("--top", type=_positive, default=5, metavar="N",
+                        help="paths and packages listed under each finding in text (default: 5)")
+    add_reading_options(advise)
+    advise.set_defaults(handler=_run_advise)
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
@@ -240,22 +232,8 @@ def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> N
                              "every layer again instead of trusting the cache)")
 
 
-def layer_cache(args: argparse.Namespace, compared: bool = False):
-    """The cache for this run: persistent unless --no-cache, not trusted with --verify;
-    `compared` when the run compares files across images (diff), so every hash is needed.
-
-    Also puts this run's read limits (--max-ratio, --verify) in force."""
-    from .layers.cache import CacheStore
-    from .layers.limits import DEFAULT_MAX_RATIO, ReadLimits, set_limits
-
-    verify = getattr(args, "verify", False)
-    set_limits(ReadLimits(max_ratio=getattr(args, "max_ratio", DEFAULT_MAX_RATIO), verify=verify))
-    return CacheStore(persistent=not getattr(args, "no_cache", False), reuse=not verify,
-                      complete=compared)
-
-
 def _size(value: str) -> int:
-    from .config import Invalid, parse_size
+    from .settings import Invalid, parse_size
 
     try:
         return parse_size(value)
@@ -263,121 +241,60 @@ def _size(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r}: {error}") from None
 
 
-def run_cache(args: argparse.Namespace) -> int:
-    """cache info|prune|clear."""
-    from .formats.units import size
-    from .layers.cache import CacheStore
-
-    cache = CacheStore()
-    if args.action == "info":
-        stats = cache.stats()
-        write_report(f"directory   {stats.directory}\n"
-                     f"layers      {stats.layer_entries}\n"
-                     f"configs     {stats.config_entries}\n"
-                     f"size        {size(stats.total_bytes)} ({stats.total_bytes:,} bytes)\n"
-                     f"cap         {size(stats.limit_bytes)}\n", None)
-        return 0
-    freed = cache.clear() if args.action == "clear" else cache.prune(
-        cache.limit if args.max_size is None else args.max_size)
-    write_report(f"freed {size(freed)} ({freed:,} bytes)\n", None)
-    return 0
+def _options(options_class, args: argparse.Namespace, **extra):
+    """The command's options from the parsed arguments: each field from the argument of its
+    name (argparse's dest), list values as tuples, `extra` for what needs translating."""
+    values = vars(args)
+    picked = {}
+    for item in dataclasses.fields(options_class):
+        if item.name in extra:
+            picked[item.name] = extra[item.name]
+        elif item.name in values:
+            value = values[item.name]
+            picked[item.name] = tuple(value) if isinstance(value, list) else value
+    return options_class(**picked)
 
 
-def _progress_for(args: argparse.Namespace) -> TerminalProgress | None:
-    show = sys.stderr.isatty() and not (args.quiet or args.no_progress)
-    return TerminalProgress() if show else None
+def _run_inspect(args: argparse.Namespace) -> int:
+    from .commands import inspect
+
+    return inspect.run(_options(inspect.InspectOptions, args))
 
 
-def run_inspect(args: argparse.Namespace) -> int:
-    """inspect: read, analyse, run the advice rules, render; a repeat run is served from the
-    report cache when the image, base, options and code are the same."""
-    from .formats.base import RenderOptions, formatter
-    from .sources.base import layer_digests
-    from .sources.reference import open_source
+def _run_diff(args: argparse.Namespace) -> int:
+    from .commands import diff
 
-    progress = _progress_for(args)
-    cache = layer_cache(args)
-    try:
-        source = open_source(args.image, args.platform)
-        base = None
-        if args.base:
-            base = layer_digests(open_source(args.base, args.platform), progress)
-        report = _inspect_report(source, base, args, cache, progress)
-    finally:
-        if progress:
-            progress.clear()
-    text = formatter("inspect", args.format)(report, RenderOptions(top=args.top))
-    write_report(text, args.output)
-    key = getattr(args, "replay_key", None)
-    if key is not None:
-        from . import replay
-
-        cache.store_file(f"{replay.DIRECTORY}/{key}", replay.entry(stdout_bytes(text)))
-    return 0
+    return diff.run(_options(diff.DiffOptions, args))
 
 
-def _inspect_report(source, base, args: argparse.Namespace, cache, progress):
-    from .analysis import report_memo
-    from .analysis.image_report import analyze
-    from .cli_advise import with_findings
-    from .sources.base import Identifiable
+def _run_check(args: argparse.Namespace) -> int:
+    from .commands import check
 
-    key = None
-    if cache.persistent and isinstance(source, Identifiable):
-        image_id = source.identity()
-        if image_id is not None:
-            key = report_memo.report_key(image_id, base, ("inspect", args.image, bool(args.packages)))
-            payload = cache.report(key)
-            report = report_memo.loads(payload) if payload is not None else None
-            if report is not None:
-                return report
-    report = with_findings(analyze(source.read(progress, cache), base), args.packages)
-    if key is not None:
-        cache.store_report(key, report_memo.dumps(report))
-    return report
+    return check.run(_options(check.CheckOptions, args, budget_flags=_budget_flags(args)))
 
 
-def _read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache):
-    """Read both images, streaming shared layers once; errors say which side failed."""
-    from .sources.engine import EngineSource, read_engine_images
-    from .sources.reference import open_source
+def _run_advise(args: argparse.Namespace) -> int:
+    from .commands import advise
 
-    sides = []
-    for label, reference in (("IMAGE_A", reference_a), ("IMAGE_B", reference_b)):
-        try:
-            sides.append(open_source(reference, platform))
-        except LayerscopeError as error:
-            raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
-    if all(isinstance(side, EngineSource) for side in sides):
-        return read_engine_images(sides, progress, cache, labels=["IMAGE_A", "IMAGE_B"])
-    images = []
-    for label, side in zip(("IMAGE_A", "IMAGE_B"), sides):
-        try:
-            images.append(side.read(progress, cache))
-        except LayerscopeError as error:
-            raise type(error)(f"{label} ({side.describe()}): {error.message}", error.hint) from error
-    return images
+    return advise.run(_options(advise.AdviseOptions, args))
 
 
-def run_diff(args: argparse.Namespace) -> int:
-    """diff: read both, analyse both, compare, render; exit 1 on --exit-code/--fail-on-growth."""
-    from .analysis.diff import diff_images
-    from .analysis.image_report import analyze
-    from .formats.base import RenderOptions, formatter
+def _run_cache(args: argparse.Namespace) -> int:
+    from .commands import cache
 
-    progress = _progress_for(args)
-    try:
-        image_a, image_b = _read_both(args.image_a, args.image_b, args.platform, progress,
-                                      layer_cache(args, compared=True))
-    finally:
-        if progress:
-            progress.clear()
-    report = diff_images(analyze(image_a), analyze(image_b), args.path)
-    text = formatter("diff", args.format)(report, RenderOptions(top=args.top, depth=args.depth))
-    write_report(text, args.output)
-    if args.exit_code and not report.identical:
-        return 1
-    if args.fail_on_growth is not None and args.fail_on_growth.exceeded(
-            report.size_delta, report.a.size):
-        return 1
-    return 0
+    return cache.run(_options(cache.CacheOptions, args))
+
+
+def _budget_flags(args: argparse.Namespace) -> dict:
+    """check's budget and setting keys -> raw command-line value, None when not given."""
+    from .rules.budgets import BUDGETS
+    from .rules.budgets.base import IDS
+    from .settings import SETTINGS
+
+    values = {}
+    for name in (*BUDGETS, *SETTINGS):
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None and name in BUDGETS and BUDGETS[name].kind == IDS:
+            value = [part for item in value for part in item.split(",")]
+        values[name] = value
+    return values

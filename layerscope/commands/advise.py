@@ -1,0 +1,82 @@
+"""`layerscope advise IMAGE`: the Dockerfile refactorings, each with the bytes it would save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..formats.base import RenderOptions, formatter
+from ..output import write_report
+from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdviseOptions(ReadingOptions):
+    """What `advise` was asked for."""
+
+    image: str | None = None
+    """The image reference; may be omitted only with list_rules."""
+    dockerfile: str | None = None
+    """The Dockerfile the image was built from."""
+    patch: bool = False
+    """Write a unified diff of the mechanical fixes instead of the report."""
+    ignore: tuple[str, ...] = ()
+    """--ignore values as given (ID or ID,ID)."""
+    config: str | None = None
+    """--config FILE, else the config file found in the current directory."""
+    list_rules: bool = False
+    """List the rules and stop."""
+    format: str = "text"
+    """Report format name."""
+    output: str | None = None
+    """File to write the report (or the patch) to; None: stdout."""
+    top: int = 5
+    """Paths and packages listed under each finding in text."""
+
+
+def ignored_rules(options: AdviseOptions) -> list[str]:
+    """The rule IDs not to run: --ignore and the config's `ignore`, validated, sorted."""
+    from ..rules import registry, unknown_ids
+    from ..settings import advise_ignore
+
+    ignore = [part.strip().upper() for item in options.ignore for part in item.split(",")
+              if part.strip()]
+    bad = unknown_ids(ignore)
+    if bad:
+        raise UsageError(f"--ignore {bad[0]}: no such rule", hint="rules: " + ", ".join(registry()))
+    if options.patch and not options.dockerfile:
+        raise UsageError("--patch needs --dockerfile PATH", hint="the patch edits that Dockerfile")
+    return sorted(set(ignore) | {i.upper() for i in advise_ignore(options.config)})
+
+
+def advise(options: AdviseOptions, ignore: list[str], progress, cache):
+    """The advise report (with the patch when asked for)."""
+    from ..analysis.image_report import analyze
+    from ..rules.advise import advise as advise_image
+
+    image = read_image(options.image, options, progress, cache)
+    base = base_digests(options, progress)
+    return advise_image(analyze(image, base), ignore, options.dockerfile, options.patch)
+
+
+def run(options: AdviseOptions) -> int:
+    """Advise, then write the report or the patch; or list the rules."""
+    if options.list_rules:
+        from ..rules import registry
+
+        lines = [f"{r.id}  {r.severity:<7}  {r.title}" for r in registry().values()]
+        write_report("\n".join(lines) + "\n", options.output)
+        return 0
+    if not options.image:
+        raise UsageError("the following arguments are required: IMAGE",
+                         hint="see `layerscope advise --help`")
+    ignore = ignored_rules(options)
+    cache = reading_for(options)
+    with progress_for(options) as progress:
+        report = advise(options, ignore, progress, cache)
+    if options.patch:
+        write_report(report.patch or "", options.output)
+    else:
+        write_report(formatter("advise", options.format)(report, RenderOptions(top=options.top)),
+                     options.output)
+    return 0

@@ -1,0 +1,77 @@
+"""`layerscope diff IMAGE_A IMAGE_B`: what changed between two images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import LayerscopeError
+from ..formats.base import RenderOptions, formatter
+from ..output import write_report
+from .reading import ReadingOptions, progress_for, reading_for
+
+LABELS = ("IMAGE_A", "IMAGE_B")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiffOptions(ReadingOptions):
+    """What `diff` was asked for."""
+
+    image_a: str
+    """The old image's reference."""
+    image_b: str
+    """The new image's reference."""
+    format: str = "text"
+    """Report format name."""
+    output: str | None = None
+    """File to write the report to; None: stdout."""
+    top: int = 20
+    """Changed-file rows in text and markdown."""
+    depth: int | None = None
+    """Sum changed files by directory this many components deep."""
+    path: str | None = None
+    """Only files whose path matches this glob."""
+    exit_code: bool = False
+    """Exit 1 when the images differ."""
+    fail_on_growth: Any = None
+    """A Growth: exit 1 when B outgrows A by more than it."""
+
+
+def read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache):
+    """Read both images, streaming shared layers once; errors say which side failed."""
+    from ..sources.base import read_images
+    from ..sources.reference import open_source
+
+    sides = []
+    for label, reference in zip(LABELS, (reference_a, reference_b)):
+        try:
+            sides.append(open_source(reference, platform))
+        except LayerscopeError as error:
+            raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
+    return read_images(sides, progress, cache, list(LABELS))
+
+
+def diff(options: DiffOptions, progress, cache):
+    """The comparison of the two images."""
+    from ..analysis.diff import diff_images
+    from ..analysis.image_report import analyze
+
+    image_a, image_b = read_both(options.image_a, options.image_b, options.platform, progress,
+                                 cache)
+    return diff_images(analyze(image_a), analyze(image_b), options.path)
+
+
+def run(options: DiffOptions) -> int:
+    """Diff, render, write; exit 1 on --exit-code (images differ) or --fail-on-growth."""
+    cache = reading_for(options, compared=True)
+    with progress_for(options) as progress:
+        report = diff(options, progress, cache)
+    text = formatter("diff", options.format)(report, RenderOptions(top=options.top,
+                                                                   depth=options.depth))
+    write_report(text, options.output)
+    if options.exit_code and not report.identical:
+        return 1
+    if options.fail_on_growth is not None and options.fail_on_growth.exceeded(
+            report.size_delta, report.a.size):
+        return 1
+    return 0

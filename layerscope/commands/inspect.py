@@ -1,0 +1,81 @@
+"""`layerscope inspect IMAGE`: per-instruction sizes, wasted files, findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..formats.base import RenderOptions, formatter
+from ..output import stdout_bytes, write_report
+from .reading import ReadingOptions, base_digests, progress_for, reading_for
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectOptions(ReadingOptions):
+    """What `inspect` was asked for."""
+
+    image: str
+    """The image reference, as typed."""
+    format: str = "text"
+    """Report format name."""
+    output: str | None = None
+    """File to write the report to; None: stdout."""
+    top: int = 10
+    """Wasted-file rows in the text report."""
+    packages: bool = False
+    """Per step, the packages it installed, upgraded or removed."""
+    replay_key: str | None = None
+    """Key to store the finished stdout under for a replay of the same command (from __main__)."""
+
+
+def inspect(options: InspectOptions, progress, cache):
+    """The inspect report with findings; a repeat run is served from the report memo when the
+    image, base, options and code are the same."""
+    from ..analysis import report_memo
+    from ..analysis.image_report import analyze
+    from ..sources.base import Identifiable
+    from ..sources.reference import open_source
+
+    source = open_source(options.image, options.platform)
+    base = base_digests(options, progress)
+    key = None
+    if cache.persistent and isinstance(source, Identifiable):
+        image_id = source.identity()
+        if image_id is not None:
+            key = report_memo.report_key(image_id, base,
+                                         ("inspect", options.image, bool(options.packages)))
+            payload = cache.report(key)
+            report = report_memo.loads(payload) if payload is not None else None
+            if report is not None:
+                return report
+    report = with_findings(analyze(source.read(progress, cache), base), options.packages)
+    if key is not None:
+        cache.store_report(key, report_memo.dumps(report))
+    return report
+
+
+def with_findings(analysis, packages: bool = False):
+    """The analysis's report with the advice findings (and, asked for, the packages per step)."""
+    from ..rules import run_rules
+
+    report = replace(analysis.report, findings=run_rules(analysis))
+    if packages and analysis.image is not None:
+        from ..analysis.packages import step_packages
+
+        layers = {s.index: s.layer for s in report.steps if s.layer is not None}
+        report = replace(report, packages=step_packages(analysis.image, layers))
+    return report
+
+
+def run(options: InspectOptions) -> int:
+    """Inspect, render, write; store the output for replay when __main__ gave a key."""
+    cache = reading_for(options)
+    with progress_for(options) as progress:
+        report = inspect(options, progress, cache)
+    text = formatter("inspect", options.format)(report, RenderOptions(top=options.top))
+    write_report(text, options.output)
+    if options.replay_key is not None:
+        from .. import replay
+
+        cache.store_file(f"{replay.DIRECTORY}/{options.replay_key}",
+                         replay.entry(stdout_bytes(text)))
+    return 0
