@@ -52,8 +52,12 @@ bench: samples
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PY) -m pytest -q -p no:cacheprovider tests/hostile/test_fuzz.py
 
+# ruff (style, complexity), the import contract of the floors (pyproject's [tool.importlinter]:
+# no import from a higher floor, no cycles) and the module-length limit
 lint: install
-	$(VENV)/bin/ruff check layerscope tests
+	$(VENV)/bin/ruff check layerscope tests scripts
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/module_lines.py layerscope
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
