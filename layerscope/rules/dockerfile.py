@@ -110,14 +110,10 @@ def _edit_run(body: str, rules: set[str]) -> str:
     return body
 
 
-def patch(dockerfile: Dockerfile, findings: tuple[Finding, ...],
-          aligned: dict[int, Instruction]) -> str:
-    """A unified diff (paths as given, for `patch -p0` and `git apply -p0`) of the mechanical
-    fixes: fold clean-up and chmod steps into the RUN that wrote the bytes, add
-    --no-install-recommends, rm -rf /var/lib/apt/lists/* after apt-get update, pip
-    --no-cache-dir. Only user findings count; base findings have no Dockerfile fix."""
-    stage = list(dockerfile.stage)
-    position = {id(ins): i for i, ins in enumerate(stage)}
+def _folding_ranges(stage: list[Instruction], position: dict[int, int],
+                    findings: tuple[Finding, ...], aligned: dict[int, Instruction],
+                    ) -> list[list[int]]:
+    """[first, last] stage positions of the RUN runs to fold into one, overlaps merged."""
     ranges: list[list[int]] = []
     for finding in findings:
         if finding.base or finding.rule not in FOLDING_RULES:
@@ -134,6 +130,18 @@ def patch(dockerfile: Dockerfile, findings: tuple[Finding, ...],
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
+    return merged
+
+
+def patch(dockerfile: Dockerfile, findings: tuple[Finding, ...],
+          aligned: dict[int, Instruction]) -> str:
+    """A unified diff (paths as given, for `patch -p0` and `git apply -p0`) of the mechanical
+    fixes: fold clean-up and chmod steps into the RUN that wrote the bytes, add
+    --no-install-recommends, rm -rf /var/lib/apt/lists/* after apt-get update, pip
+    --no-cache-dir. Only user findings count; base findings have no Dockerfile fix."""
+    stage = list(dockerfile.stage)
+    position = {id(ins): i for i, ins in enumerate(stage)}
+    merged = _folding_ranges(stage, position, findings, aligned)
     rules = {f.rule for f in findings if not f.base}
     touched_steps = {s for f in findings if not f.base and f.rule in ("LS004", "LS005", "LS006")
                      for s in f.steps}
