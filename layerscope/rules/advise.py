@@ -1,15 +1,12 @@
 """The advise report: findings for an analysed image, optionally aligned to a Dockerfile, with
-the patch; and the `ignore` setting read from the same config files as `check`."""
+the patch. Its `ignore` setting is read by layerscope.settings (a floor above rules)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..analysis.image_report import Analysis
-from ..errors import ConfigError
-from . import registry, run_rules, unknown_ids
+from . import run_rules
 from .base import Finding, RuleOptions
 
 
@@ -66,43 +63,3 @@ def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,
                         report.base.step_count, findings, tuple(sorted(ignore)), dockerfile,
                         patch_text)
 
-
-def config_ignore(config: str | None = None, cwd: Path | None = None) -> list[str]:
-    """`ignore` from [advise] in .layerscope.toml or [tool.layerscope.advise] in pyproject.toml
-    (or --config FILE), validated: unknown IDs are an error."""
-    from ..config import CONFIG_FILES, Invalid, parse_ids
-
-    cwd = cwd or Path.cwd()
-    candidates = [cwd / config] if config else [cwd / name for name in CONFIG_FILES]
-    for path in candidates:
-        if not path.is_file():
-            if config:
-                raise ConfigError([f"--config {config}: no such file"])
-            continue
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError([f"{path.name}: cannot be read: {error}"]) from error
-        if path.name == "pyproject.toml":
-            table, name = document.get("tool", {}).get("layerscope", {}).get("advise"), \
-                "tool.layerscope.advise"
-        else:
-            table, name = document.get("advise"), "advise"
-        if table is None:
-            continue
-        if not isinstance(table, dict):
-            raise ConfigError([f"{path.name}: [{name}] must be a table"])
-        problems = [f"{key} ({path.name} [{name}]): unknown setting; allowed: ignore"
-                    for key in table if key != "ignore"]
-        ids: list[str] = []
-        if "ignore" in table:
-            try:
-                ids = parse_ids(table["ignore"])
-            except Invalid as problem:
-                problems.append(f"ignore ({path.name} [{name}]): {problem}")
-        problems += [f"ignore ({path.name} [{name}]): no rule {i}; rules: "
-                     + ", ".join(registry()) for i in unknown_ids(ids)]
-        if problems:
-            raise ConfigError(problems, hint="docs/rules/README.md lists the rules")
-        return ids
-    return []

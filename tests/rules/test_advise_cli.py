@@ -6,7 +6,7 @@ import json
 import subprocess
 
 from layerscope.__main__ import main
-from layerscope.rules.advise import config_ignore
+from layerscope.settings import advise_ignore
 from tests.imagebuilder import file, whiteout
 
 DOCKERFILE = """FROM base
@@ -60,7 +60,7 @@ def test_ignore_flag_and_config(tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "advise", image, "--ignore", "LS999")
     assert code == 2 and "no such rule" in err
     (tmp_path / "pyproject.toml").write_text('[tool.layerscope.advise]\nignore = ["LS001"]\n')
-    assert config_ignore() == ["LS001"]
+    assert advise_ignore() == ["LS001"]
     (tmp_path / ".layerscope.toml").write_text('[advise]\nignore = ["LS404"]\n')
     code, _, err = run(capsys, "advise", image)
     assert code == 2 and "no rule LS404" in err

@@ -1,4 +1,4 @@
-"""check settings: sizes, percents, precedence, per-image sections, all errors at once, .dive-ci."""
+"""check settings: precedence, config files, per-image sections, all errors at once."""
 
 from __future__ import annotations
 
@@ -6,33 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from layerscope.config import Invalid, load_settings, parse_percent, parse_size
 from layerscope.errors import ConfigError
 from layerscope.rules.budgets.base import Growth
-
-
-@pytest.mark.parametrize("text, size", [
-    ("300MB", 300_000_000), ("300mb", 300_000_000), ("1.2GiB", 1_288_490_188),
-    ("500kB", 500_000), ("500KB", 500_000), ("1KiB", 1024), ("2 MiB", 2 * 1024**2), ("42", 42),
-    (42, 42), ("1GB", 10**9),
-    ("0", 0), ("1.5kB", 1500), ("3T", 3 * 10**12),
-])
-def test_sizes(text, size):
-    assert parse_size(text) == size
-
-
-@pytest.mark.parametrize("text", ["300XB", "MB", "-5", "1.5", "", True, -1, 1.5, "1e3MB"])
-def test_bad_sizes(text):
-    with pytest.raises(Invalid):
-        parse_size(text)
-
-
-def test_percents():
-    assert parse_percent("10%") == 10
-    assert parse_percent(" 12.5 % ") == Fraction(25, 2)
-    for bad in ("10", 10, 0.9, "101%", "-1%", "x%"):
-        with pytest.raises(Invalid):
-            parse_percent(bad)
+from layerscope.settings import load_settings
 
 
 def write(tmp_path, name, text):
@@ -155,49 +131,3 @@ def test_two_baselines_are_an_error(tmp_path):
     with pytest.raises(ConfigError, match="give one baseline, not both"):
         load_settings("app", flags(baseline="a:1", baseline_json="a.json", max_growth="1MB"),
                       cwd=tmp_path)
-
-
-DIVE_CI = """\
-rules:
-  # If the efficiency is measured below X%, mark as failed.
-  # Expressed as a ratio between 0-1.
-  lowestEfficiency: 0.95
-
-  # If the amount of wasted space is at least X or larger than X, mark as failed.
-  # Expressed in B, KB, MB, and GB.
-  highestWastedBytes: 20MB
-
-  # If the amount of wasted space makes up for X% or more of the image, mark as failed.
-  highestUserWastedPercent: "0.20"   # quoted values work too
-"""
-
-
-def test_dive_ci_translation(tmp_path):
-    write(tmp_path, ".dive-ci", DIVE_CI)
-    settings = load_settings("app", {}, dive_ci=".dive-ci", cwd=tmp_path)
-    assert settings.limits == {"min-efficiency": 95, "max-wasted": 20_000_000,
-                               "max-wasted-percent": 20}
-    assert settings.user is True
-    assert settings.sources["min-efficiency"] == f"{tmp_path}/.dive-ci rules.lowestEfficiency"
-
-
-def test_dive_ci_disabled_rules_and_flags_on_top(tmp_path):
-    write(tmp_path, ".dive-ci", "rules:\n  lowestEfficiency: disabled\n  highestWastedBytes: 1MB\n")
-    settings = load_settings("app", flags(max_wasted="3MB"), dive_ci=".dive-ci", cwd=tmp_path)
-    assert settings.limits == {"max-wasted": 3_000_000}
-
-
-def test_dive_ci_errors_are_reported_together(tmp_path):
-    write(tmp_path, ".dive-ci", "rules:\n  lowestEfficiency: 1.5\n  highestWastedBytes: lots\n"
-                                "  biggestLayer: 1\n")
-    with pytest.raises(ConfigError) as caught:
-        load_settings("app", {}, dive_ci=".dive-ci", cwd=tmp_path)
-    name = f"{tmp_path}/.dive-ci"
-    assert caught.value.problems == [
-        f'rules.lowestEfficiency = "1.5" ({name} line 2): expected a ratio from 0 to 1, e.g. 0.9',
-        f'rules.highestWastedBytes = "lots" ({name} line 3): expected bytes, or a number with a '
-        "unit: B, kB, MB, GB, TB (1000s) or KiB, MiB, GiB, TiB (1024s), e.g. 300MB, 1.2GiB, "
-        "500kB, or disabled",
-        f"rules.biggestLayer ({name} line 4): not a dive CI rule; allowed: lowestEfficiency, "
-        "highestWastedBytes, highestUserWastedPercent",
-    ]

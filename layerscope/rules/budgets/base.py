@@ -19,7 +19,7 @@ class Status(StrEnum):
     SKIP = "skip"
 
 
-# How a budget's limit is written; config.py parses and validates each kind.
+# How a budget's limit is written; layerscope/settings/values.py parses and validates each kind.
 SIZE = "size"                     # 300MB, 1.2GiB, 500kB, 123456 (bytes)
 COUNT = "count"                   # a whole number >= 1
 PERCENT = "percent"               # 10% (0% to 100%)
