@@ -1,11 +1,8 @@
-"""Rules that judge an analysed image: advice rules (one module each, LSnnn_*.py, registered by
-discovery) and budget checks (budgets/)."""
+"""Rules that judge an analysed image: advice rules (one module each, LSnnn_*.py, listed in
+_rules in ID order) and budget checks (budgets/, listed in BUDGETS in report order)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import re
 from functools import cache
 
 from ..analysis.image_report import Analysis
@@ -13,20 +10,29 @@ from .base import Finding, Rule, RuleContext, RuleError, RuleOptions
 
 __all__ = ["Finding", "Rule", "RuleError", "RuleOptions", "registry", "run_rules"]
 
-_RULE_MODULE = re.compile(r"ls\d{3}_\w+")
-
 
 @cache
 def _rules() -> tuple[Rule, ...]:
-    rules = []
-    for info in pkgutil.iter_modules(__path__):
-        if _RULE_MODULE.fullmatch(info.name):
-            rules.append(importlib.import_module(f".{info.name}", __name__).RULE)
-    return tuple(sorted(rules, key=lambda rule: rule.id))
+    # imported on first use: the rule modules pull in package and step analysis that building
+    # check's flags (which imports budgets, and so this package) has no use for
+    from . import (
+        ls001_cleanup_later,
+        ls002_copied_then_deleted,
+        ls003_metadata_only,
+        ls004_apt_lists,
+        ls005_caches,
+        ls006_install_recommends,
+        ls007_toolchain,
+        ls008_churn,
+    )
+
+    return tuple(module.RULE for module in (
+        ls001_cleanup_later, ls002_copied_then_deleted, ls003_metadata_only, ls004_apt_lists,
+        ls005_caches, ls006_install_recommends, ls007_toolchain, ls008_churn))
 
 
 def registry() -> dict[str, Rule]:
-    """Rule ID -> rule, built from the ls*.py modules of this package, in ID order."""
+    """Rule ID -> rule, in ID order."""
     return {rule.id: rule for rule in _rules()}
 
 

@@ -10,7 +10,6 @@ from ..analysis.image_report import Analysis, InspectReport
 from ..errors import LayerscopeError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITIES = (ERROR, WARNING, INFO)
 
 
 class RuleError(LayerscopeError):
