@@ -49,11 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (| head): not an error worth a message
-        return 0
+        # stderr's reader went away (stdout's is handled where the report is written): nothing
+        # left to say anything on
+        return EXIT_ERROR
     except MemoryError:
         return _fail("out of memory while reading the image", "try a machine with more memory")
-    except Exception as error:  # noqa: BLE001 - the boundary: no traceback without --debug
+    except Exception as error:
         if debug:
             raise
         return _fail(f"internal error: {type(error).__name__}: {error}",
@@ -66,11 +67,12 @@ def run() -> None:
     Freeing a million-file index object by object takes half a second the user only waits
     for; the report is written and the caches are renamed into place before main returns."""
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a reader gone or a stream closed: the code stands
+            pass
     os._exit(code)
 
 

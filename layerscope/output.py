@@ -6,6 +6,7 @@ command write the same bytes the same way."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -25,14 +26,54 @@ def stdout_bytes(text: str) -> bytes:
 
 
 def write_stdout(data: bytes) -> None:
-    """Report bytes to stdout: straight to its buffer, or decoded again where it has none."""
-    if hasattr(sys.stdout, "buffer"):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(data.decode(stdout_encoding(), "surrogateescape"))
-        sys.stdout.flush()
+    """Report bytes to stdout: straight to its buffer, or decoded again where it has none.
+
+    A reader that went away (`| head`, `| true`) is not an error and not a verdict: the rest of
+    the report is dropped and the command ends with its own exit code. A closed stdout or a
+    full disk is an operational error (exit 2) that names the cause."""
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed (>&-)
+        raise FormatError("cannot write the report: standard output is closed",
+                          hint="redirect standard output, or give --output FILE")
+    try:
+        if hasattr(stream, "buffer"):
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        else:
+            stream.write(data.decode(stdout_encoding(), "surrogateescape"))
+            stream.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise FormatError(f"cannot write the report to standard output: {reason}",
+                          hint="free some space, or give --output FILE elsewhere"
+                          if getattr(error, "errno", None) == errno.ENOSPC else None) from error
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so what is still buffered (and the flush at exit) goes
+    nowhere instead of raising the broken pipe again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def check_writable(output: str) -> None:
+    """Fail now, before an image is read, when FILE cannot be written: its directory is
+    missing or not writable, or FILE is a directory."""
+    if os.path.isdir(output):
+        raise FormatError(f"cannot write {output}: it is a directory")
+    if os.path.exists(output) and not os.path.isfile(output):
+        return  # a device or a pipe: written into, not replaced
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise FormatError(f"cannot write {output}: no such directory {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise FormatError(f"cannot write {output}: its directory is not writable (the report "
+                          "replaces it through a temporary file beside it)")
 
 
 def write_report(text: str, output: str | None) -> None:
