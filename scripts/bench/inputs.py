@@ -9,6 +9,7 @@ The generated images are written by archive.py, deterministic from --seed. The g
 the exact size, visible and wasted bytes of what it wrote; the validation step (groups.py)
 checks layerscope's JSON against them and that dive reads the archive."""
 
+import functools
 import hashlib
 import json
 import math
@@ -45,117 +46,151 @@ FATE_NAMES = {OVERWRITE: "overwritten", METADATA: "metadata-only",
               OPAQUE: "removed (opaque directory)"}
 
 
+class ChurnPlan:
+    """big-churn, planned: the layer that creates each directory, the files later layers kill and
+    how, and every version's size. The random draws keep one order: a seed gives one archive."""
+
+    PER_DIR = 100
+
+    def __init__(self, files: int, total_bytes: int, layers: int, dead: float, seed: int) -> None:
+        rng = random.Random(seed)
+        self.files = files
+        self.layers = max(layers, 4)
+        ndirs = max(1, math.ceil(files / self.PER_DIR))
+        ntop = max(20, ndirs // 50)          # the opaque directory holds at most ~5% of files
+        self.opaque_layer = self.layers - 3
+        self.opaque_top = 1 % ntop
+        self.dir_top = [d % ntop for d in range(ndirs)]
+        self.dir_layer = self._dir_layers(rng)
+        sizes = array("d", (rng.lognormvariate(0.0, 2.0) for _ in range(files)))
+        self.fate = bytearray(files)
+        self.kill_layer = bytearray(files)
+        self.dir_kill: dict[int, int] = {}
+        new_sizes = self._kill(rng, int(files * dead))
+        opaque_new = [rng.lognormvariate(0.0, 2.0) for _ in range(max(1, self.PER_DIR // 2))]
+
+        # Scale the raw sizes so that every version written adds up to total_bytes.
+        raw = math.fsum(sizes) + math.fsum(new_sizes.values()) + math.fsum(opaque_new)
+        factor = total_bytes / raw
+        self.size_of = [int(s * factor) for s in sizes]
+        self.new_size_of = {i: int(s * factor) for i, s in new_sizes.items()}
+        self.opaque_new = [int(s * factor) for s in opaque_new]
+        self.by_layer = self._layer_contents()
+
+    def _dir_layers(self, rng: random.Random) -> bytearray:
+        # Creation layer of each directory: the first layer (the "base") takes 40% of them, the
+        # others are spread over the following layers; the last layer only kills.
+        last = self.layers - 1
+        dir_layer = bytearray(rng.randrange(1, last) if rng.random() > 0.4 else 0
+                              for _ in self.dir_top)
+        for d, top in enumerate(self.dir_top):
+            if top == self.opaque_top and dir_layer[d] >= self.opaque_layer:
+                dir_layer[d] = rng.randrange(self.opaque_layer)
+        return dir_layer
+
+    def _members(self, d: int) -> range:
+        return range(d * self.PER_DIR, min(self.files, (d + 1) * self.PER_DIR))
+
+    def _dir_path(self, d: int) -> str:
+        return f"opt/t{self.dir_top[d]:03d}/d{d:05d}"
+
+    def _kill(self, rng: random.Random, target: int) -> dict[int, float]:
+        """Kills about target files: the opaque directory's, whole directories', then single
+        files'. Returns the raw sizes of the overwriting versions."""
+        killed = 0
+        for d, top in enumerate(self.dir_top):                     # the opaque directory
+            if top == self.opaque_top:
+                for i in self._members(d):
+                    self.fate[i], self.kill_layer[i] = OPAQUE, self.opaque_layer
+                    killed += 1
+        order = [d for d, top in enumerate(self.dir_top) if top != self.opaque_top]
+        rng.shuffle(order)
+        dir_budget = killed + int(self.files * 0.08)                # whole-directory whiteouts
+        while order and killed < min(dir_budget, target):
+            d = order.pop()
+            layer = rng.randrange(self.dir_layer[d] + 1, self.layers)
+            self.dir_kill[d] = layer
+            for i in self._members(d):
+                self.fate[i], self.kill_layer[i] = DIR_DELETE, layer
+                killed += 1
+        return self._kill_files(rng, order, target - killed)
+
+    def _kill_files(self, rng: random.Random, order: list[int], count: int) -> dict[int, float]:
+        candidates = [i for d in order for i in self._members(d)]
+        rng.shuffle(candidates)
+        new_sizes: dict[int, float] = {}
+        for i in candidates[:max(0, count)]:                        # single files
+            roll = rng.random()
+            self.fate[i] = DELETE if roll < 0.45 else METADATA if roll < 0.55 else OVERWRITE
+            self.kill_layer[i] = rng.randrange(self.dir_layer[i // self.PER_DIR] + 1, self.layers)
+            if self.fate[i] == OVERWRITE:
+                new_sizes[i] = rng.lognormvariate(0.0, 2.0)
+        return new_sizes
+
+    def expected(self) -> Expected:
+        expected = Expected()
+        for i, size in enumerate(self.size_of):
+            expected.files += 1
+            expected.size += size
+            if self.fate[i]:
+                expected.wasted += size
+                name = FATE_NAMES[self.fate[i]]
+                expected.killed[name] = expected.killed.get(name, 0) + 1
+                if self.fate[i] in (OVERWRITE, METADATA):
+                    expected.files += 1
+                    expected.size += self.new_size_of.get(i, size)
+        expected.files += len(self.opaque_new)
+        expected.size += sum(self.opaque_new)
+        return expected
+
+    def _layer_contents(self) -> list[list]:
+        by_layer: list[list] = [[] for _ in range(self.layers)]
+        for d, layer in enumerate(self.dir_layer):
+            by_layer[layer].append(("dir", d))
+        for d, layer in self.dir_kill.items():
+            by_layer[layer].append(("dirwh", d))
+        for i, fate in enumerate(self.fate):
+            if fate in (DELETE, METADATA, OVERWRITE):
+                by_layer[self.kill_layer[i]].append(("kill", i))
+        return by_layer
+
+    def _fill(self, layer: int, w: LayerWriter) -> None:
+        if layer == self.opaque_layer:
+            top = f"opt/t{self.opaque_top:03d}"
+            w.opaque(top)
+            for n, size in enumerate(self.opaque_new):
+                w.file(f"{top}/regenerated/f{n:03d}.dat", size, n * 7919)
+        for kind, x in sorted(self.by_layer[layer], key=lambda e: (e[0] != "dirwh", e[1])):
+            if kind == "dirwh":
+                w.whiteout(self._dir_path(x))
+            elif kind == "kill":
+                self._rewrite(w, x)
+            else:
+                w.directory(self._dir_path(x))
+                for i in self._members(x):
+                    w.file(f"{self._dir_path(x)}/f{i:07d}.dat", self.size_of[i], i * 2654435761)
+
+    def _rewrite(self, w: LayerWriter, i: int) -> None:
+        """Writes the later version of file i that kills its first one."""
+        path = f"{self._dir_path(i // self.PER_DIR)}/f{i:07d}.dat"
+        if self.fate[i] == DELETE:
+            w.whiteout(path)
+        elif self.fate[i] == METADATA:
+            w.file(path, self.size_of[i], i * 2654435761, 0o600)
+        else:
+            w.file(path, self.new_size_of[i], i * 40503 + 12345)
+
+    def archive_layers(self) -> list:
+        """The layers for write_archive: (created_by, fill) pairs."""
+        names = [f"/bin/sh -c #(nop) ADD dir:churn{n:02d} in /opt" for n in range(self.layers)]
+        names[self.opaque_layer] = f"/bin/sh -c rm -rf /opt/t{self.opaque_top:03d} && regenerate"
+        return [(names[n], functools.partial(self._fill, n)) for n in range(self.layers)]
+
+
 def churn_image(files: int, total_bytes: int, layers: int, dead: float, seed: int):
     """Plans big-churn: returns (layers for write_archive, Expected)."""
-    rng = random.Random(seed)
-    per_dir = 100
-    ndirs = max(1, math.ceil(files / per_dir))
-    ntop = max(20, ndirs // 50)          # the opaque directory holds at most ~5% of files
-    layers = max(layers, 4)
-    last = layers - 1
-    opaque_layer = layers - 3
-    opaque_top = 1 % ntop
-    # Creation layer of each directory: the first layer (the "base") takes 40% of them, the
-    # others are spread over the following layers; the last layer only kills.
-    dir_layer = bytearray(rng.randrange(1, last) if rng.random() > 0.4 else 0 for _ in range(ndirs))
-    dir_top = [d % ntop for d in range(ndirs)]
-    for d in range(ndirs):
-        if dir_top[d] == opaque_top and dir_layer[d] >= opaque_layer:
-            dir_layer[d] = rng.randrange(opaque_layer)
-
-    def dir_path(d: int) -> str:
-        return f"opt/t{dir_top[d]:03d}/d{d:05d}"
-
-    sizes = array("d", (rng.lognormvariate(0.0, 2.0) for _ in range(files)))
-    fate = bytearray(files)
-    kill_layer = bytearray(files)
-    new_sizes: dict[int, float] = {}
-    dir_kill: dict[int, int] = {}
-
-    target = int(files * dead)
-    killed = 0
-    for d in range(ndirs):                                        # the opaque directory
-        if dir_top[d] == opaque_top:
-            for i in range(d * per_dir, min(files, (d + 1) * per_dir)):
-                fate[i], kill_layer[i] = OPAQUE, opaque_layer
-                killed += 1
-    order = [d for d in range(ndirs) if dir_top[d] != opaque_top]
-    rng.shuffle(order)
-    dir_budget = killed + int(files * 0.08)                       # whole-directory whiteouts
-    while order and killed < min(dir_budget, target):
-        d = order.pop()
-        layer = rng.randrange(dir_layer[d] + 1, layers)
-        dir_kill[d] = layer
-        for i in range(d * per_dir, min(files, (d + 1) * per_dir)):
-            fate[i], kill_layer[i] = DIR_DELETE, layer
-            killed += 1
-    candidates = [i for d in order for i in range(d * per_dir, min(files, (d + 1) * per_dir))]
-    rng.shuffle(candidates)
-    for i in candidates[:max(0, target - killed)]:                # single files
-        roll = rng.random()
-        fate[i] = DELETE if roll < 0.45 else METADATA if roll < 0.55 else OVERWRITE
-        kill_layer[i] = rng.randrange(dir_layer[i // per_dir] + 1, layers)
-        if fate[i] == OVERWRITE:
-            new_sizes[i] = rng.lognormvariate(0.0, 2.0)
-    opaque_new = [rng.lognormvariate(0.0, 2.0) for _ in range(max(1, per_dir // 2))]
-
-    # Scale the raw sizes so that every version written adds up to total_bytes.
-    raw = math.fsum(sizes) + math.fsum(new_sizes.values()) + math.fsum(opaque_new)
-    factor = total_bytes / raw
-    size_of = [int(s * factor) for s in sizes]
-    new_size_of = {i: int(s * factor) for i, s in new_sizes.items()}
-    opaque_new = [int(s * factor) for s in opaque_new]
-
-    expected = Expected()
-    for i in range(files):
-        expected.files += 1
-        expected.size += size_of[i]
-        if fate[i]:
-            expected.wasted += size_of[i]
-            name = FATE_NAMES[fate[i]]
-            expected.killed[name] = expected.killed.get(name, 0) + 1
-            if fate[i] in (OVERWRITE, METADATA):
-                expected.files += 1
-                expected.size += new_size_of.get(i, size_of[i])
-    expected.files += len(opaque_new)
-    expected.size += sum(opaque_new)
-
-    by_layer: list[list] = [[] for _ in range(layers)]
-    for d in range(ndirs):
-        by_layer[dir_layer[d]].append(("dir", d))
-    for d, layer in dir_kill.items():
-        by_layer[layer].append(("dirwh", d))
-    for i in range(files):
-        if fate[i] in (DELETE, METADATA, OVERWRITE):
-            by_layer[kill_layer[i]].append(("kill", i))
-
-    def fill_for(layer: int):
-        def fill(w: LayerWriter) -> None:
-            if layer == opaque_layer:
-                top = f"opt/t{opaque_top:03d}"
-                w.opaque(top)
-                for n, size in enumerate(opaque_new):
-                    w.file(f"{top}/regenerated/f{n:03d}.dat", size, n * 7919)
-            for kind, x in sorted(by_layer[layer], key=lambda e: (e[0] != "dirwh", e[1])):
-                if kind == "dirwh":
-                    w.whiteout(dir_path(x))
-                elif kind == "kill":
-                    path = f"{dir_path(x // per_dir)}/f{x:07d}.dat"
-                    if fate[x] == DELETE:
-                        w.whiteout(path)
-                    elif fate[x] == METADATA:
-                        w.file(path, size_of[x], x * 2654435761, 0o600)
-                    else:
-                        w.file(path, new_size_of[x], x * 40503 + 12345)
-                else:
-                    w.directory(dir_path(x))
-                    for i in range(x * per_dir, min(files, (x + 1) * per_dir)):
-                        w.file(f"{dir_path(x)}/f{i:07d}.dat", size_of[i], i * 2654435761)
-        return fill
-
-    names = [f"/bin/sh -c #(nop) ADD dir:churn{n:02d} in /opt" for n in range(layers)]
-    names[opaque_layer] = f"/bin/sh -c rm -rf /opt/t{opaque_top:03d} && regenerate"
-    return [(names[n], fill_for(n)) for n in range(layers)], expected
+    plan = ChurnPlan(files, total_bytes, layers, dead, seed)
+    return plan.archive_layers(), plan.expected()
 
 
 def small_image(files: int, layers: int, low: int, high: int, seed: int):
