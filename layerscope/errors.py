@@ -4,8 +4,6 @@
 class LayerscopeError(Exception):
     """A failure the user can act on: a one-line message and an optional hint."""
 
-    exit_code = 2
-
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message

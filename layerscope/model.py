@@ -47,20 +47,6 @@ class FileEntry(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class ImageRef:
-    """A parsed image reference: which transport and what it names."""
-
-    transport: str
-    """One of docker-daemon, docker-archive, oci, oci-archive."""
-    location: str
-    """The image name, archive path or layout directory."""
-    tag: str | None = None
-    """For OCI layouts, the ref.name to select; None when there is only one image."""
-    original: str = ""
-    """The reference exactly as the user typed it."""
-
-
-@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One entry of the image config's history, oldest first."""
 

@@ -16,7 +16,6 @@ REMOVED = "removed"
 OVERWRITTEN = "overwritten"
 METADATA_ONLY = "metadata-only"
 REPLACED_BY_LINK = "replaced-by-link"
-WASTE_KINDS = (REMOVED, OVERWRITTEN, METADATA_ONLY, REPLACED_BY_LINK)
 
 LINK_KINDS = (EntryKind.SYMLINK, EntryKind.HARDLINK)
 # module constants: an enum member lookup per entry costs more than the rest of a write

@@ -49,13 +49,13 @@ def ignored_rules(options: AdviseOptions) -> list[str]:
     return sorted(set(ignore) | {i.upper() for i in advise_ignore(options.config)})
 
 
-def advise(options: AdviseOptions, ignore: list[str], progress, cache):
+def advise(options: AdviseOptions, ignore: list[str], progress, cache, reading):
     """The advise report (with the patch when asked for)."""
     from ..analysis.image_report import analyze
     from ..rules.advise import advise as advise_image
 
-    image = read_image(options.image, options, progress, cache)
-    base = base_digests(options, progress)
+    image = read_image(options.image, options, progress, cache, reading)
+    base = base_digests(options, progress, reading)
     return advise_image(analyze(image, base), ignore, options.dockerfile, options.patch)
 
 
@@ -71,9 +71,9 @@ def run(options: AdviseOptions) -> int:
         raise UsageError("the following arguments are required: IMAGE",
                          hint="see `layerscope advise --help`")
     ignore = ignored_rules(options)
-    cache = reading_for(options)
+    cache, reading = reading_for(options)
     with progress_for(options) as progress:
-        report = advise(options, ignore, progress, cache)
+        report = advise(options, ignore, progress, cache, reading)
     if options.patch:
         write_report(report.patch or "", options.output)
     else:

@@ -67,19 +67,19 @@ def _with_side(label: str, reference: str, read):
         raise type(error)(f"{label} {reference}: {error.message}", error.hint) from error
 
 
-def check(options: CheckOptions, settings, progress, cache):
+def check(options: CheckOptions, settings, progress, cache, reading):
     """The budgets' verdicts for the image under the resolved settings."""
     from ..analysis.image_report import analyze
     from ..rules.budgets import CheckContext, run_budgets
     from ..rules.budgets.baseline import baseline_from_report, read_baseline_json
 
     baseline = read_baseline_json(settings.baseline_json) if settings.baseline_json else None
-    image = read_image(options.image, options, progress, cache)
-    base = base_digests(options, progress)
+    image = read_image(options.image, options, progress, cache, reading)
+    base = base_digests(options, progress, reading)
     baseline_image = None
     if settings.baseline and "max-growth" in settings.limits:
         baseline_image = _with_side("baseline", settings.baseline, lambda: read_image(
-            settings.baseline, options, progress, cache))
+            settings.baseline, options, progress, cache, reading))
     analysis = analyze(image, base)
     if baseline_image is not None:
         baseline = baseline_from_report(analyze(baseline_image).report)
@@ -94,9 +94,9 @@ def run(options: CheckOptions) -> int:
 
     outputs = plan_outputs(options.format, options.output)
     settings = load_settings(options.image, options.budget_flags, options.config, options.dive_ci)
-    cache = reading_for(options)
+    cache, reading = reading_for(options)
     with progress_for(options) as progress:
-        result = check(options, settings, progress, cache)
+        result = check(options, settings, progress, cache, reading)
     render = RenderOptions(top=options.top)
     for name, path in outputs:
         write_report(formatter("check", name)(result, render), path)

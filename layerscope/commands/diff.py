@@ -37,7 +37,8 @@ class DiffOptions(ReadingOptions):
     """A Growth: exit 1 when B outgrows A by more than it."""
 
 
-def read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache):
+def read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache,
+              reading):
     """Read both images, streaming shared layers once; errors say which side failed."""
     from ..sources.base import read_images
     from ..sources.reference import open_source
@@ -48,24 +49,24 @@ def read_both(reference_a: str, reference_b: str, platform: str | None, progress
             sides.append(open_source(reference, platform))
         except LayerscopeError as error:
             raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
-    return read_images(sides, progress, cache, list(LABELS))
+    return read_images(sides, progress, cache, list(LABELS), reading)
 
 
-def diff(options: DiffOptions, progress, cache):
+def diff(options: DiffOptions, progress, cache, reading):
     """The comparison of the two images."""
     from ..analysis.diff import diff_images
     from ..analysis.image_report import analyze
 
     image_a, image_b = read_both(options.image_a, options.image_b, options.platform, progress,
-                                 cache)
+                                 cache, reading)
     return diff_images(analyze(image_a), analyze(image_b), options.path)
 
 
 def run(options: DiffOptions) -> int:
     """Diff, render, write; exit 1 on --exit-code (images differ) or --fail-on-growth."""
-    cache = reading_for(options, compared=True)
+    cache, reading = reading_for(options, compared=True)
     with progress_for(options) as progress:
-        report = diff(options, progress, cache)
+        report = diff(options, progress, cache, reading)
     text = formatter("diff", options.format)(report, RenderOptions(top=options.top,
                                                                    depth=options.depth))
     write_report(text, options.output)

@@ -27,7 +27,7 @@ class InspectOptions(ReadingOptions):
     """Key to store the finished stdout under for a replay of the same command (from __main__)."""
 
 
-def inspect(options: InspectOptions, progress, cache):
+def inspect(options: InspectOptions, progress, cache, reading):
     """The inspect report with findings; a repeat run is served from the report memo when the
     image, base, options and code are the same."""
     from ..analysis import report_memo
@@ -36,7 +36,7 @@ def inspect(options: InspectOptions, progress, cache):
     from ..sources.reference import open_source
 
     source = open_source(options.image, options.platform)
-    base = base_digests(options, progress)
+    base = base_digests(options, progress, reading)
     key = None
     if cache.persistent and isinstance(source, Identifiable):
         image_id = source.identity()
@@ -47,7 +47,7 @@ def inspect(options: InspectOptions, progress, cache):
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
                 return report
-    report = with_findings(analyze(source.read(progress, cache), base), options.packages)
+    report = with_findings(analyze(source.read(progress, cache, reading), base), options.packages)
     if key is not None:
         cache.store_report(key, report_memo.dumps(report))
     return report
@@ -68,9 +68,9 @@ def with_findings(analysis, packages: bool = False):
 
 def run(options: InspectOptions) -> int:
     """Inspect, render, write; store the output for replay when __main__ gave a key."""
-    cache = reading_for(options)
+    cache, reading = reading_for(options)
     with progress_for(options) as progress:
-        report = inspect(options, progress, cache)
+        report = inspect(options, progress, cache, reading)
     text = formatter("inspect", options.format)(report, RenderOptions(top=options.top))
     write_report(text, options.output)
     if options.replay_key is not None:

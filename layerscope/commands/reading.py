@@ -63,30 +63,31 @@ def progress_for(options: ReadingOptions) -> Iterator[TerminalProgress | None]:
 
 
 def reading_for(options: ReadingOptions, compared: bool = False):
-    """The cache for this run: persistent unless --no-cache, not trusted with --verify;
-    `compared` when the run compares files across images (diff), so every hash is needed.
-
-    Also puts this run's read limits (--max-ratio, --verify) in force."""
+    """(the cache, how to read) for this run: the cache is persistent unless --no-cache and not
+    trusted with --verify; reads are limited by --max-ratio and checked with --verify. Every
+    file is hashed when the indexes outlive the run (the cache keeps them) or when `compared`
+    (the run compares files across images, as diff does); otherwise an archive may skip large
+    files unread."""
     from ..layers.cache import CacheStore
-    from ..layers.limits import ReadLimits, set_limits
+    from ..layers.limits import ReadOptions
 
-    set_limits(ReadLimits(max_ratio=options.max_ratio, verify=options.verify))
-    return CacheStore(persistent=not options.no_cache, reuse=not options.verify,
-                      complete=compared)
+    cache = CacheStore(persistent=not options.no_cache, reuse=not options.verify)
+    return cache, ReadOptions(max_ratio=options.max_ratio, verify=options.verify,
+                              hash_every_file=compared or cache.persistent)
 
 
-def base_digests(options: ReadingOptions, progress):
+def base_digests(options: ReadingOptions, progress, reading):
     """The --base image's layer digests, or None when no --base was given."""
     if not options.base:
         return None
     from ..sources.base import layer_digests
     from ..sources.reference import open_source
 
-    return layer_digests(open_source(options.base, options.platform), progress)
+    return layer_digests(open_source(options.base, options.platform), progress, reading)
 
 
-def read_image(reference: str, options: ReadingOptions, progress, cache):
-    """One image, every layer indexed (from the cache where it can)."""
+def read_image(reference: str, options: ReadingOptions, progress, cache, reading):
+    """One image, every layer indexed as `reading` says (from the cache where it can)."""
     from ..sources.reference import open_source
 
-    return open_source(reference, options.platform).read(progress, cache)
+    return open_source(reference, options.platform).read(progress, cache, reading)

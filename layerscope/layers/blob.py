@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from ..errors import LayerReadError
 from ..model import FileEntry
 from .decompress import PrefixedStream, open_uncompressed, sniff
-from .limits import CountingStream, HashingStream, InflateGuard, ReadLimits, current
-from .readahead import ReadAhead
+from .limits import CountingStream, HashingStream, InflateGuard, ReadOptions
+from .readahead import BlockPool, ReadAhead
 from .tarindex import index_layer
 
 
@@ -34,32 +34,33 @@ class IndexedBlob:
 
 
 def index_blob(handle, stored_size: int | None, head: bytes | None = None,
-               limits: ReadLimits | None = None, read_ahead: bool = False,
+               options: ReadOptions | None = None, read_ahead: BlockPool | None = None,
                defer: bool = False) -> IndexedBlob:
     """Decompress (by magic bytes) and index a layer blob read from `handle`.
 
     `head` is the blob's first bytes when the caller already read them to sniff the format.
-    A compressed blob may inflate to no more than the limits allow (a decompression bomb is a
-    LayerReadError); with `limits.verify` the uncompressed stream is hashed as the tar reader
+    A compressed blob may inflate to no more than `options` allow (a decompression bomb is a
+    LayerReadError); with `options.verify` the uncompressed stream is hashed as the tar reader
     consumes it, to the last byte, and the digest is returned for checking against diff_ids.
-    With `read_ahead` (a file the caller lends to this call alone), an uncompressed blob is
-    read on a second thread while it is indexed (see layers.readahead). With `defer` (a handle
-    that can skip()), an uncompressed blob's large files are skipped unread (see
-    IndexedBlob.deferred).
+    With a `read_ahead` pool (and a file the caller lends to this call alone), an uncompressed
+    blob is read on a second thread into the pool's blocks while it is indexed (see
+    layers.readahead). With `defer` (a handle that can skip()), an uncompressed blob's large
+    files are skipped unread (see IndexedBlob.deferred).
     """
-    limits = current() if limits is None else limits
+    options = ReadOptions() if options is None else options
     if head is None:
         head = handle.read(512)
     codec = sniff(head)
     if codec is None:
         raise LayerReadError("the blob is not a tar, gzip or zstd stream")
     captured: dict[str, bytes] = {}
-    if codec == "tar" and defer and not limits.verify and hasattr(handle, "skip"):
+    if codec == "tar" and defer and not options.verify and hasattr(handle, "skip"):
         deferred: list[tuple[int, int, int]] = []
         entries, size = index_layer(handle, captured, deferred, head)
         return IndexedBlob(entries, size, stored_size, codec, captured, deferred=tuple(deferred))
-    if codec == "tar" and read_ahead and not limits.verify and hasattr(handle, "readinto"):
-        ahead = ReadAhead(handle, head)
+    if (codec == "tar" and read_ahead is not None and not options.verify
+            and hasattr(handle, "readinto")):
+        ahead = ReadAhead(handle, head, read_ahead)
         try:
             entries, size = index_layer(ahead, captured)
         finally:
@@ -71,8 +72,8 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
         source = counter = CountingStream(source)
     stream = open_uncompressed(source)
     if codec != "tar":
-        stream = InflateGuard(stream, limits, stored_size, counter)
-    hashing = HashingStream(stream) if limits.verify else None
+        stream = InflateGuard(stream, options, stored_size, counter)
+    hashing = HashingStream(stream) if options.verify else None
     entries, size = index_layer(stream if hashing is None else hashing, captured)
     digest = hashing.finish() if hashing is not None else None
     return IndexedBlob(entries, size, stored_size, codec, captured, digest)

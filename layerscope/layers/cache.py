@@ -80,16 +80,13 @@ class CacheStore:
     """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
-                 persistent: bool = True, reuse: bool = True, complete: bool = True) -> None:
+                 persistent: bool = True, reuse: bool = True) -> None:
         self.directory = directory or Path(cache_directory())
         self.limit = limit
         self.persistent = persistent
         self.reuse = reuse
         """False (--verify): entries from earlier runs are not trusted; what this run reads
         and verifies is still stored, replacing them."""
-        self.complete = complete or persistent
-        """True when every file's content hash is needed: the indexes are kept for later runs
-        or compared with another image's. False lets an archive skip large files unread."""
         self._memory: dict[str, IndexedBlob] = {}
         self._checked = False
         self._pruned = False
@@ -106,7 +103,7 @@ class CacheStore:
         return blob
 
     def __setitem__(self, diff_id: str, blob: IndexedBlob) -> None:
-        if blob.deferred and self.complete:
+        if blob.deferred and self.persistent:  # see ReadOptions.hash_every_file
             raise ValueError("an index with unhashed files cannot be kept")  # a bug, not input
         self._memory[diff_id] = blob
         if self.persistent:

@@ -1,11 +1,10 @@
-"""Limits on what reading an image may cost, and whether layer digests are checked.
+"""How an image is read: what a blob may cost, whether layer digests are checked, and whether
+every file's content must be hashed.
 
 Every byte of an image is hostile until proven otherwise: a small compressed layer may inflate
 to terabytes (a decompression bomb), and a layer may not be what the config's diff_ids say.
-The command line sets the limits once per run (`--max-ratio`, `--verify`); library callers get
-the defaults. They live here rather than in every reader's signature because they are read
-deep in the chain (decompressors, the tar reader) by code that has no other reason to know the
-command line.
+The command builds one ReadOptions from its flags (`--max-ratio`, `--verify`, `--no-cache`) and
+passes it down to the readers; library callers get the defaults.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ RATIO_HINT = ("a decompression bomb, or a genuine blob of very compressible data
 
 
 @dataclass(frozen=True, slots=True)
-class ReadLimits:
-    """How much a compressed blob may inflate, and whether to check layer digests."""
+class ReadOptions:
+    """How to read an image: how much a blob may inflate, whether to check layer digests, and
+    whether every file must be hashed."""
 
     max_ratio: int = DEFAULT_MAX_RATIO
     """0 means no limit."""
@@ -32,26 +32,16 @@ class ReadLimits:
     """Bytes any blob may inflate to regardless of the ratio."""
     verify: bool = False
     """Hash every uncompressed layer and compare it with the config's diff_ids."""
+    hash_every_file: bool = True
+    """Hash the content of every regular file. False only when the indexes will neither outlive
+    the run nor be compared with another image's: an archive may then skip large files unread
+    and hash afterwards only those at a path written twice."""
 
     def inflate_limit(self, compressed: int) -> int | None:
         """Most uncompressed bytes allowed for a blob of `compressed` bytes; None: no limit."""
         if self.max_ratio <= 0:
             return None
         return max(self.ratio_floor, self.max_ratio * compressed)
-
-
-_current = ReadLimits()
-
-
-def current() -> ReadLimits:
-    """The limits in force for this run."""
-    return _current
-
-
-def set_limits(limits: ReadLimits) -> None:
-    """Set the limits for this run (the command line does, once, before reading)."""
-    global _current
-    _current = limits
 
 
 class InflateGuard:
@@ -61,7 +51,7 @@ class InflateGuard:
     stream, counting what it gave) lets the limit grow with the compressed bytes read so far.
     """
 
-    def __init__(self, source, limits: ReadLimits, compressed: int | None, counter=None) -> None:
+    def __init__(self, source, limits: ReadOptions, compressed: int | None, counter=None) -> None:
         self._read = source.read
         self._limits = limits
         self._compressed = compressed

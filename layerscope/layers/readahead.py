@@ -18,9 +18,26 @@ reader asks for at once: a member's content up to its READ_CHUNK)."""
 BLOCK_DATA = 8 << 20
 BLOCKS = 3
 """One being indexed, one being read, one ready."""
-_spare: list[memoryview] = []
-"""Blocks of finished readers, for the next layer: allocating and first touching 36 MB per
-layer cost more than reading a small layer."""
+
+
+class BlockPool:
+    """Blocks of finished readers, for the next layer of the same run: allocating and first
+    touching 36 MB per layer cost more than reading a small layer."""
+
+    def __init__(self) -> None:
+        self._spare: list[memoryview] = []
+
+    def take(self) -> memoryview:
+        """A spare block of the current size, or a new one."""
+        while self._spare:
+            block = self._spare.pop()
+            if len(block) == HEADROOM + BLOCK_DATA:
+                return block
+        return memoryview(bytearray(HEADROOM + BLOCK_DATA))
+
+    def give_back(self, blocks: list[memoryview]) -> None:
+        """Keep blocks no reader uses any more for the next one."""
+        self._spare.extend(blocks)
 
 
 class ReadAhead:
@@ -28,12 +45,13 @@ class ReadAhead:
     the format); the tar reader starts with it. Close it (or let the reader) when done: the
     thread touches the stream only until then."""
 
-    def __init__(self, stream, head: bytes = b"") -> None:
+    def __init__(self, stream, head: bytes = b"", pool: BlockPool | None = None) -> None:
         self.head = head
+        self._pool = BlockPool() if pool is None else pool
         self._readinto = stream.readinto
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._full: queue.SimpleQueue = queue.SimpleQueue()
-        self._blocks = [_block() for _ in range(BLOCKS)]
+        self._blocks = [self._pool.take() for _ in range(BLOCKS)]
         for block in self._blocks:
             self._free.put(block)
         self._stopped = False
@@ -69,18 +87,10 @@ class ReadAhead:
 
     def close(self) -> None:
         """Stop the thread and wait for it: the stream is the caller's again, and the blocks
-        go to the next reader (the tar reader copies out all it keeps)."""
+        go back to the pool (the tar reader copies out all it keeps)."""
         self._stopped = True
         self._free.put(None)
         self._thread.join()
-        _spare.extend(self._blocks)
+        self._pool.give_back(self._blocks)
         self._blocks = []
 
-
-def _block() -> memoryview:
-    """A spare block of the current size, or a new one."""
-    while _spare:
-        block = _spare.pop()
-        if len(block) == HEADROOM + BLOCK_DATA:
-            return block
-    return memoryview(bytearray(HEADROOM + BLOCK_DATA))

@@ -22,19 +22,14 @@ from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import CacheStore
 from ..layers.decompress import open_uncompressed, sniff
-from ..layers.limits import InflateGuard, current
+from ..layers.limits import InflateGuard, ReadOptions
+from ..layers.readahead import BlockPool
 from ..model import Image
 from .base import Progress
+from .documents import check_metadata_size, follow_links, normalize_member_name
+from .manifests import Located, Selection, locate_config
 from .outer_tar import read_archive
-from .resolve import (
-    METADATA_LIMIT,
-    MetadataTooLarge,
-    Selection,
-    config_identity,
-    follow_links,
-    normalize_member_name,
-    resolve,
-)
+from .resolve import resolve
 
 HASH_READ = 8 << 20
 """Bytes read at a time when hashing a skipped file afterwards."""
@@ -72,28 +67,49 @@ class FileSlice:
         return count
 
 
-class SeekableArchive:
-    """The members of an uncompressed archive file, read on demand."""
+@dataclass(frozen=True, slots=True)
+class MemberTable:
+    """Where an uncompressed archive file keeps its members: read once from its headers."""
 
-    def __init__(self, path: str, tar: tarfile.TarFile, progress: Progress | None) -> None:
-        self._path = path
-        self._tar = tar
-        self._progress = progress
-        self._members: dict[str, tarfile.TarInfo] = {}
-        self._links: dict[str, str] = {}
-        self._read = 0
+    members: dict[str, tarfile.TarInfo]
+    """Regular members by normalized name."""
+    links: dict[str, str]
+    """Symlink members: name -> the name it points to."""
+
+    @classmethod
+    def read(cls, path: str, tar: tarfile.TarFile) -> MemberTable:
+        """Every header of the archive (an archive cut or damaged after its last good header
+        is a SourceError)."""
         try:
-            members = tar.getmembers()
+            found = tar.getmembers()
         except (EOFError, tarfile.TarError) as error:
             raise SourceError(f"{path} is truncated or damaged: {error}") from error
         _check_end(path, tar)
-        for member in members:
+        members: dict[str, tarfile.TarInfo] = {}
+        links: dict[str, str] = {}
+        for member in found:
             name = normalize_member_name(member.name)
             if member.issym():
-                self._links[name] = normalize_member_name(
+                links[name] = normalize_member_name(
                     posixpath.join(posixpath.dirname(name), member.linkname))
             elif member.isreg():
-                self._members[name] = member
+                members[name] = member
+        return cls(members, links)
+
+
+class SeekableArchive:
+    """The members of an uncompressed archive file, read on demand."""
+
+    def __init__(self, path: str, tar: tarfile.TarFile, table: MemberTable,
+                 progress: Progress | None, options: ReadOptions | None = None) -> None:
+        self._path = path
+        self._tar = tar
+        self._progress = progress
+        self._options = options
+        self._members = table.members
+        self._links = table.links
+        self._read = 0
+        self._blocks = BlockPool()
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         return self._members.get(follow_links(self._links, name))
@@ -105,8 +121,7 @@ class SeekableArchive:
         member = self._member(name)
         if member is None:
             raise SourceError(f"archive member {name} is missing")
-        if member.size > METADATA_LIMIT:
-            raise MetadataTooLarge(name, member.size)
+        check_metadata_size(name, member.size)
         try:
             return self._tar.extractfile(member).read()
         except (EOFError, tarfile.TarError) as error:
@@ -124,13 +139,13 @@ class SeekableArchive:
     def layer(self, name: str) -> IndexedBlob:
         member = self._layer_member(name)
         return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
-                          member.size, read_ahead=True)
+                          member.size, options=self._options, read_ahead=self._blocks)
 
     def layer_skipping(self, name: str) -> IndexedBlob:
         """The layer indexed with its large files skipped unread (see IndexedBlob.deferred)."""
         member = self._layer_member(name)
         return index_blob(FileSlice(self._tar.fileobj, member.offset_data, member.size),
-                          member.size, defer=True)
+                          member.size, options=self._options, defer=True)
 
     def content_hashes(self, name: str, regions: list[tuple[int, int]]) -> list[int]:
         """xxh3-64 of each (offset, size) of the layer's bytes, read straight from the file."""
@@ -181,14 +196,19 @@ class _OuterStream:
             raise SourceError(f"{self._path}: {message}", error.hint) from error
 
 
-@dataclass(frozen=True)
 class ArchiveFileSource:
-    """A `docker save` archive (either layout) or an OCI archive, read from a file."""
+    """A `docker save` archive (either layout) or an OCI archive, read from a file.
 
-    path: str
-    """The archive file."""
-    selection: Selection
-    """The tag and platform to select inside it."""
+    One object serves one run: what identity() learns from the file's headers and manifest is
+    kept for read(), which does not look for it again."""
+
+    def __init__(self, path: str, selection: Selection) -> None:
+        self.path = path
+        """The archive file."""
+        self.selection = selection
+        """The tag and platform to select inside it."""
+        self._table: MemberTable | None = None
+        self._located: Located | None = None
 
     def describe(self) -> str:
         return self.selection.ref
@@ -213,6 +233,12 @@ class ArchiveFileSource:
         except (EOFError, tarfile.TarError) as error:
             raise SourceError(f"{self.path} is truncated: {error}") from error
 
+    def _seekable(self, tar: tarfile.TarFile, progress: Progress | None,
+                  options: ReadOptions | None = None) -> SeekableArchive:
+        if self._table is None:
+            self._table = MemberTable.read(self.path, tar)
+        return SeekableArchive(self.path, tar, self._table, progress, options)
+
     def identity(self) -> str | None:
         """The image ID from the config alone; None for a compressed archive, which has to be
         read through to find its config."""
@@ -221,9 +247,13 @@ class ArchiveFileSource:
                 return None
             handle.seek(0)
             with self._tar(handle) as tar:
-                return config_identity(SeekableArchive(self.path, tar, None), self.selection)
+                if self._located is None:
+                    self._located = locate_config(self._seekable(tar, None), self.selection)
+                return self._located.image_id
 
-    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
+             options: ReadOptions | None = None) -> Image:
+        options = ReadOptions() if options is None else options
         with self._open() as handle:
             head = handle.read(512)
             handle.seek(0)
@@ -233,7 +263,9 @@ class ArchiveFileSource:
                 except LayerReadError as error:
                     raise SourceError(f"{self.path}: {error.message}") from error
                 size = os.fstat(handle.fileno()).st_size
-                stream = _OuterStream(InflateGuard(stream, current(), size), self.path)
-                return resolve(read_archive(stream, self.path, progress), self.selection, cache)
+                stream = _OuterStream(InflateGuard(stream, options, size), self.path)
+                return resolve(read_archive(stream, self.path, progress, options), self.selection,
+                               cache, options)
             with self._tar(handle) as tar:
-                return resolve(SeekableArchive(self.path, tar, progress), self.selection, cache)
+                return resolve(self._seekable(tar, progress, options), self.selection, cache,
+                               options, self._located)

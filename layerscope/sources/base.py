@@ -8,6 +8,11 @@ from typing import Protocol, runtime_checkable
 from ..errors import LayerscopeError, SourceError
 from ..model import Image, LayerDigests
 
+TYPE_CHECKING = False  # not typing's: a replayed run imports this module's neighbours
+if TYPE_CHECKING:
+    from ..layers.cache import CacheStore
+    from ..layers.limits import ReadOptions
+
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
@@ -22,9 +27,11 @@ class ImageSource(Protocol):
         """A short name for messages: the reference the user gave."""
         ...
 
-    def read(self, progress: Progress | None = None, cache: dict | None = None) -> Image:
-        """Read the image's metadata and index its layers; layers whose diff ID is in `cache`
-        (diff ID -> indexed layer, shared by one run) are not indexed again."""
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
+             options: ReadOptions | None = None) -> Image:
+        """Read the image's metadata and index its layers as `options` say (defaults: every
+        file hashed, the default inflation limit, no digest check); layers whose diff ID is in
+        `cache` (shared by one run) are not indexed again."""
         ...
 
 
@@ -51,25 +58,27 @@ class ReadsTogether(Protocol):
     """A source that can read other images of its own transport in the same pass (the engine
     exports several images as one archive, so the layers they share stream once)."""
 
-    def read_together(self, others: list, progress: Progress | None = None, cache=None,
-                      labels: list[str] | None = None) -> list[Image] | None:
+    def read_together(self, others: list, progress: Progress | None = None,
+                      cache: CacheStore | None = None, labels: list[str] | None = None,
+                      options: ReadOptions | None = None) -> list[Image] | None:
         """This image and the others, in order; None when the others are not of its kind."""
         ...
 
 
-def read_images(sources: list, progress: Progress | None = None, cache=None,
-                labels: list[str] | None = None) -> list[Image]:
+def read_images(sources: list, progress: Progress | None = None,
+                cache: CacheStore | None = None, labels: list[str] | None = None,
+                options: ReadOptions | None = None) -> list[Image]:
     """Every source's image, in one pass where the transport allows; an error names the side
     (by its label) that failed."""
     first = sources[0] if sources else None
     if isinstance(first, ReadsTogether):
-        images = first.read_together(list(sources[1:]), progress, cache, labels)
+        images = first.read_together(list(sources[1:]), progress, cache, labels, options)
         if images is not None:
             return images
     images = []
     for position, source in enumerate(sources):
         try:
-            images.append(source.read(progress, cache))
+            images.append(source.read(progress, cache, options))
         except LayerscopeError as error:
             if labels is None:
                 raise
@@ -78,10 +87,11 @@ def read_images(sources: list, progress: Progress | None = None, cache=None,
     return images
 
 
-def layer_digests(source: ImageSource, progress: Progress | None = None) -> LayerDigests:
+def layer_digests(source: ImageSource, progress: Progress | None = None,
+                  options: ReadOptions | None = None) -> LayerDigests:
     """Layer digests the cheap way when the source allows, else by reading the image."""
     if isinstance(source, LayerDigestReader):
         return source.layer_digests()
-    image = source.read(progress)
+    image = source.read(progress, None, options)
     return LayerDigests(image.ref, tuple(layer.diff_id for layer in image.layers),
                         len(image.history))

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..errors import SourceError
 from ..layers.cache import CacheStore
+from ..layers.limits import ReadOptions
 from ..model import Image, LayerDigests
 from .base import Progress
-from .httpbody import chunked_socket_reader, dechunk, in_blocks
+from .httpbody import dechunk, in_blocks
+from .manifests import Located, Selection
 from .outer_tar import read_archive
-from .resolve import Selection, image_from_cache, resolve
+from .resolve import image_from_cache, resolve
 
 SAVE_CHUNK = 4 << 20
 
@@ -132,77 +134,115 @@ def connect():
     return client
 
 
-@dataclass(frozen=True)
 class EngineSource:
-    """An image in the local Docker engine (or podman's Docker-compatible socket)."""
+    """An image in the local Docker engine (or podman's Docker-compatible socket).
 
-    name: str
-    """Image name, name:tag, or image ID."""
-    selection: Selection
-    """The reference as given, and the platform."""
+    One object serves one run: it connects and inspects the image once, whether identity(),
+    layer_digests() or read() asks first, and read() closes the connection."""
+
+    def __init__(self, name: str, selection: Selection) -> None:
+        self.name = name
+        """Image name, name:tag, or image ID."""
+        self.selection = selection
+        """The reference as given, and the platform."""
+        self._client = None
+        self._record: dict | None = None
 
     def describe(self) -> str:
         return self.selection.ref
 
-    def inspect(self, client) -> dict:
-        """The engine's image record; a missing image is an error, never a pull."""
+    def client(self):
+        """The connection to the engine, made on first use."""
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def close(self) -> None:
+        """Close the connection, if one was made."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def inspect(self, client=None) -> dict:
+        """The engine's image record (asked for once); a missing image is an error, never a
+        pull. `client` is another source's connection to ask through, when one is open."""
+        if self._record is not None:
+            return self._record
         from docker import errors as docker_errors
 
         try:
-            return client.api.inspect_image(self.name)
+            self._record = (client or self.client()).api.inspect_image(self.name)
         except docker_errors.ImageNotFound as error:
             raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
                               hint=f"build it, or `docker pull {self.name}` first") from error
         except docker_errors.APIError as error:
             raise SourceError(f"the engine refused to inspect {self.name}: "
                               f"{error.explanation}") from error
+        return self._record
 
     def identity(self) -> str:
-        client = connect()
-        try:
-            return self.inspect(client)["Id"]
-        finally:
-            client.close()
+        return self.inspect()["Id"]
 
     def layer_digests(self) -> LayerDigests:
         from docker import errors as docker_errors
 
-        client = connect()
         try:
-            attributes = self.inspect(client)
-            history = client.api.history(attributes["Id"])
+            attributes = self.inspect()
+            history = self.client().api.history(attributes["Id"])
         except docker_errors.DockerException as error:
             raise SourceError(f"the engine failed to list the history of {self.name}") from error
         finally:
-            client.close()
+            self.close()
         diff_ids = tuple((attributes.get("RootFS") or {}).get("Layers") or ())
         return LayerDigests(self.selection.ref, diff_ids, len(history))
 
-    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
-        return read_engine_images([self], progress, cache)[0]
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
+             options: ReadOptions | None = None) -> Image:
+        return read_engine_images([self], progress, cache, options=options)[0]
 
     def read_together(self, others: list, progress: Progress | None = None,
-                      cache: CacheStore | None = None,
-                      labels: list[str] | None = None) -> list[Image] | None:
+                      cache: CacheStore | None = None, labels: list[str] | None = None,
+                      options: ReadOptions | None = None) -> list[Image] | None:
         """This image and others through one export, when all of them are engine images."""
         sources = [self, *others]
         if not all(isinstance(source, EngineSource) for source in sources):
             return None
-        return read_engine_images(sources, progress, cache, labels)
+        return read_engine_images(sources, progress, cache, labels, options)
+
+
+def export_blocks(client, image_ids: list[str]):
+    """(response, its body in blocks of megabytes) of `GET /images/get?names=...`, which is
+    `docker save A B`: one tar, the layers the images share once.
+
+    The only place that reaches into the docker SDK's and urllib3's private parts, for the
+    speed of the export stream (docs/benchmarks.md: engine export 1.12x `docker save`):
+    the SDK has no public call that streams /images/get for several images undecoded, and
+    urllib3 decodes Docker's 32 KiB chunks one by one, which costs the receiving thread more
+    than indexing costs the main one (see httpbody). When the private attributes are absent
+    (another SDK or urllib3), urllib3's own stream is used.
+    """
+    api = client.api
+    response = api._get(api._url("/images/get"), params={"names": image_ids}, stream=True)
+    api._raise_for_status(response)
+    raw = response.raw
+    fp = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's socket file
+    if getattr(raw, "chunked", False) and fp is not None and hasattr(fp, "read1"):
+        return response, dechunk(fp.read1)
+    return response, in_blocks(raw.stream(SAVE_CHUNK, decode_content=False))
 
 
 def read_engine_images(sources: list[EngineSource], progress: Progress | None = None,
-                       cache: CacheStore | None = None,
-                       labels: list[str] | None = None) -> list[Image]:
+                       cache: CacheStore | None = None, labels: list[str] | None = None,
+                       options: ReadOptions | None = None) -> list[Image]:
     """Read several engine images through ONE export, so layers they share stream once.
 
     `labels` name the sides in errors ("IMAGE_A (x): ...") when there are several.
     """
     from docker import errors as docker_errors
 
-    client = connect()
     names = ", ".join(source.name for source in sources)
     try:
+        client = sources[0].client()
         records = []
         for position, source in enumerate(sources):
             try:
@@ -214,20 +254,13 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                                   error.hint) from error
         cached = _from_cache(sources, records, cache)
         if cached is not None:
-            client.close()
             return cached
         if progress:
             progress(f"streaming {names} from the engine")
-        # GET /images/get?names=... is `docker save A B`: one tar, shared layers once
-        response = client.api._get(client.api._url("/images/get"),
-                                   params={"names": list(dict.fromkeys(r["Id"] for r in records))},
-                                   stream=True)
-        client.api._raise_for_status(response)
-        read1 = chunked_socket_reader(response)
-        stream = ChunkStream(dechunk(read1) if read1 is not None else
-                             in_blocks(response.raw.stream(SAVE_CHUNK, decode_content=False)))
+        response, blocks = export_blocks(client, list(dict.fromkeys(r["Id"] for r in records)))
+        stream = ChunkStream(blocks)
         try:
-            archive = read_archive(stream, f"the engine's export of {names}", progress)
+            archive = read_archive(stream, f"the engine's export of {names}", progress, options)
         finally:
             stream.close()
             response.close()
@@ -238,10 +271,11 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                           hint="the engine stopped answering (restarted, or the image was "
                                "removed while being read); run again") from error
     finally:
-        client.close()
+        for source in sources:
+            source.close()
     images = []
     for source, record in zip(sources, records):
-        image = resolve(archive, replace(source.selection, image_id=record["Id"]), cache)
+        image = resolve(archive, replace(source.selection, image_id=record["Id"]), cache, options)
         tags = tuple(record.get("RepoTags") or ()) or image.repo_tags
         images.append(replace(image, repo_tags=tags))
     return images
@@ -255,8 +289,8 @@ def _from_cache(sources, records, cache: CacheStore | None) -> list[Image] | Non
     for source, record in zip(sources, records):
         config = cache.config(record["Id"])
         image = None if config is None else image_from_cache(
-            replace(source.selection, image_id=record["Id"]), config,
-            tuple(record.get("RepoTags") or ()), cache)
+            replace(source.selection, image_id=record["Id"]),
+            Located(config, [], tuple(record.get("RepoTags") or ())), cache)
         if image is None:
             return None
         images.append(image)

@@ -18,17 +18,8 @@ HEADER_LIMIT = 4096
 """Longest chunk-size line accepted (with extensions): real ones are a few bytes."""
 
 
-def chunked_socket_reader(response) -> Callable[[int], bytes] | None:
-    """read1 of the socket under a docker SDK (requests/urllib3) response whose body is chunked
-    and still unread; None when the response is not like that (urllib3 then decodes it)."""
-    raw = getattr(response, "raw", None)
-    fp = getattr(getattr(raw, "_fp", None), "fp", None)
-    if not getattr(raw, "chunked", False) or fp is None or not hasattr(fp, "read1"):
-        return None
-    return fp.read1
-
-
-def dechunk(read1: Callable[[int], bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytearray]:
+def dechunk(read1: Callable[[int], bytes],  # noqa: C901 - one pass over the framing, for speed
+            block_size: int = BLOCK_SIZE) -> Iterator[bytearray]:
     """The payload of a chunked body read with `read1`, in blocks of about block_size bytes.
 
     A body that ends before its last chunk, or framing that is not chunked encoding, raises

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import CacheStore
+from ..layers.limits import ReadOptions
 from ..model import Image
 from .base import Progress
-from .resolve import (
-    METADATA_LIMIT,
-    MetadataTooLarge,
-    Selection,
-    config_identity,
-    normalize_member_name,
-    resolve,
-)
+from .documents import METADATA_LIMIT, check_metadata_size, normalize_member_name
+from .manifests import Located, Selection, locate_config
+from .resolve import resolve
 
 
 class DirectoryStore:
     """The files of a layout directory, never leaving it."""
 
-    def __init__(self, root: str, progress: Progress | None) -> None:
+    def __init__(self, root: str, progress: Progress | None,
+                 options: ReadOptions | None = None) -> None:
         self._root = os.path.realpath(root)
         self._progress = progress
+        self._options = options
         self._read = 0
 
     def _path(self, name: str) -> str:
@@ -45,12 +42,10 @@ class DirectoryStore:
             raise SourceError(f"{name} is not a regular file in the layout")
         try:
             with open(path, "rb") as handle:
-                data = handle.read(METADATA_LIMIT + 1)
+                check_metadata_size(name, os.fstat(handle.fileno()).st_size)
+                return handle.read(METADATA_LIMIT + 1)  # grown since: read_document refuses it
         except OSError as error:
             raise SourceError(f"cannot read {name} in the layout: {error.strerror}") from error
-        if len(data) > METADATA_LIMIT:
-            raise MetadataTooLarge(name, os.path.getsize(path))
-        return data
 
     def layer(self, name: str) -> IndexedBlob:
         path = self._path(name)
@@ -60,32 +55,38 @@ class DirectoryStore:
         if self._progress:
             self._progress(f"reading layer {self._read}: {name}")
         with open(path, "rb") as handle:
-            return index_blob(handle, os.path.getsize(path))
+            return index_blob(handle, os.path.getsize(path), options=self._options)
 
-
-
-@dataclass(frozen=True)
 class OciLayoutSource:
-    """An OCI image layout directory (``oci-layout`` + ``index.json`` + ``blobs/``)."""
+    """An OCI image layout directory (``oci-layout`` + ``index.json`` + ``blobs/``).
 
-    directory: str
-    """The layout's root directory."""
-    selection: Selection
-    """The tag and platform to select."""
+    One object serves one run: the config identity() finds is kept for read()."""
+
+    def __init__(self, directory: str, selection: Selection) -> None:
+        self.directory = directory
+        """The layout's root directory."""
+        self.selection = selection
+        """The tag and platform to select."""
+        self._located: Located | None = None
 
     def describe(self) -> str:
         return self.selection.ref
 
-    def _store(self, progress: Progress | None) -> DirectoryStore:
+    def _store(self, progress: Progress | None,
+               options: ReadOptions | None = None) -> DirectoryStore:
         if not os.path.isdir(self.directory):
             raise SourceError(f"no such OCI layout directory: {self.directory}")
-        store = DirectoryStore(self.directory, progress)
+        store = DirectoryStore(self.directory, progress, options)
         if not store.has("index.json"):
             raise SourceError(f"{self.directory} is not an OCI layout: it has no index.json")
         return store
 
     def identity(self) -> str:
-        return config_identity(self._store(None), self.selection)
+        if self._located is None:
+            self._located = locate_config(self._store(None), self.selection)
+        return self._located.image_id
 
-    def read(self, progress: Progress | None = None, cache: CacheStore | None = None) -> Image:
-        return resolve(self._store(progress), self.selection, cache)
+    def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
+             options: ReadOptions | None = None) -> Image:
+        return resolve(self._store(progress, options), self.selection, cache, options,
+                       self._located)

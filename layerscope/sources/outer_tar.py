@@ -13,9 +13,10 @@ import posixpath
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.decompress import sniff
+from ..layers.limits import ReadOptions
 from ..layers.tarindex import BLOCK, PAX_LIMIT, USTAR, ZERO_BLOCK, pax_records
 from .base import Progress
-from .resolve import METADATA_LIMIT, MetadataTooLarge, follow_links, normalize_member_name
+from .documents import METADATA_LIMIT, MetadataTooLarge, follow_links, normalize_member_name
 
 __all__ = ["METADATA_LIMIT", "StreamedArchive", "read_archive"]
 
@@ -144,7 +145,8 @@ def _header(block: bytes, what: str, offset: int, first: bool, layers: int):
     return name, fields[7], size, link
 
 
-def read_archive(fileobj, what: str, progress: Progress | None = None) -> StreamedArchive:
+def read_archive(fileobj, what: str, progress: Progress | None = None,
+                 options: ReadOptions | None = None) -> StreamedArchive:
     """Index every layer-like member of the tar stream `fileobj` in a single forward pass.
 
     The outer archive has a handful of members, but they carry every byte of the image, so its
@@ -198,7 +200,8 @@ def read_archive(fileobj, what: str, progress: Progress | None = None) -> Stream
         long_name = long_link = None
         pax = {}
         member = _Member(source, size if type_flag in REGULAR_TYPES else 0)
-        _take(member, normalize_member_name(name), type_flag, size, link, archive, progress)
+        _take(member, normalize_member_name(name), type_flag, size, link, archive, progress,
+              options)
         if source.skip(member.remaining) < member.remaining:
             raise SourceError(f"{what} is truncated in member {name} at byte {source.offset}")
         if type_flag in REGULAR_TYPES and source.skip(padding) < padding:
@@ -207,7 +210,7 @@ def read_archive(fileobj, what: str, progress: Progress | None = None) -> Stream
 
 
 def _take(member: _Member, name: str, type_flag: int, size: int, link: str,
-          archive: StreamedArchive, progress) -> None:
+          archive: StreamedArchive, progress, options: ReadOptions | None) -> None:
     if type_flag == ord("2"):
         archive.links[name] = normalize_member_name(posixpath.join(posixpath.dirname(name), link))
         return
@@ -224,6 +227,6 @@ def _take(member: _Member, name: str, type_flag: int, size: int, link: str,
     if progress:
         progress(f"reading layer {len(archive.layers) + 1}: {name}")
     try:
-        archive.layers[name] = index_blob(member, size, head)
+        archive.layers[name] = index_blob(member, size, head, options)
     except LayerReadError as error:
         raise LayerReadError(f"layer {name}: {error.message}", error.hint) from error

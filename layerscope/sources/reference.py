@@ -10,8 +10,6 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a replayed run a t
 if TYPE_CHECKING:
     from .base import ImageSource
 
-TRANSPORTS = ("docker-daemon", "docker-archive", "oci", "oci-archive", "docker")
-
 
 def split_tag(value: str) -> tuple[str, str | None]:
     """PATH[:tag], where the path wins when it exists with the colon in it."""
@@ -38,7 +36,7 @@ def open_source(reference: str, platform: str | None = None) -> ImageSource:
     """The source for a reference: a transport prefix, an existing path, or an engine image."""
     # each source is imported where it is chosen: an archive run never loads the docker SDK,
     # and a replayed run (layerscope.replay) parses references without any of them
-    from .resolve import Selection
+    from .manifests import Selection
 
     if not reference:
         raise UsageError("an image reference is required")

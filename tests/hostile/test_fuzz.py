@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from layerscope.errors import LayerscopeError
 from layerscope.layers.blob import index_blob
-from layerscope.layers.limits import ReadLimits
+from layerscope.layers.limits import ReadOptions
 from layerscope.layers.tarindex import index_layer
 from layerscope.sources.reference import open_source
 from tests.hostile import tarbytes as tb
@@ -24,7 +24,7 @@ from tests.hostile import tarbytes as tb
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=list(HealthCheck), database=None)
-SMALL = ReadLimits(max_ratio=50, ratio_floor=1 << 20, verify=True)
+SMALL = ReadOptions(max_ratio=50, ratio_floor=1 << 20, verify=True)
 
 names = st.one_of(st.sampled_from(["a", "./a", "a/b", "../x", "/", ".", ".wh.a", "a/.wh..wh..opq",
                                    "x" * 150, "a//b/", ".wh..wh.plnk"]),
@@ -71,7 +71,7 @@ def layers(draw) -> bytes:
 
 def _index(data: bytes, codec: str) -> None:
     try:
-        index_blob(io.BytesIO(tb.compress(data, codec)), None, limits=SMALL)
+        index_blob(io.BytesIO(tb.compress(data, codec)), None, options=SMALL)
     except LayerscopeError:
         pass
 
@@ -97,7 +97,7 @@ def test_any_compressed_layer_indexes_or_fails_cleanly(data, codec, draw):
         at = draw.draw(st.integers(0, len(compressed) - 1))
         compressed = compressed[:at] + bytes([compressed[at] ^ 0x55]) + compressed[at + 1:]
     try:
-        index_blob(io.BytesIO(compressed), len(compressed), limits=SMALL)
+        index_blob(io.BytesIO(compressed), len(compressed), options=SMALL)
     except LayerscopeError:
         pass
 

@@ -13,27 +13,20 @@ import sys
 import pytest
 
 from layerscope.errors import LayerReadError, LayerscopeError
-from layerscope.layers import limits
 from layerscope.layers.blob import index_blob
 from layerscope.layers.cache import CacheError, CacheStore
 from layerscope.layers.decompress import GzipStream
-from layerscope.layers.limits import ReadLimits
+from layerscope.layers.limits import ReadOptions
 from layerscope.sources.reference import open_source
 from tests.hostile import tarbytes as tb
 
 ZEROS = tb.layer(tb.member("zeros", bytes(8 << 20)))
 
 
-@pytest.fixture(autouse=True)
-def default_limits():
-    yield
-    limits.set_limits(ReadLimits())
-
-
 def test_a_blob_inflating_past_the_ratio_is_refused_with_the_numbers():
     blob = gzip.compress(ZEROS)
     with pytest.raises(LayerReadError) as raised:
-        index_blob(io.BytesIO(blob), len(blob), limits=ReadLimits(max_ratio=10, ratio_floor=1 << 20))
+        index_blob(io.BytesIO(blob), len(blob), options=ReadOptions(max_ratio=10, ratio_floor=1 << 20))
     assert raised.value.message.startswith(
         f"decompresses to more than {1 << 20:,} bytes, over 10 times its {len(blob):,} compressed")
     assert "--max-ratio" in raised.value.hint
@@ -43,14 +36,14 @@ def test_a_blob_inflating_past_the_ratio_is_refused_with_the_numbers():
 def test_a_higher_ratio_or_none_lets_it_through(ratio):
     blob = gzip.compress(ZEROS)
     indexed = index_blob(io.BytesIO(blob), len(blob),
-                         limits=ReadLimits(max_ratio=ratio, ratio_floor=1 << 20))
+                         options=ReadOptions(max_ratio=ratio, ratio_floor=1 << 20))
     assert indexed.size == 8 << 20
 
 
 def test_the_guard_counts_compressed_bytes_when_the_size_is_unknown():
     blob = gzip.compress(ZEROS)
     with pytest.raises(LayerReadError, match="decompresses to more than"):
-        index_blob(io.BytesIO(blob), None, limits=ReadLimits(max_ratio=10, ratio_floor=1 << 20))
+        index_blob(io.BytesIO(blob), None, options=ReadOptions(max_ratio=10, ratio_floor=1 << 20))
 
 
 def test_gzip_output_is_bounded_per_read():
@@ -61,7 +54,7 @@ def test_gzip_output_is_bounded_per_read():
 
 
 def test_verify_digest_is_the_sha256_of_the_whole_uncompressed_stream():
-    indexed = index_blob(io.BytesIO(gzip.compress(ZEROS)), None, limits=ReadLimits(verify=True))
+    indexed = index_blob(io.BytesIO(gzip.compress(ZEROS)), None, options=ReadOptions(verify=True))
     assert indexed.digest == tb.sha(ZEROS)
     assert index_blob(io.BytesIO(ZEROS), None).digest is None
 
@@ -80,13 +73,13 @@ def test_verify_does_not_trust_a_cache_entry_an_earlier_archive_poisoned(tmp_pat
     assert [e.path for e in CacheStore().get(tb.sha(genuine)).entries] == ["/forged"]
 
     honest = tb.write(tmp_path / "honest.tar", tb.docker_archive([genuine]))
-    limits.set_limits(ReadLimits(verify=True))
-    image = open_source(honest).read(None, CacheStore(reuse=False))
+    verify = ReadOptions(verify=True)
+    image = open_source(honest).read(None, CacheStore(reuse=False), verify)
     assert [e.path for e in image.layers[0].files] == ["/genuine"]
     assert [e.path for e in CacheStore().get(tb.sha(genuine)).entries] == ["/genuine"]  # repaired
 
     with pytest.raises(LayerReadError, match=r"^layer 0 \(sha256:[0-9a-f]{64}\): its content"):
-        open_source(poisoner).read(None, CacheStore(reuse=False))
+        open_source(poisoner).read(None, CacheStore(reuse=False), verify)
 
 
 def test_a_cache_directory_of_another_user_is_refused(tmp_path, monkeypatch):

@@ -62,7 +62,7 @@ def test_an_index_with_unread_files_is_never_kept(tmp_path):
     partial = IndexedBlob(BLOB.entries, BLOB.size, None, "tar", deferred=((1, 512, 4),))
     with pytest.raises(ValueError):
         CacheStore(tmp_path)[DIFF_ID] = partial
-    memory_only = CacheStore(tmp_path, persistent=False, complete=False)
+    memory_only = CacheStore(tmp_path, persistent=False)
     memory_only[DIFF_ID] = partial
     assert memory_only.get(DIFF_ID) is partial and not (tmp_path / "layers-v2").exists()
 

@@ -29,7 +29,7 @@ def test_blocks_anywhere_give_the_in_memory_index(monkeypatch, block_data):
     monkeypatch.setattr(readahead, "BLOCK_DATA", block_data)
     expected = index_layer(LAYER, {})
     stream = io.BytesIO(LAYER)
-    blob = index_blob(stream, len(LAYER), read_ahead=True)
+    blob = index_blob(stream, len(LAYER), read_ahead=readahead.BlockPool())
     assert (blob.entries, blob.size) == expected
     assert blob.captured == {"/var/lib/dpkg/status": b"Package: x\nStatus: install ok installed\n"}
 
@@ -40,7 +40,7 @@ def test_a_truncated_layer_fails_as_it_does_without_read_ahead(monkeypatch):
     with pytest.raises(LayerReadError) as plain:
         index_blob(io.BytesIO(cut), len(cut))
     with pytest.raises(LayerReadError) as ahead:
-        index_blob(io.BytesIO(cut), len(cut), read_ahead=True)
+        index_blob(io.BytesIO(cut), len(cut), read_ahead=readahead.BlockPool())
     assert ahead.value.message == plain.value.message
 
 

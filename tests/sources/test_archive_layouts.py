@@ -370,3 +370,40 @@ def test_missing_layout_directory(tmp_path):
 def test_directory_without_index_json(tmp_path):
     error = read_error(f"oci:{tmp_path}")
     assert error.message == f"{tmp_path} is not an OCI layout: it has no index.json"
+
+
+DOCKER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def _relabel_layers(root, media_type: str) -> str:
+    """Give every layer of a one-image OCI layout another media type (digests kept right);
+    the name of the first layer's blob."""
+    index = json.loads((root / "index.json").read_bytes())
+    top = index["manifests"][0]
+    old = root / "blobs" / "sha256" / top["digest"].removeprefix("sha256:")
+    manifest = json.loads(old.read_bytes())
+    for layer in manifest["layers"]:
+        layer["mediaType"] = media_type
+    data = json.dumps(manifest).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (root / "blobs" / "sha256" / digest).write_bytes(data)
+    top.update(digest=f"sha256:{digest}", size=len(data))
+    (root / "index.json").write_bytes(json.dumps(index).encode())
+    return "blobs/sha256/" + manifest["layers"][0]["digest"].removeprefix("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("codec", "media_type", "message"),
+    [
+        ("gzip", LAYER_MEDIA_TYPES["zstd"], "promises zstd, the data is gzip"),
+        ("gzip", LAYER_MEDIA_TYPES["none"], "promises tar, the data is gzip"),
+        ("none", LAYER_MEDIA_TYPES["gzip"], "promises gzip, the data is tar"),
+        ("zstd", DOCKER_GZIP, "promises gzip, the data is zstd"),
+    ],
+)
+def test_media_type_disagreeing_with_the_bytes_is_refused(tmp_path, codec, media_type, message):
+    root = write_oci_layout(SPEC, tmp_path / "layout", compression=codec)
+    blob = _relabel_layers(root, media_type)
+    with pytest.raises(LayerReadError) as raised:
+        open_source(f"oci:{root}").read()
+    assert raised.value.message == f"layer 0 ({blob}): media type {media_type} {message}"

@@ -2,6 +2,7 @@
 
 from layerscope.commands.diff import read_both
 from layerscope.layers.cache import CacheStore
+from layerscope.layers.limits import ReadOptions
 from layerscope.sources.reference import open_source
 from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive
 
@@ -26,6 +27,6 @@ def test_a_second_read_and_a_diff_after_both_read_no_layer(tmp_path, isolated_ca
     assert layers_read(again) == 2  # only B's own two layers: the base was indexed with A
     messages: list[str] = []
     image_a, image_b = read_both(str(a), str(b), None, messages.append,
-                                  CacheStore(complete=True))
+                                  CacheStore(), ReadOptions())
     assert layers_read(messages) == 0
     assert image_a.layers[0].files == image_b.layers[0].files

@@ -7,6 +7,7 @@ import sys
 
 from layerscope.analysis.image_report import analyze
 from layerscope.layers.cache import CacheStore
+from layerscope.layers.limits import ReadOptions
 from layerscope.model import EntryKind
 from layerscope.sources.reference import open_source
 from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive
@@ -22,7 +23,8 @@ SPEC = ImageSpec((
 
 
 def read(path, complete: bool):
-    return open_source(str(path)).read(None, CacheStore(persistent=False, complete=complete))
+    return open_source(str(path)).read(None, CacheStore(persistent=False),
+                                       ReadOptions(hash_every_file=complete))
 
 
 def test_the_report_equals_a_full_read_and_only_rewritten_paths_are_hashed(tmp_path):
