@@ -23,13 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     # find the few cycles a run makes. One process, one report: leave them to the exit.
     gc.disable()
     from .errors import LayerscopeError
+    from .fingerprint import RunFingerprint
     from .output import write_stdout
     from .replay import replay_key, stored_output
 
     arguments = sys.argv[1:] if argv is None else argv
     debug = "--debug" in arguments
     try:
-        key = replay_key(arguments)
+        fingerprint = RunFingerprint()
+        key = replay_key(arguments, fingerprint)
         stored = None if key is None else stored_output(key)
         if stored is not None:
             write_stdout(stored)
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         command = next((word for word in arguments if not word.startswith("-")), "")
         args = build_parser(command).parse_args(arguments)
         args.replay_key = key
+        args.code_fingerprint = fingerprint
         return args.handler(args)
     except LayerscopeError as error:
         if debug:

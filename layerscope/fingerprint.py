@@ -7,17 +7,11 @@ import os
 import xxhash
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
-_computed: str | None = None
-"""The fingerprint once computed: a run asks for it twice (replay key, report key); functools'
-cache would cost a replayed run more to import than the walk itself."""
 
 
 def code_fingerprint() -> str:
     """Every source file of the package by path, size and modification time (half a
     millisecond): an edited rule or a new release never serves a result of the old code."""
-    global _computed
-    if _computed is not None:
-        return _computed
     digest = xxhash.xxh3_128()
     for directory, subdirectories, names in os.walk(_PACKAGE):
         subdirectories.sort()
@@ -25,5 +19,18 @@ def code_fingerprint() -> str:
             if name.endswith(".py"):
                 info = os.stat(os.path.join(directory, name))
                 digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
-    _computed = digest.hexdigest()
-    return _computed
+    return digest.hexdigest()
+
+
+class RunFingerprint:
+    """The fingerprint for one run: computed when first asked for, then kept. A run may ask
+    twice (the replay key, then the report key) and most runs never ask; functools' cache
+    would cost a replayed run more to import than the walk itself."""
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            self._value = code_fingerprint()
+        return self._value

@@ -35,8 +35,9 @@ ENGINE_TRANSPORTS = ("docker-daemon:", "docker:")
 ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
-def replay_key(arguments: list[str]) -> str | None:
-    """The key of this command's output, or None when it must run in full."""
+def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> str | None:
+    """The key of this command's output, or None when it must run in full. `fingerprint` gives
+    the code's (the run passes its RunFingerprint, so the report key reuses it)."""
     if not arguments or arguments[0] != "inspect":
         return None
     images: list[str] = []
@@ -66,7 +67,7 @@ def replay_key(arguments: list[str]) -> str | None:
         states.append(state)
     if not states:
         return None
-    parts = (FORMAT, code_fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
+    parts = (FORMAT, fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
              os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
     return xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
 

@@ -18,9 +18,11 @@ from .image_report import InspectReport
 FORMAT = 2  # 2: the code fingerprint is an xxh3-128
 
 
-def report_key(image_id: str, base: LayerDigests | None, options: tuple) -> str:
-    """sha256:... naming the report of this image, base and options under this code."""
-    parts = (FORMAT, code_fingerprint(), image_id,
+def report_key(image_id: str, base: LayerDigests | None, options: tuple,
+               fingerprint=code_fingerprint) -> str:
+    """sha256:... naming the report of this image, base and options under this code (its
+    fingerprint from `fingerprint`: the run's RunFingerprint, computed once a run)."""
+    parts = (FORMAT, fingerprint(), image_id,
              None if base is None else tuple(base.diff_ids), base.history_length if base else None,
              options)
     return "sha256:" + hashlib.sha256(repr(parts).encode()).hexdigest()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..fingerprint import code_fingerprint
 from ..formats.base import RenderOptions, formatter
 from ..output import stdout_bytes, write_report
 from .reading import ReadingOptions, base_digests, progress_for, reading_for
@@ -25,6 +27,8 @@ class InspectOptions(ReadingOptions):
     """Per step, the packages it installed, upgraded or removed."""
     replay_key: str | None = None
     """Key to store the finished stdout under for a replay of the same command (from __main__)."""
+    code_fingerprint: Callable[[], str] = code_fingerprint
+    """Gives the code's fingerprint for the report key (from __main__: the run's, computed once)."""
 
 
 def inspect(options: InspectOptions, progress, cache, reading):
@@ -42,7 +46,8 @@ def inspect(options: InspectOptions, progress, cache, reading):
         image_id = source.identity()
         if image_id is not None:
             key = report_memo.report_key(image_id, base,
-                                         ("inspect", options.image, bool(options.packages)))
+                                         ("inspect", options.image, bool(options.packages)),
+                                         options.code_fingerprint)
             payload = cache.report(key)
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:

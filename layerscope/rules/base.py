@@ -9,6 +9,10 @@ from functools import cached_property
 from ..analysis.image_report import Analysis, InspectReport
 from ..errors import LayerscopeError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..analysis.packages import PackageHistory
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
@@ -141,6 +145,15 @@ class RuleContext:
     @cached_property
     def _final_tree(self) -> _FinalTree:
         return _FinalTree(self.analysis.merged.final_tree)
+
+    @cached_property
+    def packages(self) -> PackageHistory | None:
+        """The image's package history (dpkg states per layer), parsed once for every rule that
+        reads it; None when the analysis carries no image."""
+        from ..analysis.packages import package_history  # only the package rules need it
+
+        image = self.analysis.image
+        return None if image is None else package_history(image)
 
     @cached_property
     def live(self) -> Mapping[str, int]:

@@ -2,7 +2,6 @@
 
 import re
 
-from ..analysis.packages import package_history
 from .base import INFO, Finding, Rule
 
 TOOLCHAIN = re.compile(
@@ -12,10 +11,9 @@ TOOLCHAIN = re.compile(
 
 
 def check(context):
-    image = context.analysis.image
-    if image is None:
+    history = context.packages
+    if history is None:
         return []
-    history = package_history(image)
     final = history.final()
     base_layers = context.report.base.layer_count
     base_packages = history.before(base_layers).packages if base_layers else {}

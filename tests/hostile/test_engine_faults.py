@@ -34,6 +34,7 @@ class FakeEngine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, path: str, behaviour: str) -> None:
         self.behaviour = behaviour
+        self.requests: list[str] = []
         super().__init__(path, Handler)
 
 
@@ -55,6 +56,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        self.server.requests.append(path)
         if path.endswith("/_ping"):
             self._send(200, b"OK", "text/plain")
         elif path.endswith("/version"):
@@ -108,6 +110,7 @@ def fake_engine(tmp_path):
         return f"unix://{path}"
 
     started: list[FakeEngine] = []
+    start.started = started
     yield start
     for server in started:
         server.shutdown()
@@ -171,3 +174,17 @@ def test_a_whole_export_gives_the_report_of_the_same_archive(tmp_path, fake_engi
     for report in (engine_report, archive_report):
         report.pop("image")  # the reference and tags differ; everything measured must not
     assert engine_report == archive_report
+
+
+def test_a_cold_run_connects_and_inspects_once(tmp_path, fake_engine):
+    """The report key (identity) and the read share one connection and one inspect."""
+    host = fake_engine("chunked")
+    env = dict(os.environ, DOCKER_HOST=host, LAYERSCOPE_CACHE_DIR=str(tmp_path / "cache"))
+    result = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "fake:latest",
+                             "--format", "json"], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    requests = fake_engine.started[0].requests
+    assert sum(path.endswith("/_ping") for path in requests) == 1, requests
+    assert sum(path.endswith("/images/fake:latest/json") for path in requests) == 1, requests
+    assert sum(path.endswith("/images/get") for path in requests) == 1, requests
