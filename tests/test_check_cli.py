@@ -87,7 +87,7 @@ def test_baseline_json_growth(archive, tmp_path):
     inspect = subprocess.run([sys.executable, "-m", "layerscope", "inspect", archive, "--format",
                               "json", "-o", "base.json"], cwd=tmp_path, capture_output=True)
     assert inspect.returncode == 0
-    result = run(archive, "--max-growth", "0", "--baseline-json", "base.json", cwd=tmp_path)
+    result = run(archive, "--max-growth", "0B", "--baseline-json", "base.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "PASS  max-growth  growth against app:1 (1.6 kB) +0 B is within the 0 B limit" \
         in result.stdout
@@ -105,6 +105,10 @@ def test_dive_ci(archive, tmp_path):
                              "(--max-size): not a size;"),
     (["--max-size", "1XB", "--max-layers", "0"], "layerscope: error: 2 invalid check settings: "),
     (["--max-growth", "5%"], "max-growth (--max-growth): needs a baseline"),
+    (["--max-growth", "10", "--baseline-json", "b.json"],
+     'max-growth = "10" (--max-growth): a bare number could be bytes or a percent; write "10%" '
+     '(of the baseline) or "10MB" / "10B"'),
+    (["--fail-on", "LS999"], 'fail-on = ["LS999"] (--fail-on): no rule LS999; rules: LS001, '),
     (["--config", "missing.toml"], "--config missing.toml: no such file"),
     (["-o", "xml=out.xml"], "--output xml=out.xml: unknown format 'xml'"),
 ])
@@ -127,3 +131,39 @@ def test_no_budgets_warns_and_passes(archive, tmp_path):
     assert result.returncode == 0
     assert result.stderr.startswith("layerscope: warning: no budgets set")
     assert run(archive, "-q", cwd=tmp_path).stderr == ""
+
+
+# SPEC without its last two steps: 600 bytes, so SPEC grew by 1,000 bytes, 1000/600 = 166.67%
+SMALL = ImageSpec(SPEC.steps[:1], repo_tag="app:0")
+GROWTH_MESSAGE = "growth against app:0 (600 B) 166.67% (+1.0 kB) is over the 100.0% limit"
+
+
+def test_diff_fail_on_growth_says_what_check_max_growth_says(archive, tmp_path):
+    small = write_docker_archive(SMALL, tmp_path / "small.tar")
+    checked = run(archive, "--baseline", small, "--max-growth", "100%", "--format", "json",
+                  cwd=tmp_path)
+    assert checked.returncode == 1, checked.stderr
+    (budget,) = json.loads(checked.stdout)["budgets"]
+    assert budget["message"] == GROWTH_MESSAGE
+
+    def diff(*args):
+        return subprocess.run([sys.executable, "-m", "layerscope", "diff", small, archive,
+                               "--fail-on-growth", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+
+    text = diff("100%")
+    assert text.returncode == 1
+    assert f"FAIL  --fail-on-growth  {GROWTH_MESSAGE}" in text.stdout.splitlines()
+    assert text.stderr == f"layerscope: --fail-on-growth failed: {GROWTH_MESSAGE}\n"
+    document = json.loads(diff("100%", "--format", "json", "--quiet").stdout)
+    assert {key: document["growth_check"][key] for key in budget if key != "source"} == {
+        key: budget[key] for key in budget if key != "source"}
+    assert document["growth_check"]["source"] == "--fail-on-growth"
+    passed = diff("1kB")  # 1,000 bytes of growth: equal to the limit passes
+    assert (passed.returncode, passed.stderr) == (0, "")
+    assert ("PASS  --fail-on-growth  growth against app:0 (600 B) +1.0 kB is within the 1.0 kB "
+            "limit") in passed.stdout.splitlines()
+    refused = diff("10")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("layerscope: error: argument --fail-on-growth: '10': a bare "
+                                     'number could be bytes or a percent; write "10%"')

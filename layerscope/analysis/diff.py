@@ -6,6 +6,7 @@ import difflib
 import fnmatch
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from ..model import EntryKind, FileEntry
 from .image_report import Analysis, InspectReport
@@ -113,6 +114,8 @@ class DiffReport:
     """Changed paths, largest |delta| first (after --path filtering)."""
     waste: tuple[WasteChange, ...]
     """Dead bytes that appeared or disappeared, largest first."""
+    growth: Any = None
+    """--fail-on-growth's verdict (a rules.budgets BudgetResult, judged a floor above), or None."""
 
     @property
     def size_delta(self) -> int:

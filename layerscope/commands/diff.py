@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import LayerscopeError
 from ..formats.base import RenderOptions, formatter
-from ..output import write_report
+from ..output import check_writable, write_report
 from .reading import ReadingOptions, progress_for, reading_for
 
 LABELS = ("IMAGE_A", "IMAGE_B")
@@ -59,20 +60,31 @@ def diff(options: DiffOptions, progress, cache, reading):
 
     image_a, image_b = read_both(options.image_a, options.image_b, options.platform, progress,
                                  cache, reading)
-    return diff_images(analyze(image_a), analyze(image_b), options.path)
+    analysis_a, analysis_b = analyze(image_a), analyze(image_b)
+    report = diff_images(analysis_a, analysis_b, options.path)
+    if options.fail_on_growth is None:
+        return report
+    from ..rules.budgets.max_growth import judge_growth
+
+    verdict = judge_growth(analysis_b, analysis_a.report, options.fail_on_growth,
+                           top=options.top, source="--fail-on-growth")
+    return replace(report, growth=verdict)
 
 
 def run(options: DiffOptions) -> int:
     """Diff, render, write; exit 1 on --exit-code (images differ) or --fail-on-growth."""
+    if options.output is not None:
+        check_writable(options.output)
     cache, reading = reading_for(options, compared=True)
     with progress_for(options) as progress:
         report = diff(options, progress, cache, reading)
     text = formatter("diff", options.format)(report, RenderOptions(top=options.top,
                                                                    depth=options.depth))
     write_report(text, options.output)
+    growth_failed = report.growth is not None and report.growth.status == "fail"
+    if growth_failed and not options.quiet:
+        # the report may be JSON or in a file: CI logs still show why the step failed
+        sys.stderr.write(f"layerscope: --fail-on-growth failed: {report.growth.message}\n")
     if options.exit_code and not report.identical:
         return 1
-    if options.fail_on_growth is not None and options.fail_on_growth.exceeded(
-            report.size_delta, report.a.size):
-        return 1
-    return 0
+    return 1 if growth_failed else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..rules.budgets.base import CheckResult, Status
+from ..rules.budgets.base import BudgetResult, CheckResult, Status
 from .base import RenderOptions
 
 CHECK_SCHEMA = "layerscope/check/v1"
@@ -27,22 +27,24 @@ def check_document(result: CheckResult) -> dict:
         "status": "pass" if result.passed else "fail",
         "counts": {status.value: result.count(status) for status in Status},
         "config_files": list(result.config_files),
-        "budgets": [
-            {
-                "name": item.name,
-                "status": item.status.value,
-                "unit": item.unit,
-                "measured": _number(item.measured),
-                "limit": _number(item.limit),
-                "message": item.message,
-                "source": item.source,
-                "contributors": [
-                    {"kind": c.kind, "label": c.label, "bytes": c.bytes, "step": c.step,
-                     "detail": c.detail}
-                    for c in item.contributors
-                ],
-            }
-            for item in result.results
+        "budgets": [budget_document(item) for item in result.results],
+    }
+
+
+def budget_document(item: BudgetResult) -> dict:
+    """One budget's verdict: check's budgets[] entries and diff's growth_check."""
+    return {
+        "name": item.name,
+        "status": item.status.value,
+        "unit": item.unit,
+        "measured": _number(item.measured),
+        "limit": _number(item.limit),
+        "message": item.message,
+        "source": item.source,
+        "contributors": [
+            {"kind": c.kind, "label": c.label, "bytes": c.bytes, "step": c.step,
+             "detail": c.detail}
+            for c in item.contributors
         ],
     }
 

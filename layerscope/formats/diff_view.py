@@ -81,3 +81,12 @@ def waste_rows(report: DiffReport, options: RenderOptions, width: int = 50) -> l
 FILE_HEADERS = ["Change", "Path", "Size A", "Size B", "Delta"]
 STEP_HEADERS = ["A#", "B#", "Instruction", "Size A", "Size B", "Delta"]
 WASTE_HEADERS = ["Waste", "Path", "Bytes", "Written by", "Killed by"]
+
+
+def growth_line(report: DiffReport) -> str | None:
+    """--fail-on-growth's verdict in check's words: 'FAIL  --fail-on-growth  growth against ...'."""
+    if report.growth is None:
+        return None
+    from .check_view import STATUS_WORD
+
+    return f"{STATUS_WORD[report.growth.status]}  --fail-on-growth  {report.growth.message}"

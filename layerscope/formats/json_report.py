@@ -74,6 +74,11 @@ def inspect_document(report: InspectReport) -> dict:
             }
             for item in report.wasted
         ],
+        "warnings": [
+            {"kind": item.kind, "path": item.path, "layer": item.layer, "step": item.step,
+             "message": item.message}
+            for item in report.warnings
+        ],
         **_advice_documents(report),
     }
 
@@ -126,6 +131,8 @@ def _side(side) -> dict:
 
 def diff_document(report) -> dict:
     """The diff report as described in docs/schema/diff-v1.md."""
+    from .check_json import budget_document
+
     a, b = report.a, report.b
     first = report.steps[0] if report.steps and not report.identical else None
     return {
@@ -163,6 +170,7 @@ def diff_document(report) -> dict:
              "killed_by": w.killed_by}
             for w in report.waste
         ],
+        "growth_check": None if report.growth is None else budget_document(report.growth),
     }
 
 

@@ -18,6 +18,13 @@ def render_diff(report, options: RenderOptions) -> str:
     parts.append(tabulate(diff_view.summary_rows(report),
                           headers=["", f"A `{report.a.ref}`", f"B `{report.b.ref}`", "Delta"],
                           tablefmt="github"))
+    if report.growth is not None:
+        from .check_markdown import ICON
+        from .check_view import STATUS_WORD
+
+        growth = report.growth
+        parts += ["", f"{ICON[growth.status]} **{STATUS_WORD[growth.status]}** "
+                      f"`--fail-on-growth`: {growth.message}"]
     parts += ["", diff_view.divergence_line(report)]
     if report.steps:
         parts += ["", "#### Steps after the shared prefix", ""]

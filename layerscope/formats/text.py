@@ -105,6 +105,8 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
                  _step_label(report, g.killed_by_step)] for g in shown]
         parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
                               tablefmt="simple", colalign=("right", "left", "left", "left", "left")))
+    if report.warnings:
+        parts += ["", "Warnings"] + [f"  {item.message}" for item in report.warnings]
     parts += _advice_sections(report, options)
     return "\n".join(parts) + "\n"
 
@@ -145,6 +147,8 @@ def render_diff(report, options: RenderOptions) -> str:
              f"B  {report.b.ref}  {report.b.image_id[:19]}", ""]
     parts.append(tabulate(diff_view.summary_rows(report), headers=["", "A", "B", "Delta"],
                           tablefmt="simple", colalign=("left", "right", "right", "right")))
+    if report.growth is not None:
+        parts += ["", diff_view.growth_line(report)]
     parts += ["", diff_view.divergence_line(report)]
     if report.steps:
         parts += ["", "Steps after the shared prefix"]

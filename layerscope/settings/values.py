@@ -66,14 +66,24 @@ def parse_count(value: Any) -> int:
     return value
 
 
+GROWTH_ALLOWED = ("a percent of the baseline written with %, e.g. \"10%\", or a size with its "
+                  "unit, e.g. \"10MB\" or \"10B\"")
+
+
 def parse_growth(value: Any) -> Growth:
+    """"10%" -> 10 percent; "10MB" -> 10,000,000 bytes. A bare number is refused: 10 could mean
+    either, and reading it as bytes made a typo pass every check."""
     if isinstance(value, str) and value.strip().endswith("%"):
         return Growth(parse_percent(value, upper=None), percent=True)
+    text = str(value).strip() if isinstance(value, int | float | str) else ""
+    bare = SIZE_RE.fullmatch(text)
+    if not isinstance(value, bool) and bare and not bare.group(2):
+        raise Invalid(f"a bare number could be bytes or a percent; write \"{text}%\" (of the "
+                      f"baseline) or \"{text}MB\" / \"{text}B\"")
     try:
         return Growth(Fraction(parse_size(value)), percent=False)
     except Invalid:
-        raise Invalid(f"expected a size ({SIZE_ALLOWED}) or a percent of the baseline, "
-                      "e.g. \"5%\"") from None
+        raise Invalid(f"expected {GROWTH_ALLOWED}") from None
 
 
 def parse_strings(value: Any, what: str, example: str) -> list[str]:
@@ -88,6 +98,17 @@ def parse_ids(value: Any) -> list[str]:
     bad = [item for item in ids if not re.fullmatch(r"[A-Za-z0-9_.-]+", item)]
     if bad:
         raise Invalid(f"{bad[0]!r} is not a rule ID; expected letters, digits, '-', '_' or '.'")
+    return ids
+
+
+def parse_rule_ids(value: Any) -> list[str]:
+    """parse_ids, and every ID must name a rule: a typo would otherwise never fire."""
+    from ..rules import registry, unknown_ids
+
+    ids = parse_ids(value)
+    unknown = unknown_ids(ids)
+    if unknown:
+        raise Invalid(f"no rule {', '.join(unknown)}; rules: {', '.join(registry())}")
     return ids
 
 
@@ -116,7 +137,7 @@ def parse_value(kind: str, value: Any) -> Any:
     if kind == GLOBS:
         return parse_strings(value, "path globs", '["/var/lib/apt/lists/*", "**/.git"]')
     if kind == IDS:
-        return parse_ids(value)
+        return parse_rule_ids(value)
     if kind == BOOL:
         return parse_bool(value)
     if kind == IMAGE:

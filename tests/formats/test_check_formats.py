@@ -11,10 +11,12 @@ import pytest
 from layerscope.formats.base import FORMATS, RenderOptions, formatter
 from layerscope.formats.github import append_step_summary, escape_data, escape_property
 from layerscope.rules.budgets import CheckContext, run_budgets
+from layerscope.rules.budgets.base import Growth
 from tests.rules.budgets.conftest import story
 
+# max-growth without a baseline is the skipped budget (an unknown fail-on ID is now an error)
 LIMITS = {"max-size": 300_000, "max-layers": 10, "max-wasted-percent": Fraction(95),
-          "fail-on": ["LS999"]}
+          "max-growth": Growth(Fraction(10), True)}
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +42,9 @@ FAIL  max-size            image size 553.5 kB is over the 300.0 kB limit by 253.
         52.0 kB  step 3: RUN pip install -r /tmp/req/a
 PASS  max-layers          layer count 4 is within the 10 limit
 PASS  max-wasted-percent  wasted share of the image 90.33% (500.0 kB) is within the 95.0% limit
-SKIP  fail-on             unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`
+SKIP  max-growth          no baseline given (--baseline IMAGE or --baseline-json FILE)
 settings from: .layerscope.toml (and flags)
-"""  # noqa: E501
+"""
 
 
 def test_text_exact(result):
@@ -60,9 +62,9 @@ EXPECTED_GITHUB = """\
 ::error title=layerscope check max-size (test%3Alatest)::image size 553.5 kB is over the 300.0 kB limit by 253.5 kB%0A500.0 kB  step 2: COPY dir:0a1b in /tmp/req%0A52.0 kB  step 3: RUN pip install -r /tmp/req/a
 PASS  max-layers: layer count 4 is within the 10 limit
 PASS  max-wasted-percent: wasted share of the image 90.33% (500.0 kB) is within the 95.0% limit
-::warning title=layerscope check fail-on (test%3Alatest)::unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`
+::warning title=layerscope check max-growth (test%3Alatest)::no baseline given (--baseline IMAGE or --baseline-json FILE)
 layerscope check test:latest: FAIL: 1 of 4 budgets failed (2 passed, 1 skipped)
-"""  # noqa: E501
+"""
 
 
 def test_github_annotations_exact(result):
@@ -90,7 +92,7 @@ def test_junit_parses_with_one_testcase_per_budget(result):
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["max-size", "max-layers", "max-wasted-percent",
-                                              "fail-on"]
+                                              "max-growth"]
     assert {c.get("classname") for c in cases} == {"layerscope.check.test:latest"}
     failure = cases[0].find("failure")
     assert failure.get("message") == "image size 553.5 kB is over the 300.0 kB limit by 253.5 kB"
@@ -102,7 +104,7 @@ def test_junit_parses_with_one_testcase_per_budget(result):
     ]
     assert cases[1].find("failure") is None and cases[1].find("skipped") is None
     assert cases[3].find("skipped").get("message") == (
-        "unknown advice rule ID(s) LS999; see `layerscope advise --list-rules`")
+        "no baseline given (--baseline IMAGE or --baseline-json FILE)")
     properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert properties["size"] == "553500"
 
@@ -112,7 +114,7 @@ def test_json_document(result):
     assert document["schema"] == "layerscope/check/v1"
     assert (document["status"], document["counts"]) == ("fail", {"pass": 2, "fail": 1, "skip": 1})
     assert document["config_files"] == [".layerscope.toml"]
-    size, layers, percent, fail_on = document["budgets"]
+    size, layers, percent, growth = document["budgets"]
     assert size == {
         "name": "max-size", "status": "fail", "unit": "bytes", "measured": 553_500,
         "limit": 300_000, "message": "image size 553.5 kB is over the 300.0 kB limit by 253.5 kB",
@@ -126,11 +128,12 @@ def test_json_document(result):
     }
     assert layers["source"] == ".layerscope.toml [check]"
     assert (percent["unit"], percent["measured"], percent["limit"]) == ("percent", 90.3342, 95)
-    assert (fail_on["status"], fail_on["measured"], fail_on["limit"]) == ("skip", None, ["LS999"])
+    assert (growth["status"], growth["unit"], growth["measured"], growth["limit"]) == (
+        "skip", "percent", None, 10)
 
 
 def test_markdown_table_and_failure_details(result):
     text = render("markdown", result)
     assert "| ❌ FAIL | `max-size` | 553.5 kB | ≤ 300.0 kB |" in text
-    assert "| ⏭️ SKIP | `fail-on` | - | LS999 |" in text
+    assert "| ⏭️ SKIP | `max-growth` | - | ≤ 10.0% |" in text
     assert "| 500.0 kB | step 2: COPY dir:0a1b in /tmp/req |" in text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
@@ -10,6 +12,8 @@ from layerscope.analysis.diff import diff_images
 from layerscope.analysis.image_report import analyze
 from layerscope.formats import json_report, markdown, text
 from layerscope.formats.base import FORMATS, RenderOptions, formatter
+from layerscope.rules.budgets.base import Growth
+from layerscope.rules.budgets.max_growth import judge_growth
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, whiteout
 
@@ -17,8 +21,8 @@ BASE = ("", [directory("bin"), file("bin/sh", b"s" * 100)])
 CMD = ('/bin/sh -c #(nop)  CMD ["sh"]', None)
 
 
-@pytest.fixture
-def report():
+def diff_inputs():
+    """The analyses of A and B below."""
     a = build_image(BASE, CMD,
                     ("/bin/sh -c apt-get install -y big",
                      [file("usr/lib/big.so", b"b" * 2_000_000), file("usr/share/doc/big", b"d" * 30_000)]),
@@ -29,7 +33,12 @@ def report():
                       file("tmp/big.deb", b"t" * 40_000)]),
                     ("/bin/sh -c rm /tmp/big.deb", [whiteout("tmp/big.deb")]),
                     ("/bin/sh -c #(nop) COPY file:1 in /app ", [file("app", b"a" * 7)]))
-    return diff_images(analyze(a), analyze(b))
+    return analyze(a), analyze(b)
+
+
+@pytest.fixture
+def report():
+    return diff_images(*diff_inputs())
 
 
 EXPECTED_TEXT = """\
@@ -139,3 +148,34 @@ def test_json_document(report):
 def test_every_registered_diff_format_renders(report):
     for name in FORMATS["diff"]:
         assert formatter("diff", name)(report, RenderOptions()).endswith("\n")
+
+
+@pytest.fixture
+def grown():
+    """The fixture's images the other way round, judged by --fail-on-growth 10%: B (2,030,107
+    bytes) grew by 490,000 bytes over A (1,540,107), 490000/1540107 = 31.816%."""
+    big, small = diff_inputs()
+    report = diff_images(small, big)
+    verdict = judge_growth(big, small.report, Growth(Fraction(10), True),
+                           source="--fail-on-growth")
+    return replace(report, growth=verdict)
+
+
+GROWTH = "growth against test:latest (1.5 MB) 31.82% (+490.0 kB) is over the 10.0% limit"
+
+
+def test_the_growth_verdict_in_every_format(grown, report):
+    lines = text.render_diff(grown, RenderOptions()).splitlines()
+    layers = next(i for i, line in enumerate(lines) if line.startswith("Layers "))
+    assert lines[layers + 1: layers + 3] == ["", f"FAIL  --fail-on-growth  {GROWTH}"]
+    assert f"❌ **FAIL** `--fail-on-growth`: {GROWTH}" in \
+        markdown.render_diff(grown, RenderOptions()).splitlines()
+    document = json.loads(json_report.render_diff(grown, RenderOptions()))
+    assert document["growth_check"] == {
+        "name": "max-growth", "status": "fail", "unit": "percent",
+        "measured": round(100 * 490_000 / 1_540_107, 4), "limit": 10, "message": GROWTH,
+        "source": "--fail-on-growth",
+        "contributors": [{"kind": "step", "label": "RUN apt-get install -y big",
+                          "bytes": 2_030_000, "step": 2, "detail": "not in the baseline"}]}
+    assert json.loads(json_report.render_diff(report, RenderOptions()))["growth_check"] is None
+    assert "--fail-on-growth" not in text.render_diff(report, RenderOptions())

@@ -131,3 +131,22 @@ def test_two_baselines_are_an_error(tmp_path):
     with pytest.raises(ConfigError, match="give one baseline, not both"):
         load_settings("app", flags(baseline="a:1", baseline_json="a.json", max_growth="1MB"),
                       cwd=tmp_path)
+
+
+def test_an_unknown_fail_on_rule_is_an_error_from_a_flag_or_a_file(tmp_path):
+    write(tmp_path, ".layerscope.toml", '[check]\nfail-on = ["LS001", "LS99"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings("app", flags(fail_on=["LS999"]), cwd=tmp_path)
+    file_problem, flag_problem = caught.value.problems
+    assert file_problem.startswith('fail-on = ["LS001", "LS99"] (.layerscope.toml [check]): '
+                                   "no rule LS99; rules: LS001, ")
+    assert flag_problem.startswith('fail-on = ["LS999"] (--fail-on): no rule LS999; rules: ')
+
+
+def test_a_bare_growth_number_is_refused_in_a_file(tmp_path):
+    write(tmp_path, ".layerscope.toml", '[check]\nmax-growth = 10\nbaseline-json = "b.json"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings("app", {}, cwd=tmp_path)
+    assert caught.value.problems == [
+        'max-growth = 10 (.layerscope.toml [check]): a bare number could be bytes or a percent; '
+        'write "10%" (of the baseline) or "10MB" / "10B"']

@@ -39,11 +39,6 @@ class Growth:
     percent: bool
     """True when amount is a percent of the baseline size."""
 
-    def exceeded(self, growth: int, baseline_size: int) -> bool:
-        """True when growth is above the limit (equal to it passes)."""
-        measured = percent_of(growth, baseline_size) if self.percent else growth
-        return measured > self.amount
-
 
 @dataclass(frozen=True, slots=True)
 class Contributor:

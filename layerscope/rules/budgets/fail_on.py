@@ -9,13 +9,13 @@ from .base import IDS, Budget, BudgetResult, CheckContext, Contributor, Status
 
 
 def evaluate(ctx: CheckContext, limit: list[str]) -> BudgetResult:
-    from .. import run_rules, unknown_ids
+    from .. import RuleError, registry, run_rules, unknown_ids
 
     unknown = unknown_ids(limit)
     if unknown:
-        return BudgetResult("fail-on", Status.SKIP, None, list(limit),
-                            f"unknown advice rule ID(s) {', '.join(unknown)}; see "
-                            "`layerscope advise --list-rules`", unit="count")
+        # settings refuse these before anything is read; a caller that skips them gets the error
+        raise RuleError(f"fail-on: no rule {', '.join(unknown)}",
+                        hint="rules: " + ", ".join(registry()))
     wanted = {rule_id.upper() for rule_id in limit}
     fired = [f for f in run_rules(ctx.analysis) if f.rule in wanted and not f.base]
     listed = ", ".join(sorted(wanted))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ...analysis.image_report import Analysis, InspectReport
 from .base import (
     BYTES,
     PERCENT_UNIT,
@@ -70,6 +71,18 @@ def evaluate(ctx: CheckContext, limit: Growth) -> BudgetResult:
     value = as_number(Fraction(measured))
     return BudgetResult("max-growth", status, value, _limit(limit), message, contributors,
                         PERCENT_UNIT if limit.percent else BYTES)
+
+
+def judge_growth(analysis: Analysis, baseline: InspectReport, limit: Growth, top: int = 5,
+                 source: str = "") -> BudgetResult:
+    """The max-growth verdict of analysis against an inspected baseline: `check --baseline` and
+    `diff --fail-on-growth` both come here, so both say the same thing."""
+    from dataclasses import replace
+
+    from .baseline import baseline_from_report
+
+    context = CheckContext(analysis, top=top, baseline=baseline_from_report(baseline))
+    return replace(evaluate(context, limit), source=source)
 
 
 def _limit(limit: Growth) -> float | int:

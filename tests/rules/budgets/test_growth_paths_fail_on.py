@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from layerscope.analysis.image_report import analyze
+from layerscope.rules.base import RuleError
 from layerscope.rules.budgets.base import Baseline, Growth, Status
 from layerscope.rules.budgets.forbid_paths import glob_regex
 from tests.analysis.conftest import build_image
@@ -116,7 +117,8 @@ def test_fail_on_passes_when_no_listed_rule_fires(analysis):
     assert (result.status, result.measured, result.message) == (Status.PASS, 0, "none of LS004 fired")
 
 
-def test_fail_on_with_an_unknown_rule_is_skipped_with_the_reason(analysis):
-    result = judge(analysis, "fail-on", ["LS001", "DL3009"])
-    assert (result.status, result.limit) == (Status.SKIP, ["LS001", "DL3009"])
-    assert result.message == "unknown advice rule ID(s) DL3009; see `layerscope advise --list-rules`"
+def test_fail_on_with_an_unknown_rule_is_an_error(analysis):
+    with pytest.raises(RuleError) as raised:
+        judge(analysis, "fail-on", ["LS001", "DL3009"])
+    assert raised.value.message == "fail-on: no rule DL3009"
+    assert raised.value.hint.startswith("rules: LS001, LS002, ")
