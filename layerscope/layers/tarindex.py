@@ -9,21 +9,41 @@ copy when the whole layer is already in memory), and never writes anything.
 from __future__ import annotations
 
 import posixpath
-import struct
 
 import xxhash
 
 from ..errors import LayerReadError
 from ..model import EntryKind, FileEntry
 from .readahead import HEADROOM
+from .tarheader import (
+    BLOCK,
+    EXTENDED_TYPES,
+    LINK,
+    MEMBER,
+    PAX_LIMIT,
+    POSIX_MAGIC,
+    PREFIX,
+    PREFIX_START,
+    REGULAR_TYPES,
+    SPARSE_EXTENDED,
+    SPARSE_MORE,
+    SPARSE_REAL_SIZE,
+    SPARSE_TYPE,
+    ZERO_BLOCK,
+    Extensions,
+    ids,
+    is_header,
+    member_name,
+    number,
+    pax_number,
+    text,
+)
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 READ_CHUNK = 4 << 20
 """Contents up to this size are hashed in one piece; larger ones stream through the window."""
 WINDOW = 2 * READ_CHUNK
-BLOCK = 512
-ZERO_BLOCK = bytes(BLOCK)
 DEFER_OVER = 64 << 10
 """Regular files larger than this are skipped unread when the caller defers hashing: they hold
 most of an image's bytes, and only the few at a path written twice need a hash."""
@@ -32,15 +52,11 @@ DEFERRING_READ = 1 << 20
 and small files need."""
 CAPTURE_LIMIT = 64 << 20
 """Largest package-database file kept in memory; a bigger one is indexed but not captured."""
-PAX_LIMIT = 1 << 20
-"""Largest PAX or GNU long-name record accepted: real ones are a few hundred bytes."""
 MAX_MEMBER_SIZE = 1 << 50
 """Largest member size (or sparse real size) accepted: a pebibyte; anything larger is hostile."""
 
-REGULAR_TYPES = frozenset(b"07\x00S")
-SPARSE_TYPE = ord("S")
-PAX_TYPE, LONG_NAME_TYPE, LONG_LINK_TYPE = ord("x"), ord("L"), ord("K")
-EXTENDED_TYPES = frozenset(b"xgLK")
+FILE_TYPES = REGULAR_TYPES | {SPARSE_TYPE}
+"""Members indexed as regular files (a sparse file counts its real size)."""
 # Kinds are stored as the plain ints of EntryKind: they compare and hash equal to the members,
 # and a plain tuple of plain values is what marshal writes to the cache in one C call.
 FILE, DIRECTORY, SYMLINK, HARDLINK, WHITEOUT, OPAQUE, OTHER = map(int, EntryKind)
@@ -48,8 +64,6 @@ KINDS = {ord("5"): DIRECTORY, ord("2"): SYMLINK, ord("1"): HARDLINK, ord("3"): O
          ord("4"): OTHER, ord("6"): OTHER}
 _hash = xxhash.xxh3_64_intdigest
 
-
-NUL_SPACE = b"\0 "
 CAPTURE_PREFIXES = ("/var/lib/", "/var/log/apt/", "/lib/apk/")
 """Every captured path starts so, or ends in /RECORD: a cheap first cut before should_capture."""
 
@@ -82,43 +96,6 @@ def normalize_member_path(name: str) -> str:
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
     return cleaned
-
-
-def _number(field: bytes, what: str, offset: int) -> int:
-    """A numeric header field: octal ASCII, or GNU base-256 when the high bit is set."""
-    if field and field[0] & 0x80:
-        value = int.from_bytes(field[1:], "big")
-        if field[0] == 0xFF:
-            value -= 1 << (8 * (len(field) - 1))
-        return value  # a negative size is refused by index_layer, which knows the member name
-    text = field.split(b"\0", 1)[0].strip()
-    try:
-        return int(text, 8) if text else 0
-    except ValueError:
-        raise LayerReadError(f"bad {what} field {text[:16]!r} in the tar header at byte {offset}") from None
-
-
-def _text(field: bytes) -> str:
-    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-
-
-def pax_records(data: bytes, offset: int) -> dict[str, str]:
-    records: dict[str, str] = {}
-    position = 0
-    while position < len(data):
-        if data[position] == 0:
-            break
-        space = data.find(b" ", position)
-        try:
-            length = int(data[position:space])
-        except ValueError:
-            raise LayerReadError(f"malformed PAX record in the tar header at byte {offset}") from None
-        if length <= 0 or space < 0 or position + length > len(data):
-            raise LayerReadError(f"malformed PAX record in the tar header at byte {offset}")
-        key, _, value = data[space + 1:position + length - 1].partition(b"=")
-        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
-        position += length
-    return records
 
 
 class _Reader:
@@ -249,36 +226,15 @@ class _Reader:
             size -= step
 
 
-USTAR = struct.Struct("100s8s8s8s12s12s8sB100s6s2s32s32s8s8s155s12x")
-"""name, mode, uid, gid, size, mtime, checksum, type, linkname, magic, version, uname, gname,
-devmajor, devminor, prefix: the 512-byte header, unpacked in one call."""
-
-
-def _octal(field: bytes, what: str, offset: int) -> int:
-    try:
-        return int(field.rstrip(b"\0 ") or b"0", 8)  # the common case: NUL-ended octal
-    except ValueError:
-        return _number(field, what, offset)
-
-
-MEMBER = struct.Struct("100s24s12s20xB100x6s249x")
-"""name, mode+uid+gid, size, type and magic: the header fields read for every member, in one
-call. The checksum, link name and prefix are sliced out only when a member needs them."""
-CHECKSUM, LINK, PREFIX = slice(148, 156), slice(157, 257), slice(345, 500)
 IDS_CACHE_LIMIT = 4096
 """Distinct mode/uid/gid fields remembered: a layer has a handful, and parsing three octal
 numbers per member costs a sixth of the whole read of a million small files."""
 _new_entry = tuple.__new__
 
 
-def _ids(raw: bytes, offset: int) -> tuple[int, int, int]:
-    """(mode, uid, gid) from the 24 bytes of the three fields."""
-    return (_octal(raw[:8], "mode", offset), _octal(raw[8:16], "uid", offset),
-            _octal(raw[16:], "gid", offset))
-
-
-def index_layer(source, captured: dict | None = None, deferred: list | None = None,
-                head: bytes = b"") -> tuple[tuple[FileEntry, ...], int]:
+def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call per member costs
+        source, captured: dict | None = None, deferred: list | None = None,
+        head: bytes = b"") -> tuple[tuple[FileEntry, ...], int]:
     """Read an uncompressed layer tar once; return its entries and its size in bytes.
 
     `source` is a stream with read(), or a buffer (bytes, memoryview) holding the whole layer;
@@ -300,9 +256,8 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
     unpack = MEMBER.unpack_from
     ids_seen: dict[bytes, tuple[int, int, int]] = {}
     total = 0
-    long_name: str | None = None
-    long_link: str | None = None
-    pax: dict[str, str] = {}
+    extensions = Extensions()
+    pending = False  # whether `extensions` holds anything: a local, tested for every member
     buffer = reader.buffer
     position = 0
     while True:
@@ -320,23 +275,20 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
         if magic[:5] != b"ustar":
             if buffer[header:position] == ZERO_BLOCK:
                 break
-            start = reader.consumed + header
-            block = bytes(buffer[header:position])  # pre-POSIX: only the checksum vouches
-            try:
-                checksum = _number(block[CHECKSUM], "checksum", start)
-            except LayerReadError:
-                checksum = -1
-            if checksum != sum(block[:148]) + 256 + sum(block[156:]):
-                raise LayerReadError(f"layer tar is unreadable: no valid tar header at byte {start}")
-        try:  # the common case: eleven octal digits and a NUL (or a space, or twelve digits)
+            if not is_header(bytes(buffer[header:position])):  # pre-POSIX: the checksum vouches
+                raise LayerReadError("layer tar is unreadable: no valid tar header at byte "
+                                     f"{reader.consumed + header}")
+        # tarheader.number's common case inline (tests/layers/test_tarheader.py holds the two
+        # to agree): eleven octal digits and a NUL (or a space, or twelve digits)
+        try:
             size = int(raw_size[:11] if raw_size[11] == 0 else raw_size, 8)
         except ValueError:  # shorter fields, base-256 numbers, junk: the careful path
-            size = _octal(raw_size, "size", reader.consumed + header)
-        ids = ids_seen.get(raw_ids)
-        if ids is None:
-            ids = _ids(raw_ids, reader.consumed + header)
+            size = number(raw_size, "size", reader.consumed + header)
+        owner = ids_seen.get(raw_ids)
+        if owner is None:
+            owner = ids(raw_ids, reader.consumed + header)
             if len(ids_seen) < IDS_CACHE_LIMIT:
-                ids_seen[raw_ids] = ids
+                ids_seen[raw_ids] = owner
         if type_flag in EXTENDED_TYPES:
             start = reader.consumed + header
             if not 0 <= size <= PAX_LIMIT:
@@ -345,45 +297,43 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
             data = reader.take(size, "an extended header")
             reader.skip(-size % BLOCK)
             position, buffer = reader.position, reader.buffer
-            if type_flag == PAX_TYPE:
-                pax = pax_records(data, start)
-            elif type_flag == LONG_NAME_TYPE:
-                long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            elif type_flag == LONG_LINK_TYPE:
-                long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            continue  # a global header ("g") changes nothing we read
-        mode, uid, gid = ids
+            extensions.read(type_flag, data, start)
+            pending = True
+            continue
+        mode, uid, gid = owner
         link = None
         real_size = size
-        if long_name is not None or long_link is not None or pax or type_flag == SPARSE_TYPE:
+        if pending or type_flag == SPARSE_TYPE:
             start = reader.consumed + header
             block = bytes(buffer[header:header + BLOCK])
-            name = long_name or pax.get("path") or _ustar_name(raw_name, magic, block)
-            link = long_link or pax.get("linkpath")
+            pax = extensions.pax
+            name = extensions.member_name(member_name(block))
+            link = extensions.member_link(None)
             if "size" in pax:
-                size = real_size = _parse_pax_size(pax["size"], start)
+                size = real_size = pax_number(pax["size"], "size", start)
             if type_flag == SPARSE_TYPE:
-                real_size = _number(block[483:495], "sparse size", start)
-                extended = block[482]
+                real_size = number(block[SPARSE_REAL_SIZE], "sparse size", start)
+                more = block[SPARSE_EXTENDED]
                 reader.position = position
-                while extended:  # old GNU sparse maps continue in extension blocks
-                    extended = reader.take(BLOCK, "a sparse map")[504]
+                while more:  # old GNU sparse maps continue in extension blocks
+                    more = reader.take(BLOCK, "a sparse map")[SPARSE_MORE]
                 position, buffer = reader.position, reader.buffer
             if "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
-                real_size = _parse_pax_size(pax.get("GNU.sparse.realsize", pax.get("GNU.sparse.size")),
-                                            start)
+                real_size = pax_number(pax.get("GNU.sparse.realsize", pax.get("GNU.sparse.size")),
+                                       "size", start)
             if "uid" in pax:
-                uid = _pax_id(pax["uid"], "uid", start)
+                uid = pax_number(pax["uid"], "uid", start)
             if "gid" in pax:
-                gid = _pax_id(pax["gid"], "gid", start)
-            pax = {}
-            long_name = long_link = None
+                gid = pax_number(pax["gid"], "gid", start)
+            extensions.clear()
+            pending = False
             if not (0 <= size <= MAX_MEMBER_SIZE and 0 <= real_size <= MAX_MEMBER_SIZE):
                 _refuse_size(name, real_size if 0 <= size <= MAX_MEMBER_SIZE else size, start)
         else:
+            # tarheader.member_name inline: the name field, and a ustar prefix only where set
             name = raw_name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            if buffer[header + 345] and magic == b"ustar\0":
-                name = _text(bytes(buffer[header:header + BLOCK])[PREFIX]) + "/" + name
+            if buffer[header + PREFIX_START] and magic == POSIX_MAGIC:
+                name = text(bytes(buffer[header:header + BLOCK])[PREFIX]) + "/" + name
             if not 0 <= size <= MAX_MEMBER_SIZE:
                 _refuse_size(name, size, reader.consumed + header)
 
@@ -394,7 +344,7 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
             path = "/" + plain  # the common case of normalize_member_path, inline
         else:
             path = normalize_member_path(name)
-        regular = type_flag in REGULAR_TYPES or type_flag not in KINDS
+        regular = type_flag not in KINDS  # content follows (tarheader.has_content)
         if ".wh." in path:
             directory, _, base = path.rpartition("/")
             if base.startswith(WHITEOUT_PREFIX):
@@ -431,7 +381,7 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
                 position, buffer = reader.position, reader.buffer
                 if content is not None:
                     captured[path] = content
-            if type_flag in REGULAR_TYPES:
+            if type_flag in FILE_TYPES:
                 append(_new_entry(FileEntry, (path, FILE, real_size, mode, uid, gid, None, content_hash)))
                 total += real_size
             else:
@@ -439,7 +389,7 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
             continue
         kind = KINDS[type_flag]
         if link is None:
-            link = _text(bytes(buffer[header:header + BLOCK])[LINK])
+            link = text(bytes(buffer[header:header + BLOCK])[LINK])
         if kind == SYMLINK:
             target_size = len(link.encode("utf-8", "surrogateescape"))
             append(FileEntry(path, kind, target_size, mode, uid, gid, link))
@@ -451,32 +401,11 @@ def index_layer(source, captured: dict | None = None, deferred: list | None = No
     return tuple(entries), total
 
 
-def _ustar_name(raw_name: bytes, magic: bytes, block: bytes) -> str:
-    name = _text(raw_name)
-    if block[345] and magic == b"ustar\0":
-        name = _text(block[PREFIX]) + "/" + name
-    return name
-
-
 def _skip(reader: _Reader, position: int, size: int) -> int:
     """Skip `size` bytes from `position`; the new position (the reader's buffer may change)."""
     reader.position = position
     reader.skip(size)
     return reader.position
-
-
-def _parse_pax_size(value: str, offset: int) -> int:
-    try:
-        return int(value)  # a negative or absurd one is refused with the member's name
-    except ValueError:
-        raise LayerReadError(f"bad PAX size {value[:20]!r} at byte {offset}") from None
-
-
-def _pax_id(value: str, what: str, offset: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise LayerReadError(f"bad PAX {what} {value[:20]!r} at byte {offset}") from None
 
 
 def _refuse_size(name: str, size: int, offset: int):

@@ -14,13 +14,23 @@ from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
 from ..layers.decompress import sniff
 from ..layers.limits import ReadOptions
-from ..layers.tarindex import BLOCK, PAX_LIMIT, USTAR, ZERO_BLOCK, pax_records
+from ..layers.tarheader import (
+    BLOCK,
+    EXTENDED_TYPES,
+    PAX_LIMIT,
+    REGULAR_TYPES,
+    ZERO_BLOCK,
+    Extensions,
+    has_content,
+    is_header,
+    parse_header,
+    pax_number,
+)
 from .base import Progress
 from .documents import METADATA_LIMIT, MetadataTooLarge, follow_links, normalize_member_name
 
 __all__ = ["METADATA_LIMIT", "StreamedArchive", "read_archive"]
 
-REGULAR_TYPES = frozenset(b"07\x00")
 SKIP_CHUNK = 1 << 20
 
 
@@ -120,29 +130,19 @@ class _Member:
 
 def _header(block: bytes, what: str, offset: int, first: bool, layers: int):
     """(name, type, size, linkname) of an outer header, or an error in the archive's words."""
-    fields = USTAR.unpack_from(block)
-    if not fields[9].startswith(b"ustar"):
-        try:
-            checksum = int(fields[6].rstrip(b"\0 ") or b"-1", 8)
-        except ValueError:
-            checksum = -1
-        if checksum != sum(block[:148]) + 256 + sum(block[156:]):
-            reason = f"no valid tar header at byte {offset}"
-            if first:
-                raise SourceError(f"{what} is not a tar archive ({reason})",
-                                  hint="give an image archive made by `docker save`")
-            raise SourceError(f"{what} is damaged after {layers} layers: {reason}")
+    if not is_header(block):
+        reason = f"no valid tar header at byte {offset}"
+        if first:
+            raise SourceError(f"{what} is not a tar archive ({reason})",
+                              hint="give an image archive made by `docker save`")
+        raise SourceError(f"{what} is damaged after {layers} layers: {reason}")
     try:
-        size = int(fields[4].rstrip(b"\0 ") or b"0", 8)
-    except ValueError:
+        header = parse_header(block, offset)
+    except LayerReadError:
         raise SourceError(f"{what} is damaged at byte {offset}: a member size is not a number") from None
-    if size < 0:
+    if header.size < 0:
         raise SourceError(f"{what} is damaged at byte {offset}: a member has a negative size")
-    name = fields[0].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    if fields[9] == b"ustar\0" and fields[15][:1] != b"\0":
-        name = fields[15].split(b"\0", 1)[0].decode("utf-8", "surrogateescape") + "/" + name
-    link = fields[8].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    return name, fields[7], size, link
+    return header.name, header.type_flag, header.size, header.link
 
 
 def read_archive(fileobj, what: str, progress: Progress | None = None,
@@ -155,9 +155,7 @@ def read_archive(fileobj, what: str, progress: Progress | None = None,
     """
     archive = StreamedArchive()
     source = _Source(fileobj)
-    long_name: str | None = None
-    long_link: str | None = None
-    pax: dict[str, str] = {}
+    extensions = Extensions()
     while True:
         offset = source.offset
         block = source.read(BLOCK)
@@ -172,41 +170,42 @@ def read_archive(fileobj, what: str, progress: Progress | None = None,
             break
         name, type_flag, size, link = _header(block, what, offset, offset == 0, len(archive.layers))
         padding = -size % BLOCK
-        if type_flag in (ord("x"), ord("g"), ord("L"), ord("K")):
-            if size > PAX_LIMIT:
-                raise SourceError(f"{what} is damaged at byte {offset}: an extended header of "
-                                  f"{size} bytes")
-            data = source.read(size)
-            if len(data) < size or source.skip(padding) < padding:
-                raise SourceError(f"{what} is truncated in an extended header at byte {offset}")
-            if type_flag == ord("x"):
-                try:
-                    pax = pax_records(data, offset)
-                except LayerReadError as error:
-                    raise SourceError(f"{what}: {error.message}") from error
-            elif type_flag == ord("L"):
-                long_name = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            elif type_flag == ord("K"):
-                long_link = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+        if type_flag in EXTENDED_TYPES:
+            _extended(source, extensions, type_flag, size, what, offset)
             continue
-        name = long_name or pax.get("path") or name
-        link = long_link or pax.get("linkpath") or link
-        if "size" in pax:
+        name = extensions.member_name(name)
+        link = extensions.member_link(link)
+        if "size" in extensions.pax:
             try:
-                size = int(pax["size"])
-            except ValueError:
+                size = pax_number(extensions.pax["size"], "size", offset)
+            except LayerReadError:
                 raise SourceError(f"{what} is damaged at byte {offset}: a bad PAX size") from None
             padding = -size % BLOCK
-        long_name = long_link = None
-        pax = {}
-        member = _Member(source, size if type_flag in REGULAR_TYPES else 0)
+        extensions.clear()
+        # any type but the header-only ones carries content, taken or not: skipped to stay in step
+        member = _Member(source, size if has_content(type_flag) else 0)
         _take(member, normalize_member_name(name), type_flag, size, link, archive, progress,
               options)
         if source.skip(member.remaining) < member.remaining:
             raise SourceError(f"{what} is truncated in member {name} at byte {source.offset}")
-        if type_flag in REGULAR_TYPES and source.skip(padding) < padding:
+        if has_content(type_flag) and source.skip(padding) < padding:
             raise SourceError(f"{what} is truncated after member {name}")
     return archive
+
+
+def _extended(source: _Source, extensions: Extensions, type_flag: int, size: int, what: str,
+              offset: int) -> None:
+    """Read an extended header's content into `extensions`."""
+    if size > PAX_LIMIT:
+        raise SourceError(f"{what} is damaged at byte {offset}: an extended header of {size} bytes")
+    padding = -size % BLOCK
+    data = source.read(size)
+    if len(data) < size or source.skip(padding) < padding:
+        raise SourceError(f"{what} is truncated in an extended header at byte {offset}")
+    try:
+        extensions.read(type_flag, data, offset)
+    except LayerReadError as error:
+        raise SourceError(f"{what}: {error.message}") from error
 
 
 def _take(member: _Member, name: str, type_flag: int, size: int, link: str,
