@@ -64,10 +64,11 @@ def findings_text(findings, top: int) -> list[str]:
             parts += finding_lines(f, top)
     if base:
         parts.append("")
-        parts.append(f"Base image ({len(base)}, not your steps: only another base avoids them)")
+        parts.append(f"Base image ({len(base)}, bytes in the base image's layers; each fix says "
+                     "what, if anything, avoids them)")
         for f in base:
             parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  [{where(f)}]")
-            parts.append(f"    {f.message}")
+            parts += [f"    {f.message}", f"    fix: {f.fix}"]
     return parts
 
 

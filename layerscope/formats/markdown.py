@@ -60,8 +60,8 @@ def render_advise(report, options: RenderOptions) -> str:
     else:
         parts.append("No findings for your steps.")
     if base:
-        parts += ["", f"<details><summary>Base image ({len(base)} findings, not your steps)"
-                      "</summary>", ""]
-        parts += [f"- {f.rule} {saving(f)}: {f.message}" for f in base]
+        parts += ["", f"<details><summary>Base image ({len(base)} findings, bytes in the base "
+                      "image's layers)</summary>", ""]
+        parts += [f"- {f.rule} {saving(f)}: {f.message}. Fix: {f.fix}" for f in base]
         parts += ["", "</details>"]
     return "\n".join(parts) + "\n"

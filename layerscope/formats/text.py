@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import posixpath
-from dataclasses import dataclass
-
 from tabulate import tabulate
 
-from ..analysis.image_report import InspectReport, StepReport, WastedFile
+from ..analysis.image_report import InspectReport, StepReport
+from ..rules.waste_groups import group_wasted
 from .base import RenderOptions
 from .units import percent, shorten, size
 
 INSTRUCTION_WIDTH = 60
-
-
-@dataclass(frozen=True)
-class WasteGroup:
-    """Dead versions shown as one row: same directory, same writer, killer and kind."""
-
-    label: str
-    """A path, or a directory with the number of files under it."""
-    size: int
-    """Total bytes of the group."""
-    kind: str
-    """Shared waste kind."""
-    written_by_step: int
-    """Shared writing step."""
-    killed_by_step: int
-    """Shared killing step."""
-
-
-def group_wasted(wasted: tuple[WastedFile, ...]) -> list[WasteGroup]:
-    """Fold files that died together (a removed directory, one folder's files) into one row."""
-    groups: dict[tuple[str, bool, int, int, str], list[WastedFile]] = {}
-    for item in wasted:
-        root = item.removal_root
-        under_root = root != item.path and item.path.startswith(root.rstrip("/") + "/")
-        folder = root if under_root else posixpath.dirname(item.path)
-        key = (folder, under_root, item.written_by_step, item.killed_by_step, item.kind)
-        groups.setdefault(key, []).append(item)
-    rows = []
-    for (folder, under_root, written, killed, kind), items in groups.items():
-        if len(items) == 1:
-            label = items[0].path
-        else:
-            label = f"{folder.rstrip('/')}/{'' if under_root else '*'} ({len(items)} files)"
-        rows.append(WasteGroup(label, sum(i.size for i in items), kind, written, killed))
-    return sorted(rows, key=lambda g: (-g.size, g.label))
 
 
 def _layers(count: int) -> str:
@@ -100,7 +63,7 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
     else:
         shown = groups[: options.top]
         parts.append(f"Wasted bytes, largest first ({len(shown)} of {len(groups)} groups, "
-                     f"{len(report.wasted)} dead versions)")
+                     f"{len(report.wasted)} files)")
         rows = [[size(g.size), g.kind, shorten(g.label, 60), _step_label(report, g.written_by_step),
                  _step_label(report, g.killed_by_step)] for g in shown]
         parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -66,10 +67,39 @@ def pair_findings(context: RuleContext, rule, fix: str, describe) -> list[Findin
         shown = tuple(path for path, size in pair.paths[: context.options.max_paths] if size)
         findings.append(Finding(
             rule.id, rule.severity, rule.title, pair.bytes, (pair.writer, pair.killer), shown,
-            ("the base image wrote these bytes; only a different base (or not touching them) "
-             "avoids them" if base else fix.format(w=pair.writer, k=pair.killer)),
+            base_fix(context, pair) if base else fix.format(w=pair.writer, k=pair.killer),
             describe(context, pair), base))
     return findings
+
+
+# Files every apt-get/dpkg run rewrites (dpkg's and debconf's databases, their logs, ld.so's
+# cache): the first step that installs anything replaces the base image's copies.
+PACKAGE_STATE = re.compile(
+    r"^/(?:var/lib/dpkg/|var/cache/debconf/|var/cache/ldconfig/|var/log/apt/|var/log/dpkg\.log$"
+    r"|var/log/alternatives\.log$|etc/ld\.so\.cache$|var/lib/apt/extended_states$)")
+
+
+def base_fix(context: RuleContext, pair: Pair) -> str:
+    """What avoids dead bytes the base image wrote: the bytes sit in the base layer, but when one
+    of the user's steps killed them, that step is the cause."""
+    if context.is_base(pair.killer):
+        return "the base image wrote these bytes and replaced them itself; only another base avoids them"
+    state = [path for path, size in pair.paths if size and PACKAGE_STATE.match(path)]
+    others = [path for path, size in pair.paths if size and not PACKAGE_STATE.match(path)]
+    parts = []
+    if others:
+        parts.append(f"your step {pair.killer} rewrote or removed files the base image wrote "
+                     f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); the old "
+                     "copies stay in the base layer: leave the base's files as they are (add a "
+                     "file of your own instead of editing one)")
+    if state:
+        parts.append(f"{'' if others else f'your step {pair.killer} '}rewrote package-manager "
+                     f"files ({', '.join(state[:3])}{', ...' if len(state) > 3 else ''}) that "
+                     "every apt-get or dpkg run rewrites: the base's copies die with the first "
+                     "step that installs packages, so no Dockerfile change avoids this short of a "
+                     "base that already has the packages (more install steps add churn of your "
+                     "own: install in one RUN)")
+    return "; ".join(parts)
 
 
 def summarize_kinds(pair: Pair) -> str:

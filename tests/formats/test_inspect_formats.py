@@ -45,7 +45,7 @@ Steps (bytes per Dockerfile instruction)
   4        RUN rm -rf /tmp/req                 0 B       0 B         0 B         500.0 kB       0 B      0 B
   step 2 wrote 500.0 kB that step 4 removed or replaced: RUN rm -rf /tmp/req
 
-Wasted bytes, largest first (1 of 1 groups, 2 dead versions)
+Wasted bytes, largest first (1 of 1 groups, 2 files)
     Size  Kind     Path                 Written by                    Killed by
 --------  -------  -------------------  ----------------------------  ----------------------
 500.0 kB  removed  /tmp/req/ (2 files)  2: COPY dir:0a1b in /tmp/req  4: RUN rm -rf /tmp/req
@@ -58,7 +58,7 @@ def test_text_report_exact(report):
 
 def test_text_top_limits_rows(report):
     text = render_text(report, RenderOptions(top=1))
-    assert "(1 of 1 groups, 2 dead versions)" in text
+    assert "(1 of 1 groups, 2 files)" in text
 
 
 def test_json_report_keys_and_integers(report):

@@ -135,3 +135,30 @@ def test_ignore_and_base_findings_are_apart():
     assert [(f.rule, f.base) for f in found] == [("LS001", False), ("LS008", True)]
     assert found[1].steps == (0, 2) and found[1].estimated_saving_bytes == 50
     assert run_rules(analyze(img), RuleOptions(ignore=frozenset({"LS001"})))[0].rule == "LS008"
+
+
+def test_a_base_file_your_step_rewrote_says_what_avoids_it():
+    img = build_image(
+        ("/bin/sh -c #(nop) ADD file:abc in / ", [file("etc/motd", b"m" * 40),
+                                                  file("var/lib/dpkg/status", b"s" * 900)]),
+        CMD, ("/bin/sh -c apt-get install -y tool && echo hi > /etc/motd",
+              [file("etc/motd", b"h" * 3), file("var/lib/dpkg/status", b"t" * 950)]))
+    (churn,) = [f for f in run_rules(analyze(img)) if f.base]
+    assert (churn.rule, churn.steps, churn.estimated_saving_bytes) == ("LS008", (0, 2), 940)
+    assert churn.fix == (
+        "your step 2 rewrote or removed files the base image wrote (/etc/motd); the old copies "
+        "stay in the base layer: leave the base's files as they are (add a file of your own "
+        "instead of editing one); rewrote package-manager files (/var/lib/dpkg/status) that every "
+        "apt-get or dpkg run rewrites: the base's copies die with the first step that installs "
+        "packages, so no Dockerfile change avoids this short of a base that already has the "
+        "packages (more install steps add churn of your own: install in one RUN)")
+
+
+def test_bytes_the_base_replaced_itself_need_another_base():
+    img = build_image(
+        ("/bin/sh -c #(nop) ADD file:abc in / ", [file("etc/motd", b"m" * 40)]),
+        ("/bin/sh -c echo hi > /etc/motd", [file("etc/motd", b"h" * 3)]),
+        CMD, ("/bin/sh -c make", [file("usr/bin/app", b"a" * 5)]))
+    (churn,) = [f for f in run_rules(analyze(img)) if f.base]
+    assert churn.fix == ("the base image wrote these bytes and replaced them itself; only "
+                         "another base avoids them")

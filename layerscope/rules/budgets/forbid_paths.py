@@ -3,7 +3,8 @@
 Glob syntax: `*` and `?` stay inside one path component, `[...]` is a character class, `**`
 matches any number of components (none included). A pattern without a leading `/` may match at
 any depth (`*.pem` is `**/*.pem`). A matched directory is reported once, with the bytes of
-everything under it."""
+everything under it; the counts are of files (every non-directory entry: a matched file is one,
+a matched directory counts the files under it), the paths are the topmost matches."""
 
 from __future__ import annotations
 
@@ -99,19 +100,24 @@ def evaluate(ctx: CheckContext, limit: list[str]) -> BudgetResult:
         message = ("the glob matches nothing in the final filesystem" if len(limit) == 1 else
                    f"none of the {len(limit)} globs matches anything in the final filesystem")
         return BudgetResult("forbid-paths", Status.PASS, 0, list(limit), message)
-    per_glob = []
+    per_glob, contributors = [], []
     for glob in limit:
         hit = [m for m in matches if m.glob == glob]
-        if hit:
-            per_glob.append(f"{glob} matches {len(hit)} path{'s' if len(hit) != 1 else ''} "
-                            f"({human(sum(m.bytes for m in hit))})")
+        if not hit:
+            continue
+        files = sum(m.files for m in hit)
+        per_glob.append(f"{glob} matches {files} file{'s' if files != 1 else ''} in "
+                        f"{len(hit)} path{'s' if len(hit) != 1 else ''} "
+                        f"({human(sum(m.bytes for m in hit))})")
+        # each glob lists its own largest paths, so no glob's matches are crowded out
+        ranked = sorted(hit, key=lambda m: (-m.bytes, m.path))
+        contributors += [
+            Contributor("path", m.path + ("/" if m.directory else ""), m.bytes, None,
+                        f"matches {m.glob}" + (f", {m.files} files" if m.directory else ""))
+            for m in ranked[: ctx.top]]
     message = f"forbidden paths in the final filesystem, {human(total)}: " + "; ".join(per_glob)
-    ranked = sorted(matches, key=lambda m: (-m.bytes, m.path))
-    contributors = tuple(
-        Contributor("path", m.path + ("/" if m.directory else ""), m.bytes, None,
-                    f"matches {m.glob}" + (f", {m.files} files" if m.directory else ""))
-        for m in ranked[: ctx.top])
-    return BudgetResult("forbid-paths", Status.FAIL, total, list(limit), message, contributors)
+    return BudgetResult("forbid-paths", Status.FAIL, total, list(limit), message,
+                        tuple(contributors))
 
 
 BUDGET = Budget("forbid-paths", GLOBS, "GLOB",

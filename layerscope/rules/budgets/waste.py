@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import posixpath
-
 from ...analysis.image_report import InspectReport
+from ..waste_groups import group_wasted
 from .base import Contributor
 
 
@@ -20,29 +19,14 @@ def wasted_steps(report: InspectReport, top: int, user_only: bool = False) -> li
 
 
 def wasted_paths(report: InspectReport, top: int, user_only: bool = False) -> list[Contributor]:
-    """Dead versions folded by the directory they died in (one removed directory = one row)."""
-    groups: dict[tuple[str, bool, int, int, str], list[int]] = {}
-    singles: dict[tuple[str, bool, int, int, str], str] = {}
-    for item in report.wasted:
-        if item.size == 0 or (user_only and report.steps[item.written_by_step].base):
-            continue
-        root = item.removal_root.rstrip("/")
-        under_root = root != item.path and item.path.startswith(root + "/")
-        folder = root if under_root else posixpath.dirname(item.path)
-        key = (folder, under_root, item.written_by_step, item.killed_by_step, item.kind)
-        groups.setdefault(key, []).append(item.size)
-        singles[key] = item.path
-    rows = []
-    for key, sizes in groups.items():
-        folder, under_root, written, killed, kind = key
-        if len(sizes) == 1:
-            label = singles[key]
-        else:
-            label = f"{folder.rstrip('/')}/{'' if under_root else '*'} ({len(sizes)} files)"
-        rows.append(Contributor("path", label, sum(sizes), written,
-                                f"{kind}: written by step {written}, killed by step {killed}"))
-    rows.sort(key=lambda c: (-(c.bytes or 0), c.label))
-    return rows[:top]
+    """Dead versions in inspect's groups (rules/waste_groups.py), largest first."""
+    wasted = [item for item in report.wasted
+              if not (user_only and report.steps[item.written_by_step].base)]
+    groups = [group for group in group_wasted(wasted) if group.size]
+    return [Contributor("path", group.label, group.size, group.written_by_step,
+                        f"{group.kind}: written by step {group.written_by_step}, killed by step "
+                        f"{group.killed_by_step}")
+            for group in groups[:top]]
 
 
 def wasted_contributors(report: InspectReport, top: int, user_only: bool = False

@@ -87,8 +87,19 @@ def test_forbid_paths_reports_each_match_with_its_bytes():
         ("/etc/ssl/link.pem", 7, "matches *.pem"),
     ]
     assert result.measured == 1057
+    # files: /src/.git holds config and objects/ab; *.pem matches key.pem and the link
     assert result.message == ("forbidden paths in the final filesystem, 1.1 kB: **/.git matches "
-                              "1 path (1.0 kB); *.pem matches 2 paths (57 B)")
+                              "2 files in 1 path (1.0 kB); *.pem matches 2 files in 2 paths "
+                              "(57 B)")
+
+
+def test_forbid_paths_lists_every_glob_that_matched():
+    # with --top 1 the .git directory (1,000 B) no longer crowds out the .pem files
+    result = judge(paths_image(), "forbid-paths", ["**/.git", "*.pem"], top=1)
+    assert [(c.label, c.bytes, c.detail) for c in result.contributors] == [
+        ("/src/.git/", 1000, "matches **/.git, 2 files"),
+        ("/etc/ssl/key.pem", 50, "matches *.pem"),
+    ]
 
 
 def test_forbid_paths_counts_only_live_bytes():

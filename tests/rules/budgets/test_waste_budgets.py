@@ -9,7 +9,7 @@ import pytest
 from layerscope.analysis.image_report import analyze
 from layerscope.rules.budgets.base import Status
 from tests.analysis.conftest import build_image
-from tests.imagebuilder import file
+from tests.imagebuilder import directory, file, whiteout
 from tests.rules.budgets.conftest import judge
 
 
@@ -72,3 +72,20 @@ def test_min_efficiency_boundary(limit, status):
     if status is Status.FAIL:
         assert result.message == "efficiency (dive's score) 30.0% is under the 30.01% minimum"
         assert result.contributors[0].step == 2
+
+
+def test_check_and_inspect_count_a_group_alike():
+    """/d held a 100-byte file and an empty one: both died, so both count, in check's path
+    contributor and in inspect's wasted table."""
+    from layerscope.formats.base import RenderOptions
+    from layerscope.formats.text import render_inspect
+
+    analysis = analyze(build_image(
+        ("/bin/sh -c fill", [directory("d"), file("d/a", b"a" * 100), file("d/empty", b"")]),
+        ("/bin/sh -c rm -rf /d", [whiteout("d")]),
+    ))
+    (path,) = [c for c in judge(analysis, "max-wasted", 0).contributors if c.kind == "path"]
+    assert (path.label, path.bytes) == ("/d/ (2 files)", 100)
+    text = render_inspect(analysis.report, RenderOptions())
+    assert "(1 of 1 groups, 2 files)" in text
+    assert "100 B  removed  /d/ (2 files)" in text
