@@ -13,25 +13,23 @@ always run in full.
 from __future__ import annotations
 
 import os
-import struct
 
 import xxhash
 
 from .fingerprint import code_fingerprint
 from .layers.cachedir import cache_directory, mark_used, owned_by_this_user
+from .layers.framing import frame, unframe
 from .output import stdout_encoding
-from .sources.reference import split_archive_tag, split_tag
+from .sources.reference import local_path
 
-FORMAT = 1
+FORMAT = 2  # 2: framed by layers.framing (the header carries the Python version)
 MAGIC = b"LSRP"
-HEADER = struct.Struct("<4sHQ")  # magic, format, checksum of the output
 DIRECTORY = f"outputs-v{FORMAT}"
 VALUE_OPTIONS = frozenset({"--format", "--top", "--platform", "--base", "--max-ratio"})
 """inspect's options that take a value and may be replayed (a test keeps these in step with
 the parser)."""
 FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress"})
 """inspect's options without a value that may be replayed."""
-ENGINE_TRANSPORTS = ("docker-daemon:", "docker:")
 ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
@@ -75,12 +73,8 @@ def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> str | None
 def _file_state(reference: str) -> tuple | None:
     """The identity of the file or layout a reference names, found as open_source finds it;
     None for anything else."""
-    path = reference
-    if reference.startswith("docker-archive:"):
-        path, _ = split_archive_tag(reference.removeprefix("docker-archive:"))
-    elif reference.startswith(("oci-archive:", "oci:")):
-        path, _ = split_tag(reference.partition(":")[2])
-    elif reference.startswith(ENGINE_TRANSPORTS):
+    path = local_path(reference)
+    if path is None:
         return None
     try:
         info = os.stat(path)
@@ -108,22 +102,18 @@ def stored_output(key: str) -> bytes | None:
 
 
 def load_entry(path: str) -> bytes | None:
-    """The output in a stored entry, or None when it is missing or fails its checksum."""
+    """The output in a stored entry, or None when it is missing or not intact."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError:
         return None
-    if len(data) < HEADER.size:
-        return None
-    magic, version, checksum = HEADER.unpack_from(data)
-    body = data[HEADER.size:]
-    if (magic, version) != (MAGIC, FORMAT) or xxhash.xxh3_64_intdigest(body) != checksum:
-        return None
-    mark_used(path)
+    body = unframe(MAGIC, FORMAT, data)
+    if body is not None:
+        mark_used(path)
     return body
 
 
 def entry(output: bytes) -> bytes:
-    """An output framed for the cache: header, then the bytes as written."""
-    return HEADER.pack(MAGIC, FORMAT, xxhash.xxh3_64_intdigest(output)) + output
+    """An output framed for the cache (layers.framing), the bytes kept as written."""
+    return frame(MAGIC, FORMAT, output)

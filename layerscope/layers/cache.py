@@ -1,8 +1,8 @@
 """The layer-index cache: one compact file per layer, content-addressed by diff ID.
 
 Layers are immutable and named by the digest of their content, so an index computed once is valid
-forever. Each entry is a zstd-compressed marshal of the index behind a header that carries the
-format version and a checksum; an entry that fails either is treated as missing and rebuilt.
+forever. Each entry is a zstd-compressed marshal of the index, framed (layers/framing.py) with
+its kind, format and a checksum; an entry that fails any is treated as missing and rebuilt.
 Writes go to a temporary file renamed into place, so concurrent runs never see half an entry.
 Image configs are kept too (by image ID), so an engine image whose layers are all cached is
 analysed without exporting it at all.
@@ -13,23 +13,22 @@ from __future__ import annotations
 import functools
 import marshal
 import os
-import struct
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import xxhash
-
 from ..errors import LayerscopeError
 from ..model import FileEntry
 from .blob import IndexedBlob
 from .cachedir import cache_directory, mark_used, owned_by_this_user
+from .framing import frame, unframe
 
 FORMAT = 2  # 2: apt logs are captured too
 MAGIC = b"LSIX"
-HEADER = struct.Struct("<4sHHQ")  # magic, format, python minor version (marshal), checksum
+"""Framing magic of a layer index."""
+REPORT_MAGIC = b"LSRE"
+"""Framing magic of a finished report (analysis.report_memo's payload)."""
 DEFAULT_LIMIT = 4 << 30
 STALE_TEMPORARY_SECONDS = 3600
 
@@ -107,7 +106,7 @@ class CacheStore:
             raise ValueError("an index with unhashed files cannot be kept")  # a bug, not input
         self._memory[diff_id] = blob
         if self.persistent:
-            self._store(self._layer_path(diff_id), encode_blob(blob))
+            self._store(self._layer_path(diff_id), MAGIC, encode_blob(blob))
 
     def __contains__(self, diff_id: str) -> bool:
         return diff_id in self._memory or (
@@ -153,7 +152,7 @@ class CacheStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _load(self, path: Path) -> IndexedBlob | None:
-        payload = self._load_payload(path)
+        payload = self._load_payload(path, MAGIC)
         if payload is None:
             return None
         try:
@@ -162,19 +161,16 @@ class CacheStore:
             path.unlink(missing_ok=True)
             return None
 
-    def _load_payload(self, path: Path) -> bytes | None:
-        """An entry's payload after its format and checksum pass; a damaged entry is dropped."""
+    def _load_payload(self, path: Path, magic: bytes) -> bytes | None:
+        """An entry's payload after its framing passes; a damaged entry is dropped."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
         try:
-            magic, version, python, checksum = HEADER.unpack_from(data)
-            if (magic, version, python) != (MAGIC, FORMAT, sys.version_info.minor):
-                raise ValueError("another format")
-            body = data[HEADER.size:]
-            if xxhash.xxh3_64_intdigest(body) != checksum:
-                raise ValueError("checksum mismatch")
+            body = unframe(magic, FORMAT, data)
+            if body is None:
+                raise ValueError("another kind or format, or damaged")
             import zstandard
 
             payload = zstandard.ZstdDecompressor().decompress(body)
@@ -184,27 +180,28 @@ class CacheStore:
         mark_used(path)
         return payload
 
-    def _store(self, path: Path, payload: bytes) -> None:
+    def _store(self, path: Path, magic: bytes, payload: bytes) -> None:
         import zstandard
 
         body = zstandard.ZstdCompressor(level=1).compress(payload)
-        header = HEADER.pack(MAGIC, FORMAT, sys.version_info.minor, xxhash.xxh3_64_intdigest(body))
-        self._write_atomically(path, header + body)
+        self._write_atomically(path, frame(magic, FORMAT, body))
         self._enforce_limit()
 
     def report(self, key: str) -> bytes | None:
         """A finished report stored under `key` (see analysis.report_memo), or None."""
         if not (self.persistent and self.reuse):
             return None
-        return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key))
+        return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key),
+                                  REPORT_MAGIC)
 
     def store_report(self, key: str, payload: bytes) -> None:
         """Keep a finished report for the next run on the same image with the same options."""
         if self.persistent:
-            self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), payload)
+            self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), REPORT_MAGIC,
+                        payload)
 
     def store_file(self, relative: str, data: bytes) -> None:
-        """Keep bytes framed by their owner (see layerscope.replay) at a path in the cache."""
+        """Keep bytes its owner framed (see layerscope.replay) at a path in the cache."""
         if self.persistent:
             self._write_atomically(self.directory / relative, data)
             self._enforce_limit()

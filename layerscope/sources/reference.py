@@ -32,6 +32,26 @@ def _looks_like_path(reference: str) -> bool:
             or reference.endswith((".tar", ".tar.gz", ".tgz", ".tar.zst")))
 
 
+def local_path(reference: str) -> str | None:
+    """The file or directory a reference names, as open_source finds it; None for an engine
+    image (or a registry). Imports no source: a replayed run (layerscope.replay) keys on it."""
+    return _locate(reference)[0]
+
+
+def _locate(reference: str) -> tuple[str | None, str | None]:
+    """(path, tag) of an image on disk; (None, None) for one the engine (or a registry) holds."""
+    transport, _, rest = reference.partition(":")
+    if transport == "docker-archive":
+        return split_archive_tag(rest)
+    if transport in ("oci-archive", "oci"):
+        return split_tag(rest)
+    if transport == "docker-daemon" or (transport == "docker" and rest.startswith("//")):
+        return None, None
+    if os.path.exists(reference) or _looks_like_path(reference):
+        return reference, None
+    return None, None
+
+
 def open_source(reference: str, platform: str | None = None) -> ImageSource:
     """The source for a reference: a transport prefix, an existing path, or an engine image."""
     # each source is imported where it is chosen: an archive run never loads the docker SDK,
@@ -44,22 +64,19 @@ def open_source(reference: str, platform: str | None = None) -> ImageSource:
     if transport == "docker" and rest.startswith("//"):
         raise UsageError(f"registry references ({reference}) are not supported yet",
                          hint="pull the image with docker first, then inspect it by name")
-    if transport == "docker-daemon":
-        return _engine(rest, Selection(reference, platform=platform))
+    path, tag = _locate(reference)
+    if path is None:
+        name = rest if transport == "docker-daemon" else reference
+        return _engine(name, Selection(reference, platform=platform))
     if transport == "docker-archive":
-        path, tag = split_archive_tag(rest)
         return _archive(path, Selection(reference, tag=tag, platform=platform))
     if transport == "oci-archive":
-        path, tag = split_tag(rest)
         return _archive(path, Selection(reference, tag, platform, oci_index=True))
     if transport == "oci":
-        path, tag = split_tag(rest)
         return _layout(path, Selection(reference, tag, platform, oci_index=True))
-    if os.path.isdir(reference):
-        return _layout(reference, Selection(reference, platform=platform))
-    if os.path.exists(reference) or _looks_like_path(reference):
-        return _archive(reference, Selection(reference, platform=platform))
-    return _engine(reference, Selection(reference, platform=platform))
+    if os.path.isdir(path):
+        return _layout(path, Selection(reference, platform=platform))
+    return _archive(path, Selection(reference, platform=platform))
 
 
 def _engine(name: str, selection) -> ImageSource:

@@ -6,7 +6,7 @@ from layerscope.errors import UsageError
 from layerscope.sources.archive import ArchiveFileSource
 from layerscope.sources.engine import EngineSource
 from layerscope.sources.oci_layout import OciLayoutSource
-from layerscope.sources.reference import open_source
+from layerscope.sources.reference import local_path, open_source
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,23 @@ def test_registry_references_are_a_usage_error():
 def test_an_empty_reference_is_a_usage_error():
     with pytest.raises(UsageError, match="required"):
         open_source("")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["size:latest", "docker-daemon:x:y", "busybox", "sha256:" + "a" * 64, "docker:plain",
+     "docker-archive:{d}/img.tar", "docker-archive:{d}/img.tar:app:1.0", "x.tar", "./image",
+     "{d}", "{d}/file", "oci:{d}", "oci:{d}:v2", "oci:{d}/a:b", "oci-archive:{d}/x.tar:stable"],
+)
+def test_local_path_names_what_open_source_reads(tmp_path, reference):
+    (tmp_path / "file").write_bytes(b"")
+    (tmp_path / "a:b").mkdir()
+    reference = reference.format(d=tmp_path)
+    source = open_source(reference)
+    expected = None if isinstance(source, EngineSource) else getattr(
+        source, "path", getattr(source, "directory", None))
+    assert local_path(reference) == expected
+
+
+def test_local_path_of_a_registry_reference_is_none():
+    assert local_path("docker://docker.io/library/alpine:3") is None
