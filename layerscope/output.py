@@ -5,12 +5,10 @@ command write the same bytes the same way."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
 import sys
-import tempfile
 
 from .errors import FormatError
 
@@ -55,10 +53,13 @@ def write_stdout(data: bytes) -> None:
 def _discard_stdout() -> None:
     """Point stdout at /dev/null, so what is still buffered (and the flush at exit) goes
     nowhere instead of raising the broken pipe again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
+    # try/except, not contextlib.suppress: contextlib's imports cost a replayed run a tenth
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def check_writable(output: str) -> None:
@@ -102,6 +103,8 @@ def write_report(text: str, output: str | None) -> None:
 
 
 def _replace_atomically(output: str, data: bytes, mode: int | None) -> None:
+    import tempfile  # here, not at the top: every run imports this module, a replayed one too
+
     handle, temporary = tempfile.mkstemp(prefix=".layerscope-",
                                          dir=os.path.dirname(os.path.abspath(output)))
     try:
@@ -110,8 +113,10 @@ def _replace_atomically(output: str, data: bytes, mode: int | None) -> None:
         os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else _new_file_mode())
         os.replace(temporary, output)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(temporary)
+        except OSError:
+            pass
         raise
 
 
