@@ -49,16 +49,27 @@ def finding_document(finding) -> dict:
     }
 
 
-def findings_text(findings, top: int) -> list[str]:
-    """The text section: user findings, then the base image's, apart."""
+def savings_text(found) -> str:
+    """'up to 436.0 MB to save with every fix, each byte counted once (--patch's fixes:
+    434.2 MB)': the fixes together, never the sum of overlapping estimates."""
+    text = f"up to {size(found.every_fix)} to save with every fix, each byte counted once"
+    if found.mechanical != found.every_fix:
+        text += f" (--patch's fixes: {size(found.mechanical)})"
+    return text
+
+
+def findings_text(findings, top: int, touchable: int) -> list[str]:
+    """The text section: user findings, then the base image's, apart. touchable: the bytes
+    after the base image, which no saving can exceed."""
+    from ..rules.savings import savings
+
     user = [f for f in findings if not f.base]
     base = [f for f in findings if f.base]
     parts: list[str] = []
     if not user:
         parts.append("Findings: none for your steps.")
     else:
-        total = sum(f.estimated_saving_bytes or 0 for f in user)
-        parts.append(f"Findings ({len(user)}, up to {size(total)} to save; estimates can overlap)")
+        parts.append(f"Findings ({len(user)}, {savings_text(savings(user, touchable))})")
         for f in user:
             parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  [{where(f)}]")
             parts += finding_lines(f, top)

@@ -108,7 +108,8 @@ def render_advise(report, options: RenderOptions) -> str:
                   "size": report.size, "user_size": report.user_size},
         "dockerfile": report.dockerfile,
         "ignored": list(report.ignored),
-        "estimated_saving_bytes": report.total_saving,
+        "estimated_saving_bytes": report.savings.every_fix,
+        "mechanical_saving_bytes": report.savings.mechanical,
         "findings": [finding_document(f) for f in report.user_findings],
         "base_findings": [finding_document(f) for f in report.base_findings],
     }

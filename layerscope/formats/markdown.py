@@ -46,12 +46,11 @@ def render_diff(report, options: RenderOptions) -> str:
 
 def render_advise(report, options: RenderOptions) -> str:
     """The advice as a PR comment: one table row per finding, the fixes below."""
-    from .advise_view import saving, where
-    from .units import size
+    from .advise_view import saving, savings_text, where
 
     user, base = report.user_findings, report.base_findings
-    parts = [f"### layerscope advise: {len(user)} findings, up to {size(report.total_saving)} "
-             f"to save (`{report.ref}`)", ""]
+    parts = [f"### layerscope advise: {len(user)} findings, {savings_text(report.savings)} "
+             f"(`{report.ref}`)", ""]
     if user:
         rows = [[f.rule, f.severity, f.title, saving(f), where(f), f.fix.replace("|", "\\|")]
                 for f in user]

@@ -80,7 +80,7 @@ def _advice_sections(report: InspectReport, options: RenderOptions) -> list[str]
 
     parts = []
     if report.findings is not None:
-        parts += [""] + advise_view.findings_text(report.findings, options.top)
+        parts += [""] + advise_view.findings_text(report.findings, options.top, report.user_size)
     if report.packages:
         parts += [""] + advise_view.packages_text(report, options.top)
     return parts
@@ -98,7 +98,7 @@ def render_advise(report, options: RenderOptions) -> str:
     if report.ignored:
         parts.append(f"Ignored rules  {', '.join(report.ignored)}")
     parts.append("")
-    parts += advise_view.findings_text(report.findings, options.top)
+    parts += advise_view.findings_text(report.findings, options.top, report.user_size)
     return "\n".join(parts) + "\n"
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..analysis.image_report import Analysis
 from . import run_rules
 from .base import Finding, RuleOptions
+from .savings import Savings, savings
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ class AdviseReport:
         return tuple(f for f in self.findings if f.base)
 
     @property
-    def total_saving(self) -> int:
-        """Sum of the user findings' estimates (they can overlap: an upper bound)."""
-        return sum(f.estimated_saving_bytes or 0 for f in self.user_findings)
+    def savings(self) -> Savings:
+        """The user findings' fixes together, each byte once, never above the user layers."""
+        return savings(self.findings, self.user_size)
 
 
 def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,

@@ -46,6 +46,9 @@ class Finding:
     """Packages involved (package rules), largest first."""
     lines: tuple[int, ...] = ()
     """Dockerfile line numbers of the steps, when --dockerfile aligned them."""
+    removes: tuple[tuple[int, str, int], ...] = ()
+    """(layer, path, bytes) of each version the fix would take out of the image: the parts of
+    the estimate, so overlapping findings count each version once together (rules/savings.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,15 @@ class RuleContext:
         step_of_layer = {s.layer: s.index for s in self.report.steps if s.layer is not None}
         return _FinalTreeView(self._final_tree,
                               lambda version: step_of_layer.get(version.layer, version.layer))
+
+    def live_parts(self, paths: Iterable[str]) -> tuple[tuple[int, str, int], ...]:
+        """(layer, path, bytes) of the visible version of each path that holds bytes."""
+        parts = []
+        for path in dict.fromkeys(paths):
+            version = self._final_tree.version(path)
+            if version is not None and version.entry.size:
+                parts.append((version.layer, path, version.entry.size))
+        return tuple(parts)
 
     def live_under(self, directories: Iterable[str]) -> list[tuple[str, int]]:
         """(path, bytes) of every visible entry below the given directories, walking only

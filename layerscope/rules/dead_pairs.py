@@ -22,6 +22,8 @@ class Pair:
     by_kind: dict[str, int]
     paths: tuple[tuple[str, int], ...]
     """(path, bytes), largest first."""
+    versions: tuple[tuple[int, str, int], ...] = ()
+    """(layer, path, bytes) of the dead versions: what folding the steps removes."""
 
     @property
     def bytes(self) -> int:
@@ -32,13 +34,17 @@ def pairs(context: RuleContext) -> list[Pair]:
     """Every (writer, killer) pair with dead bytes, oldest writer first."""
     kinds: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     paths: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    versions: dict[tuple[int, int], list[tuple[int, str, int]]] = defaultdict(list)
+    steps = context.report.steps
     for item in context.report.wasted:
         key = (item.written_by_step, item.killed_by_step)
         kinds[key][item.kind] += item.size
         paths[key].append((item.path, item.size))
+        if item.size:
+            versions[key].append((steps[item.written_by_step].layer, item.path, item.size))
     result = []
     for key in sorted(kinds):
-        pair = Pair(key[0], key[1], dict(kinds[key]), tuple(paths[key]))
+        pair = Pair(key[0], key[1], dict(kinds[key]), tuple(paths[key]), tuple(versions[key]))
         if pair.bytes > 0:
             result.append(pair)
     return result
@@ -68,7 +74,7 @@ def pair_findings(context: RuleContext, rule, fix: str, describe) -> list[Findin
         findings.append(Finding(
             rule.id, rule.severity, rule.title, pair.bytes, (pair.writer, pair.killer), shown,
             base_fix(context, pair) if base else fix.format(w=pair.writer, k=pair.killer),
-            describe(context, pair), base))
+            describe(context, pair), base, removes=pair.versions))
     return findings
 
 

@@ -12,6 +12,9 @@ from ..analysis.steps import instruction_keyword
 from .base import Finding, RuleError
 
 FOLDING_RULES = ("LS001", "LS003")
+EDITING_RULES = ("LS004", "LS005", "LS006")
+MECHANICAL_RULES = FOLDING_RULES + EDITING_RULES
+"""The rules whose fixes --patch writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,7 @@ def patch(dockerfile: Dockerfile, findings: tuple[Finding, ...],
     position = {id(ins): i for i, ins in enumerate(stage)}
     merged = _folding_ranges(stage, position, findings, aligned)
     rules = {f.rule for f in findings if not f.base}
-    touched_steps = {s for f in findings if not f.base and f.rule in ("LS004", "LS005", "LS006")
+    touched_steps = {s for f in findings if not f.base and f.rule in EDITING_RULES
                      for s in f.steps}
     edit_positions = {position[id(aligned[s])] for s in touched_steps if s in aligned}
 

@@ -40,5 +40,6 @@ def live_findings(context: RuleContext, rule, pattern: re.Pattern, fix: str, wha
             base_fix or "the base image left them; clean them in a RUN of your own does not help "
                         "(a later layer cannot shrink an earlier one): pick a slimmer base"
             if base else fix,
-            f"{len(items)} {what} ({total:,} bytes) left in the final image by {where}", base))
+            f"{len(items)} {what} ({total:,} bytes) left in the final image by {where}", base,
+            removes=context.live_parts(path for path, _, _ in items)))
     return findings

@@ -22,6 +22,7 @@ def check(context):
             if not packages:
                 continue
         names = tuple(name for name, _ in packages)
+        removes = context.live_parts(_owned(context.packages, step.layer, names)) if names else ()
         message = (f"step {step.index} ran `{commands[0][0]}` with Recommends: "
                    + (f"{len(names)} packages ({saving:,} bytes) are there only because "
                       f"something recommended them" if saving is not None
@@ -29,8 +30,17 @@ def check(context):
         findings.append(Finding(
             RULE.id, RULE.severity, RULE.title, saving, (step.index,), (),
             "add --no-install-recommends to apt-get install (and add back the few recommended "
-            "packages you really use by name)", message, step.base, names))
+            "packages you really use by name)", message, step.base, names, removes=removes))
     return findings
+
+
+def _owned(history, layer: int, names):
+    """The paths of the named packages, as recommends_estimate weighs them: the final dpkg
+    file lists, else the lists as the step left them."""
+    state = history.states[layer] or history.final()
+    final = history.final()
+    for name in names:
+        yield from final.owned.get(name) or state.owned.get(name, ())
 
 
 RULE = Rule("LS006", WARNING, "apt-get install without --no-install-recommends", check,

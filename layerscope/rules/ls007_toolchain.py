@@ -39,7 +39,8 @@ def check(context):
         "into a final stage without compilers and headers",
         f"{len(found)} toolchain and -dev packages ({total:,} bytes) are installed in the final "
         f"image: {', '.join(name for name, _, _ in found[:8])}"
-        + (", ..." if len(found) > 8 else ""), False, tuple(name for name, _, _ in found))]
+        + (", ..." if len(found) > 8 else ""), False, tuple(name for name, _, _ in found),
+        removes=context.live_parts(path for _, _, owned in found for path in owned))]
 
 
 RULE = Rule("LS007", INFO, "build toolchain in the final image", check,

@@ -68,6 +68,20 @@ def test_v2_fold_saving_matches_v2_minus_v3(client, tmp_path):
     assert body(work) == body(STORY / "Dockerfile.v3")
 
 
+def test_v2_headline_counts_each_byte_once_and_matches_the_v4_rebuild(client):
+    """`advise --patch` on Dockerfile.v2 writes v4's Dockerfile (folded, --no-install-recommends),
+    so its fixes together should save about size:v2 - size:v4; the estimates alone add up to
+    more than v2's own layers hold (LS006 and LS007 count the same compilers)."""
+    document = json.loads(advise("size:v2", "--format", "json").stdout)
+    user_size = document["image"]["user_size"]
+    estimates = sum(f["estimated_saving_bytes"] or 0 for f in document["findings"])
+    assert estimates > user_size  # why a sum cannot be the headline
+    assert document["estimated_saving_bytes"] <= user_size
+    real = size(client, "size:v2") - size(client, "size:v4")
+    assert abs(document["mechanical_saving_bytes"] - real) <= 0.02 * real
+    assert document["mechanical_saving_bytes"] <= document["estimated_saving_bytes"]
+
+
 def test_v4_fires_neither_fold_nor_recommends(client):
     rules = {f["rule"] for f in findings("size:v4")}
     assert not rules & {"LS001", "LS006"}

@@ -162,3 +162,37 @@ def test_bytes_the_base_replaced_itself_need_another_base():
     (churn,) = [f for f in run_rules(analyze(img)) if f.base]
     assert churn.fix == ("the base image wrote these bytes and replaced them itself; only "
                          "another base avoids them")
+
+
+def test_overlapping_findings_count_each_version_once():
+    # gcc-12 (3,000 bytes in /usr/bin/gcc-12) is both a Recommends (LS006) and a toolchain
+    # package (LS007): 3,000 + 3,000 estimated, 3,000 removed by the fixes together
+    from layerscope.formats.base import RenderOptions
+    from layerscope.formats.text import render_advise
+    from layerscope.rules.advise import advise
+
+    report = advise(analyze(image(install())))
+    assert [(f.rule, f.estimated_saving_bytes) for f in report.user_findings] == [
+        ("LS006", 3000), ("LS007", 3000)]
+    assert (report.savings.every_fix, report.savings.mechanical) == (3000, 3000)
+    text = render_advise(report, RenderOptions())
+    assert "Findings (2, up to 3.0 kB to save with every fix, each byte counted once)\n" in text
+
+
+def test_savings_union_by_version_and_never_above_the_user_layers():
+    from layerscope.rules.base import Finding
+    from layerscope.rules.savings import savings, together
+
+    def finding(rule, estimate, removes, base=False):
+        return Finding(rule, "warning", "t", estimate, (1,), (), "fix", base=base,
+                       removes=removes)
+
+    fold = finding("LS001", 700, ((1, "/tmp/a.o", 500), (1, "/tmp/b.o", 200)))
+    # the same path in another layer is another version; (1, /tmp/a.o) is counted once
+    churn = finding("LS008", 800, ((1, "/tmp/a.o", 500), (2, "/tmp/a.o", 300)))
+    unlisted = finding("LS007", 50, ())  # no file lists: its estimate counts as it is
+    base = finding("LS008", 9000, ((0, "/etc/x", 9000),), base=True)
+    assert together([fold, churn, unlisted], 10_000) == 500 + 200 + 300 + 50
+    assert together([fold, churn], 900) == 900
+    found = savings([fold, churn, unlisted, base], 10_000)
+    assert (found.every_fix, found.mechanical, found.touchable) == (1050, 700, 10_000)
