@@ -8,7 +8,7 @@ from ..analysis.steps import image_steps
 from ..model import Image, LayerDigests
 from .base_image import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
 from .efficiency import dive_efficiency
-from .merge import MergeResult, merge_layers
+from .merge import DUPLICATE_MEMBER, ROOT_OPAQUE, MergeResult, merge_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,24 @@ class WastedFile:
     """Step that removed or replaced it."""
     removal_root: str
     """The path the killing entry named, for grouping a removed directory's files."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWarning:
+    """Something in the image that Docker's engine refuses or reads otherwise, and how it was
+    counted."""
+
+    kind: str
+    """duplicate-member (one layer has more than one member at the path) or root-opaque (an
+    opaque marker at the layer root)."""
+    path: str
+    """The path it concerns."""
+    layer: int
+    """Index of the layer it is in."""
+    step: int
+    """The step that made that layer."""
+    message: str
+    """One sentence for people, naming the path and the layer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +137,8 @@ class InspectReport:
     """Advice findings (layerscope.rules.Finding); None when the caller did not run the rules."""
     packages: tuple = ()
     """Per step, packages installed/removed (analysis.packages.StepPackages), when asked for."""
+    warnings: tuple[ReportWarning, ...] = ()
+    """Inputs Docker's engine refuses or reads otherwise, in the order the merge met them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,5 +220,22 @@ def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
             for layer in image.layers),
         steps=tuple(step_reports),
         wasted=wasted,
+        warnings=tuple(_warning(kind, path, layer, step_of_layer[layer])
+                       for kind, path, layer in merged.anomalies),
     )
     return Analysis(report, merged, image)
+
+
+WARNING_TEXTS = {
+    DUPLICATE_MEMBER: "has more than one member at {path}: Docker's engine refuses to load such a "
+                      "layer (duplicates of file paths not supported); layerscope counts every "
+                      "member, each later one replacing the one before",
+    ROOT_OPAQUE: "has an opaque marker at the root (./.wh..wh..opq): layerscope follows the OCI "
+                 "spec and counts every file of the lower layers as removed, but Docker's overlay2 "
+                 "ignores the marker at a layer root and its containers still show them",
+}
+
+
+def _warning(kind: str, path: str, layer: int, step: int) -> ReportWarning:
+    message = f"layer {layer} (step {step}) " + WARNING_TEXTS[kind].format(path=path)
+    return ReportWarning(kind, path, layer, step, message)

@@ -1,9 +1,11 @@
 """The merged path index: apply layers bottom-up and record every version that dies.
 
 A *version* is one entry of one layer at one path. It dies when a later layer removes it
-(whiteout of it or an ancestor, opaque marker on an ancestor) or replaces it (a new entry at the
-same path, a non-directory at an ancestor). A hard-link group's content stays live while any of
-its paths is live. Whiteouts of paths the lower layers never had are harmless.
+(whiteout of it or an ancestor, opaque marker on an ancestor, the root's included) or replaces it
+(a new entry at the same path, a non-directory at an ancestor, or, as overlay2 does, a directory
+where a lower layer had a symlink or file and the later layer puts an entry below it). A
+hard-link group's content stays live while any of its paths is live. Whiteouts of paths the
+lower layers never had are harmless.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ REMOVED = "removed"
 OVERWRITTEN = "overwritten"
 METADATA_ONLY = "metadata-only"
 REPLACED_BY_LINK = "replaced-by-link"
+# what MergeResult.anomalies name: inputs Docker's engine refuses or reads otherwise
+DUPLICATE_MEMBER = "duplicate-member"
+ROOT_OPAQUE = "root-opaque"
 
 LINK_KINDS = (EntryKind.SYMLINK, EntryKind.HARDLINK)
 # module constants: an enum member lookup per entry costs more than the rest of a write
-DIRECTORY, HARDLINK = EntryKind.DIRECTORY, EntryKind.HARDLINK
+DIRECTORY, HARDLINK, SYMLINK = EntryKind.DIRECTORY, EntryKind.HARDLINK, EntryKind.SYMLINK
 WHITEOUT, OPAQUE = EntryKind.WHITEOUT, EntryKind.OPAQUE
 
 
@@ -72,7 +77,7 @@ class DeadVersion:
     written_by_layer: int
     """Index of the layer that wrote it."""
     killed_by_layer: int
-    """Index of the layer that removed or replaced it."""
+    """Index of the layer that removed or replaced it (its own, for a duplicate member)."""
     removal_root: str
     """The path the killing entry named (a removed directory, say), for grouping."""
 
@@ -110,6 +115,10 @@ class MergeResult:
     """Root of the final filesystem (live versions only)."""
     whiteout_lower_sizes: tuple[tuple[str, int, int], ...]
     """(path, layer, file bytes under it) for every whiteout, harmless ones with 0: dive's view."""
+    anomalies: tuple[tuple[str, str, int], ...] = ()
+    """(kind, path, layer) in the order found: duplicate-member (one layer has more than one
+    member at the path: Docker's engine refuses to load it) or root-opaque (an opaque marker at
+    the layer root, which overlay2 ignores)."""
 
 
 class MergedIndex:
@@ -122,6 +131,8 @@ class MergedIndex:
         self.added: list[int] = []
         self.replaced: list[int] = []
         self.whiteout_lower_sizes: list[tuple[str, int, int]] = []
+        self.anomalies: dict[tuple[str, str, int], None] = {}  # a dict: ordered, no repeats
+        self._markers: set[tuple[int, str]] = set()  # this layer's (kind, path) of markers
         self._last_directory: str | None = None
         self._last_directory_node: Node = self.root
 
@@ -131,6 +142,10 @@ class MergedIndex:
         """Stack one layer's entries on top of the tree."""
         added = replaced = 0
         write = self._write
+        self._markers.clear()
+        # a directory remembered from a lower layer may hold that layer's symlink, which this
+        # layer's members below it replace
+        self._last_directory = None
         for entry in entries:
             kind = entry.kind
             if kind == WHITEOUT:
@@ -188,9 +203,18 @@ class MergedIndex:
                 del parent.children[name]
         return file_bytes
 
+    def _marker_seen(self, kind: int, path: str, layer: int) -> None:
+        if (kind, path) in self._markers:
+            self.anomalies.setdefault((DUPLICATE_MEMBER, path, layer))
+        self._markers.add((kind, path))
+
     def _whiteout(self, path: str, layer: int) -> None:
-        parent, node, name = self._find(path)
-        if node is None or parent is None:
+        self._marker_seen(WHITEOUT, path, layer)
+        directory, _, name = path.rpartition("/")
+        # overlay2 makes the marker's directory in the layer, as for any member
+        parent = self._directory_node(directory, layer)
+        node = parent.children.get(name) if name and parent.children else None
+        if node is None:
             self.whiteout_lower_sizes.append((path, layer, 0))
             return
         was_directory = node.children is not None or (
@@ -201,8 +225,13 @@ class MergedIndex:
             parent.children.pop(name, None)
 
     def _opaque(self, path: str, layer: int) -> None:
-        _, node, _ = self._find(path)
-        if node is None or not node.children:
+        self._marker_seen(OPAQUE, path, layer)
+        if path == "/":
+            # the OCI spec's reading (and DESIGN.md's): everything lower layers put in the image
+            # is hidden; overlay2 ignores the marker at a layer root, so the report says so
+            self.anomalies.setdefault((ROOT_OPAQUE, path, layer))
+        node = self._directory_node("" if path == "/" else path, layer)
+        if not node.children:
             return
         for name, child in list(node.children.items()):
             self._kill_subtree(child, layer, REMOVED, path, lower_only=True)
@@ -210,7 +239,8 @@ class MergedIndex:
                 del node.children[name]
 
     def _directory_node(self, directory: str, layer: int) -> Node:
-        """The node of a directory path, created as needed; a file in the way is replaced."""
+        """The node of a directory path ("" is the root), created as needed; a file or a lower
+        layer's symlink in the way is replaced."""
         node = self.root
         walked = ""
         for name in directory.split("/")[1:]:
@@ -220,9 +250,12 @@ class MergedIndex:
             child = node.children.get(name)
             if child is None:
                 child = node.children[name] = Node()
-            elif child.version is not None and child.version.entry.kind not in (
-                    EntryKind.DIRECTORY, EntryKind.SYMLINK):
-                # a file where this layer needs a directory: the file is replaced
+            elif child.version is not None and child.version.entry.kind != DIRECTORY and not (
+                    child.version.entry.kind == SYMLINK and child.version.layer == layer):
+                # overlay2 unpacks a layer into an empty directory, making every member's parent a
+                # directory there, and that directory hides a lower symlink or file at its path
+                # (checked against the engine: tests/integration/test_overlay_merge.py). A
+                # symlink of the same layer is followed by the unpacking instead; not modelled.
                 self._kill(child.version, layer, OVERWRITTEN, walked)
                 child.version = None
             node = child
@@ -247,6 +280,8 @@ class MergedIndex:
         if target is None:
             target = children[name] = Node()
         old = target.version
+        if old is not None and old.layer == layer:
+            self.anomalies.setdefault((DUPLICATE_MEMBER, entry.path, layer))
         version = Version(layer, entry)
         kind = entry.kind
         if kind != DIRECTORY:
@@ -260,7 +295,8 @@ class MergedIndex:
             if kind == HARDLINK:
                 self._join_link_group(version, layer)
         if old is not None and not (old.entry.kind == DIRECTORY and kind == DIRECTORY):
-            self._kill(old, layer, classify(old.entry, entry), entry.path)
+            linked = version.group.head.entry if version.group is not None else None
+            self._kill(old, layer, classify(old.entry, entry, linked), entry.path)
         target.version = version
         return old is not None and old.layer < layer
 
@@ -308,7 +344,7 @@ class MergedIndex:
                 dead_by_layer=tuple(sorted(by_killer.items(), key=lambda kv: (-kv[1], kv[0]))),
             ))
         return MergeResult(tuple(dead), tuple(flows), visible, sum(d.size for d in dead),
-                           self.root, tuple(self.whiteout_lower_sizes))
+                           self.root, tuple(self.whiteout_lower_sizes), tuple(self.anomalies))
 
     def _visible_bytes(self) -> int:
         total = 0
@@ -326,16 +362,26 @@ class MergedIndex:
         return total
 
 
-def classify(old: FileEntry, new: FileEntry) -> str:
-    """Why a new entry at the same path made the old version dead."""
+def classify(old: FileEntry, new: FileEntry, linked: FileEntry | None = None) -> str:
+    """Why a new entry at the same path made the old version dead; `linked` is the file of the
+    same layer a new hard link shares its content with.
+
+    The same bytes again are `metadata-only` whatever else changed or not (mode, owner, times;
+    the tar index keeps no times): a chmod, a chown, or the copy-up overlayfs makes to hard-link
+    a lower file, which may list the new name first and the old path as the link."""
+    if old.kind == EntryKind.FILE and linked is not None and _same_content(old, linked):
+        return METADATA_ONLY
     if old.kind == new.kind == EntryKind.FILE:
-        same = old.size == new.size and old.content_hash == new.content_hash
-        return METADATA_ONLY if same else OVERWRITTEN
+        return METADATA_ONLY if _same_content(old, new) else OVERWRITTEN
     if old.kind == new.kind == EntryKind.SYMLINK:
         return METADATA_ONLY if old.link_target == new.link_target else OVERWRITTEN
     if new.kind in LINK_KINDS:
         return REPLACED_BY_LINK
     return OVERWRITTEN
+
+
+def _same_content(old: FileEntry, new: FileEntry) -> bool:
+    return old.size == new.size and old.content_hash == new.content_hash
 
 
 def merge_layers(layers: list[tuple[FileEntry, ...]]) -> MergeResult:
