@@ -2,11 +2,14 @@
 
 Each case builds its input under a directory and returns the image reference to inspect. The
 expected message is a regular expression matched against the text after ``layerscope: error: ``
-(for exit 0 cases it is None). Tests run every case through the real command line.
+(for exit 0 cases it is None). Every exit 0 case states the image size, visible and wasted bytes
+the report must show, derived by hand in its docstring from the bytes the case writes (never
+copied from layerscope's output). Tests run every case through the real command line.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -35,16 +38,20 @@ class Case:
     """Regex the hint line must match, when the case promises one."""
     heavy: bool = False
     """Run under a memory ceiling (bombs, deep trees)."""
+    figures: tuple[int, int, int] | None = None
+    """(size, visible, wasted) bytes of an exit 0 case, derived in the build's docstring."""
+    warnings: tuple[str, ...] = ()
+    """The kinds of the report's warnings, in order (docs/schema/inspect-v1.md)."""
 
 
 CASES: list[Case] = []
 
 
 def case(group: str, exit_code: int, message: str | None, *, args=(), hint=None, heavy=False,
-         name: str | None = None):
+         name: str | None = None, figures=None, warnings=()):
     def register(build: Build) -> Build:
         CASES.append(Case(name or build.__name__.replace("_", "-"), group, build, exit_code,
-                          message, tuple(args), hint, heavy))
+                          message, tuple(args), hint, heavy, figures, tuple(warnings)))
         return build
     return register
 
@@ -169,21 +176,24 @@ def diff_ids_count_disagrees(tmp):
     return archive(tmp, layers, config=config)
 
 
-@case("archive", 0, None)
+@case("archive", 0, None, figures=(4, 4, 0))
 def history_longer_than_layers(tmp):
+    """good_layer: /etc (a directory, 0) and /etc/hostname "box\n" (4): size 4, all visible."""
     layers = [good_layer()]
     return archive(tmp, layers, config=tb.config_for(
         layers, [{"created_by": f"RUN {i}"} for i in range(5)]))
 
 
-@case("archive", 0, None)
+@case("archive", 0, None, figures=(5, 5, 0))
 def history_shorter_than_layers(tmp):
+    """/etc/hostname (4) and, one layer up, /x "x" (1): size 5, all visible."""
     layers = [good_layer(), tb.layer(tb.member("x", b"x"))]
     return archive(tmp, layers, config=tb.config_for(layers, []))
 
 
-@case("archive", 0, None)
+@case("archive", 0, None, figures=(4, 4, 0))
 def history_entries_of_the_wrong_type(tmp):
+    """good_layer alone: /etc/hostname's 4 bytes, visible."""
     layers = [good_layer()]
     return archive(tmp, layers, config=tb.config_for(
         layers, [7, None, {"created_by": ["RUN"], "empty_layer": "yes"}]))
@@ -298,8 +308,9 @@ def verify_digest_mismatch_in_a_gzip_oci_layout(tmp):
     return f"oci:{root}"
 
 
-@case("layers", 0, None, args=("--verify",))
+@case("layers", 0, None, args=("--verify",), figures=(150, 150, 0))
 def verify_passes_on_a_good_zstd_layout(tmp):
+    """SPEC: /a (100 bytes) and /b (50) at two paths: size 150, all visible."""
     return f"oci:{write_oci_layout(SPEC, tmp / 'layout', compression='zstd')}"
 
 
@@ -312,17 +323,19 @@ def layer_that_is_not_a_tar(tmp):
 
 
 def member_case(exit_code: int, message: str | None, **kwargs):
-    """A one-layer archive whose layer is made of the members the function returns."""
+    """A one-layer archive whose layer is made of the members the function returns (the build
+    keeps the function's name and docstring, and the function as __wrapped__)."""
     def register(make):
+        @functools.wraps(make)
         def build(tmp):
             return archive(tmp, [tb.layer(*make())])
-        build.__name__ = make.__name__
         return case("members", exit_code, message, **kwargs)(build)
     return register
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(12, 12, 0))
 def absolute_member_paths():
+    """/etc/passwd "root:x:0:0\n" (11) and /usr/bin/x "x" (1): size 12, both visible."""
     return [tb.member("/etc/passwd", b"root:x:0:0\n"), tb.member("//usr///bin/x", b"x")]
 
 
@@ -344,39 +357,50 @@ def hard_link_out_of_the_root():
     return [tb.header("l", type_flag=b"1", link="../../etc/shadow")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(15, 5, 10), warnings=("duplicate-member",))
 def names_that_normalise_to_one_path():
+    """Five members at /a/b of 1, 2, 3, 4 and 5 bytes: size 15; the last (5) is visible, the
+    other four (1 + 2 + 3 + 4 = 10) are dead; one layer with several members at one path is
+    one Docker refuses, so the report warns."""
     return [tb.member("a/b", b"1"), tb.member("./a/b", b"22"), tb.member("a//b", b"333"),
             tb.member("a/./b/", b"4444"), tb.member("a/c/../b", b"55555")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(10, 10, 0))
 def names_that_are_not_utf8():
+    """caf\xe9 "latin-1" (7), \xff\xfe/\x80 "x" (1) and a symlink to the two bytes \xe9\xe9
+    (2): size 10, all visible."""
     return [tb.member(b"caf\xe9", b"latin-1"), tb.member(b"\xff\xfe/\x80", b"x"),
             tb.header(b"link\xc3", type_flag=b"2", link=b"\xe9\xe9")]
 
 
-@case("members", 0, None, args=("--format", "text"), name="names-that-are-not-utf8-as-text")
+@case("members", 0, None, args=("--format", "text"), name="names-that-are-not-utf8-as-text",
+      figures=(7, 0, 7))
 def names_that_are_not_utf8_as_text(tmp):
+    """caf\xe9 "latin-1" (7), removed by the next layer's .wh.caf\xe9: size 7, all dead."""
     return archive(tmp, [tb.layer(tb.member(b"caf\xe9", b"latin-1")),
                          tb.layer(tb.member(b".wh.caf\xe9"))])
 
 
-@case("members", 0, None, args=("--format", "text"))
+@case("members", 0, None, args=("--format", "text"), figures=(4, 4, 0))
 def lone_surrogates_in_history_as_text(tmp):
+    """good_layer: /etc/hostname's 4 bytes, visible."""
     layers = [good_layer()]
     return archive(tmp, layers, config=tb.config_for(layers, [{"created_by": "RUN \ud800 \udfff"}]))
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(9004, 9004, 0))
 def very_long_pax_names():
+    """A file "pax" (3) at a 5,201-character PAX path, and a symlink whose PAX linkpath is "/"
+    plus 9,000 "t" (9,001 bytes of target): size 9,004, all visible."""
     long = "d" * 200 + "/" + "p" * 5000
     return [tb.pax({"path": long}), tb.member("ignored", b"pax"),
             tb.pax({"linkpath": "/" + "t" * 9000}), tb.header("s", type_flag=b"2")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(3, 3, 0))
 def very_long_gnu_names():
+    """One file "gnu" (3) at a 7,000-character GNU long name: size 3, visible."""
     return [tb.gnu_long_name("g" * 7000), tb.member("ignored", b"gnu")]
 
 
@@ -409,8 +433,11 @@ def _deep_path(depth: int) -> str:
     return "/".join(["d"] * depth) + "/leaf"
 
 
-@case("members", 0, None, heavy=True)
+@case("members", 0, None, heavy=True, figures=(109, 0, 109))
 def ten_thousand_deep_directories(tmp):
+    """A leaf "deep leaf" (9) 10,000 directories down, and a symlink there whose target the ustar
+    link field cuts to its 100 bytes ("../" 33 times and "."): 109 bytes, all removed by the
+    next layer's whiteout of /d: visible 0, wasted 109."""
     deep = _deep_path(DEEP)
     first = tb.layer(tb.pax({"path": deep}), tb.member("x", b"deep leaf"),
                      tb.pax({"path": deep + "2"}), tb.header("x", type_flag=b"2",
@@ -419,50 +446,65 @@ def ten_thousand_deep_directories(tmp):
     return archive(tmp, [first, second])
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(0, 0, 0))
 def hard_link_to_a_missing_member():
+    """One hard link, which counts 0: size 0."""
     return [tb.header("link", type_flag=b"1", link="nowhere/at/all")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(7, 7, 0))
 def hard_link_to_a_later_member():
+    """A hard link (0) and the file "content" (7) it names: size 7, visible."""
     return [tb.header("early", type_flag=b"1", link="late"), tb.member("late", b"content")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(0, 0, 0))
 def hard_link_cycle():
+    """Three hard links, 0 each: size 0."""
     return [tb.header("a", type_flag=b"1", link="b"), tb.header("b", type_flag=b"1", link="a"),
             tb.header("c", type_flag=b"1", link="c")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(22, 22, 0))
 def symlink_loops():
+    """Symlinks a -> b (1), b -> a (1), self -> self (4), up -> ../../../../.. (14), dir -> . (1)
+    and the file dir/dir/dir/file "f" (1): size 22. The file is below a symlink of its own layer,
+    which the merge keeps (Docker would follow it), so all 22 are visible."""
     return [tb.header("a", type_flag=b"2", link="b"), tb.header("b", type_flag=b"2", link="a"),
             tb.header("self", type_flag=b"2", link="self"),
             tb.header("up", type_flag=b"2", link="../../../../.."),
             tb.header("dir", type_flag=b"2", link="."), tb.member("dir/dir/dir/file", b"f")]
 
 
-@case("members", 0, None)
+@case("members", 0, None, figures=(4, 0, 4))
 def whiteouts_of_paths_that_never_existed(tmp):
+    """/etc/hostname (4); the next layer whites out /nowhere/thing and /ghost (never written:
+    harmless) and puts an opaque marker on /etc, which hides hostname: visible 0, wasted 4."""
     return archive(tmp, [good_layer(), tb.layer(tb.member("nowhere/.wh.thing"),
                                                 tb.member(".wh.ghost"),
                                                 tb.member("etc/.wh..wh..opq"))])
 
 
-@case("members", 0, None)
+@case("members", 0, None, figures=(7, 3, 4), warnings=("root-opaque",))
 def opaque_marker_at_the_root(tmp):
+    """/etc/hostname (4); the next layer has ./.wh..wh..opq and /new "new" (3): the marker hides
+    everything lower layers wrote (hostname, removed) and keeps its own layer's /new: size 7,
+    visible 3, wasted 4. overlay2 ignores a marker at a layer root, so the report warns."""
     return archive(tmp, [good_layer(), tb.layer(tb.member(".wh..wh..opq"),
                                                 tb.member("new", b"new"))])
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(1, 1, 0))
 def whiteout_of_the_root():
+    """Whiteouts named "./.wh.." and ".wh." (0, harmless) and /x "x" (1): size 1, visible."""
     return [tb.member("./.wh.."), tb.member(".wh."), tb.member("x", b"x")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(8, 1, 7), warnings=("duplicate-member",))
 def duplicate_members_in_one_layer():
+    """At /dup: "one" (3), "two" (3), a directory, then /dup/x "x" (1), then "3" (1): size 8.
+    Each later member replaces the one before: one, two and (with its directory) x are dead
+    (3 + 3 + 1 = 7), "3" is visible (1). Docker refuses such a layer: the report warns."""
     return [tb.member("dup", b"one"), tb.member("dup", b"two"),
             tb.header("dup", type_flag=b"5"), tb.member("dup/x", b"x"), tb.member("dup", b"3")]
 
@@ -520,18 +562,42 @@ def header_with_a_bad_checksum():
     return [bytes(block), bytes(second)]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(1 << 30, 1 << 30, 0))
 def old_gnu_sparse_file():
+    """An old GNU sparse member ('S') holding 512 bytes of data with a real size of 1 GiB in its
+    header: it counts its real size, 1,073,741,824 bytes, as Docker does; visible."""
     hdr = tb.header("sparse", size=512, type_flag=b"S",
                     extra={386: tb._octal(0, 12) + tb._octal(512, 12), 483: tb._octal(1 << 30, 12)})
     return [hdr + tb.padded(b"s" * 512)]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(1 << 30, 1 << 30, 0))
 def pax_sparse_file():
+    """A PAX 1.0 sparse file: GNU.sparse.realsize 1 GiB, 512 bytes of data after its map: it
+    counts the real size, 1,073,741,824 bytes, as Docker does; visible."""
     return [tb.pax({"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
                     "GNU.sparse.name": "sparse", "GNU.sparse.realsize": str(1 << 30)}),
             tb.member("GNUSparseFile.0/sparse", b"1\n0\n512\n" + bytes(509) + b"s" * 512)]
+
+
+@case("members", 0, None, figures=(1 << 30, 0, 1 << 30))
+def pax_sparse_file_removed_by_its_real_name(tmp):
+    """The PAX 1.0 sparse file above (1 GiB real size) is /sparse, its GNU.sparse.name, as Go's
+    archive/tar and so Docker name it; the next layer's .wh.sparse removes it: size 1 GiB,
+    visible 0, wasted 1 GiB (issue 13, item 4)."""
+    return archive(tmp, [tb.layer(*pax_sparse_file.__wrapped__()), tb.layer(tb.member(".wh.sparse"))])
+
+
+@case("members", 0, None, figures=(1 << 20, 0, 1 << 20))
+def pax_sparse_file_of_format_0_1_removed_by_its_real_name(tmp):
+    """A PAX 0.1 sparse file: GNU.sparse.name "sparse01", real size (GNU.sparse.size) 1 MiB, one
+    512-byte region in GNU.sparse.map; it is /sparse01 and counts 1,048,576 bytes, and the next
+    layer's .wh.sparse01 removes it: visible 0, wasted 1 MiB (issue 13, item 4)."""
+    sparse = [tb.pax({"GNU.sparse.major": "0", "GNU.sparse.minor": "1",
+                      "GNU.sparse.name": "sparse01", "GNU.sparse.size": str(1 << 20),
+                      "GNU.sparse.numblocks": "1", "GNU.sparse.map": "0,512"}),
+              tb.member("GNUSparseFile.0/sparse01", b"s" * 512)]
+    return archive(tmp, [tb.layer(*sparse), tb.layer(tb.member(".wh.sparse01"))])
 
 
 @member_case(2, r"layer 0 \(layer0/layer\.tar\): absurd size \d+ in the tar header of member "
@@ -545,8 +611,9 @@ def empty_pax_sparse_real_size():  # found by test_fuzz: was a KeyError
     return [tb.pax({"GNU.sparse.realsize": ""}), tb.member("a", b"")]
 
 
-@member_case(0, None)
+@member_case(0, None, figures=(0, 0, 0))
 def device_nodes_and_fifos():
+    """Devices, a fifo and an unknown type flag: 0 bytes each."""
     return [tb.header("dev/null", type_flag=b"3", mode=0o666),
             tb.header("dev/sda", type_flag=b"4"), tb.header("run/fifo", type_flag=b"6"),
             tb.header("odd", type_flag=b"Z")]
@@ -634,8 +701,9 @@ def index_without_the_platform(tmp):
     return f"oci:{write_oci_layout(MULTI, tmp / 'layout')}"
 
 
-@case("oci", 0, None, args=("--platform", "linux/s390x"))
+@case("oci", 0, None, args=("--platform", "linux/s390x"), figures=(150, 150, 0))
 def nested_indexes(tmp):
+    """The s390x image of SPEC: /a (100) and /b (50): size 150, all visible."""
     return f"oci:{write_oci_layout(MULTI, tmp / 'layout')}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -71,6 +72,7 @@ def check_outcome(case: Case, result: subprocess.CompletedProcess) -> None:
     if case.exit_code == 0:
         assert result.returncode == 0, stderr
         assert result.stdout, "no report"
+        check_figures(case, result.stdout.decode("utf-8", "replace"))
         return
     assert result.returncode == case.exit_code, (result.returncode, stderr)
     assert result.stdout == b"", "a report on stdout after an error"
@@ -83,6 +85,27 @@ def check_outcome(case: Case, result: subprocess.CompletedProcess) -> None:
         assert lines[1].startswith("hint: "), stderr
     if case.hint is not None:
         assert len(lines) == 2 and re.search(case.hint, lines[1]), stderr
+
+
+TEXT_FIGURES = re.compile(r"^(Size|Visible|Wasted) .*?\(([\d,]+) bytes", re.MULTILINE)
+
+
+def check_figures(case: Case, report: str) -> None:
+    """The case's (size, visible, wasted) and warning kinds, from the JSON or the text report."""
+    assert case.figures is not None, "an exit 0 case states its figures (see corpus.py)"
+    if "--format" in case.args and case.args[case.args.index("--format") + 1] == "text":
+        found = {label: int(number.replace(",", "")) for label, number in TEXT_FIGURES.findall(report)}
+        assert (found["Size"], found["Visible"], found["Wasted"]) == case.figures
+        assert ("\nWarnings\n" in report) == bool(case.warnings)
+        return
+    document = json.loads(report)
+    image = document["image"]
+    assert (image["size"], image["visible_bytes"], image["wasted_bytes"]) == case.figures
+    assert tuple(w["kind"] for w in document["warnings"]) == case.warnings
+
+
+def test_every_exit_0_case_states_its_figures():
+    assert [c.name for c in CASES if c.exit_code == 0 and c.figures is None] == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
