@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -12,3 +14,13 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     directory = tmp_path_factory.mktemp("layerscope-cache")
     monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(autouse=True)
+def cyclic_gc_restored():
+    """__main__.main turns the cyclic GC off for its one-report process; a test that calls it
+    in-process (tests/rules/test_advise_cli.py) must not leave it off for the rest of the session."""
+    enabled = gc.isenabled()
+    yield
+    if enabled and not gc.isenabled():
+        gc.enable()
