@@ -55,3 +55,26 @@ def test_v2_wasted_fails_naming_the_clean_up_steps_victims(tmp_path):
     assert "/usr/lib/python3/dist-packages/pip/" in contributors
     assert "/var/lib/apt/lists/" in contributors
     assert "step 3: RUN apt-get install" in contributors
+
+
+def test_a_waste_group_has_one_count_in_inspect_and_check(tmp_path):
+    """pip's files removed by step 5: the group check lists is the row inspect shows, count and
+    bytes alike (check used to leave out the empty files: 972 against 985)."""
+    result = check("size:v2", "--max-wasted", "5MB", "--top", "20", tmp_path=tmp_path)
+    assert result.returncode == 1, result.stderr
+    checked = [line.split("  ")[-1].split(" (removed")[0] for line in result.stdout.splitlines()
+               if "/usr/lib/python3/dist-packages/pip/ (" in line]
+    inspect = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "size:v2", "--top",
+                              "50"], capture_output=True, text=True, timeout=600)
+    shown = [line for line in inspect.stdout.splitlines()
+             if "/usr/lib/python3/dist-packages/pip/ (" in line]
+    assert len(checked) == len(shown) == 1
+    assert checked[0] in shown[0]
+
+
+def test_every_failing_glob_lists_its_own_paths(tmp_path):
+    result = check("size:v1", "--forbid-paths", "/usr/share/doc/*", "--forbid-paths", "*.pem",
+                   "--top", "1", "--format", "json", tmp_path=tmp_path)
+    (budget,) = json.loads(result.stdout)["budgets"]
+    assert [c["detail"].split(",")[0] for c in budget["contributors"]] == [
+        "matches /usr/share/doc/*", "matches *.pem"]

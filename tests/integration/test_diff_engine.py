@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +54,23 @@ def test_different_images_exit_1_with_exit_code_and_growth_limit():
     assert layerscope("diff", "size:v4", "size:v1", "--exit-code").returncode == 1
     assert layerscope("diff", "size:v4", "size:v1", "--fail-on-growth", "10%").returncode == 1
     assert layerscope("diff", "size:v1", "size:v4", "--fail-on-growth", "10%").returncode == 0
+
+
+def test_the_growth_verdict_is_check_max_growths(client):
+    """v1 -> v2 grows by v2's apt-get remove layer; the same limit judged by check and by diff."""
+    size_v1 = client.api.inspect_image("size:v1")["Size"]
+    size_v2 = client.api.inspect_image("size:v2")["Size"]
+    result = layerscope("diff", "size:v1", "size:v2", "--fail-on-growth", "0.1%", "--format",
+                        "json")
+    assert result.returncode == 1
+    verdict = json.loads(result.stdout)["growth_check"]
+    assert (verdict["status"], verdict["unit"], verdict["limit"]) == ("fail", "percent", 0.1)
+    assert verdict["measured"] == round(100 * (size_v2 - size_v1) / size_v1, 4)
+    assert result.stderr == f"layerscope: --fail-on-growth failed: {verdict['message']}\n"
+    checked = subprocess.run([sys.executable, "-m", "layerscope", "check", "size:v2",
+                              "--baseline", "size:v1", "--max-growth", "0.1%", "--format",
+                              "json"], capture_output=True, text=True, timeout=600)
+    assert json.loads(checked.stdout)["budgets"][0]["message"] == verdict["message"]
 
 
 def test_engine_against_archive(client, tmp_path):
