@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import LayerscopeError, UsageError
 from ..formats.base import FORMATS, RenderOptions, formatter
-from ..output import write_report
+from ..output import check_writable, write_report
 from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
 
 EXIT_FAILED = 1
@@ -93,6 +93,9 @@ def run(options: CheckOptions) -> int:
     from ..settings import load_settings
 
     outputs = plan_outputs(options.format, options.output)
+    for _, path in outputs:
+        if path is not None:
+            check_writable(path)
     settings = load_settings(options.image, options.budget_flags, options.config, options.dive_ci)
     cache, reading = reading_for(options)
     with progress_for(options) as progress:
