@@ -15,12 +15,27 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..layers.tarindex import CapturePolicy
 from ..model import EntryKind, Image
 
 STATUS = "/var/lib/dpkg/status"
 EXTENDED_STATES = "/var/lib/apt/extended_states"
 EIPP_LOG = "/var/log/apt/eipp.log.xz"
 INFO_DIR = "/var/lib/dpkg/info/"
+RECORD_SUFFIX = ".dist-info/RECORD"
+
+
+def _wanted(path: str) -> bool:
+    return (path in (STATUS, EXTENDED_STATES, EIPP_LOG)
+            or (path.startswith(INFO_DIR) and path.endswith(".list"))
+            or path.endswith(RECORD_SUFFIX))
+
+
+PACKAGE_DATABASES = CapturePolicy(("/var/lib/dpkg/", "/var/lib/apt/", "/var/log/apt/"), ("/RECORD",),
+                                  _wanted)
+"""The files this analysis reads, which the tar reader keeps as the layers stream past: dpkg's
+status and .list files, apt's extended_states and planner log (eipp.log.xz keeps the Depends of
+packages removed in the same step, for the Recommends estimate), and Python's dist-info RECORDs."""
 
 
 def parse_stanzas(text: str) -> list[dict[str, str]]:

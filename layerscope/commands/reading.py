@@ -68,12 +68,13 @@ def reading_for(options: ReadingOptions, compared: bool = False):
     file is hashed when the indexes outlive the run (the cache keeps them) or when `compared`
     (the run compares files across images, as diff does); otherwise an archive may skip large
     files unread."""
+    from ..analysis.packages import PACKAGE_DATABASES
     from ..layers.cache import CacheStore
     from ..layers.limits import ReadOptions
 
     cache = CacheStore(persistent=not options.no_cache, reuse=not options.verify)
     return cache, ReadOptions(max_ratio=options.max_ratio, verify=options.verify,
-                              hash_every_file=compared or cache.persistent)
+                              capture=PACKAGE_DATABASES, hash_every_file=compared or cache.persistent)
 
 
 def base_digests(options: ReadingOptions, progress, reading):

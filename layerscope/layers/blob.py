@@ -56,13 +56,13 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     captured: dict[str, bytes] = {}
     if codec == "tar" and defer and not options.verify and hasattr(handle, "skip"):
         deferred: list[tuple[int, int, int]] = []
-        entries, size = index_layer(handle, captured, deferred, head)
+        entries, size = index_layer(handle, captured, deferred, head, options.capture)
         return IndexedBlob(entries, size, stored_size, codec, captured, deferred=tuple(deferred))
     if (codec == "tar" and read_ahead is not None and not options.verify
             and hasattr(handle, "readinto")):
         ahead = ReadAhead(handle, head, read_ahead)
         try:
-            entries, size = index_layer(ahead, captured)
+            entries, size = index_layer(ahead, captured, capture=options.capture)
         finally:
             ahead.close()
         return IndexedBlob(entries, size, stored_size, codec, captured)
@@ -74,6 +74,7 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     if codec != "tar":
         stream = InflateGuard(stream, options, stored_size, counter)
     hashing = HashingStream(stream) if options.verify else None
-    entries, size = index_layer(stream if hashing is None else hashing, captured)
+    entries, size = index_layer(stream if hashing is None else hashing, captured,
+                                capture=options.capture)
     digest = hashing.finish() if hashing is not None else None
     return IndexedBlob(entries, size, stored_size, codec, captured, digest)

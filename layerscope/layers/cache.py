@@ -24,11 +24,9 @@ from .blob import IndexedBlob
 from .cachedir import cache_directory, mark_used, owned_by_this_user
 from .framing import frame, unframe
 
-FORMAT = 2  # 2: apt logs are captured too
+FORMAT = 3  # 3: apt's history.log and apk's installed database no longer captured (unread)
 MAGIC = b"LSIX"
-"""Framing magic of a layer index."""
-REPORT_MAGIC = b"LSRE"
-"""Framing magic of a finished report (analysis.report_memo's payload)."""
+"""Framing magic of the store's entries (layer indexes and finished reports)."""
 DEFAULT_LIMIT = 4 << 30
 STALE_TEMPORARY_SECONDS = 3600
 
@@ -106,7 +104,7 @@ class CacheStore:
             raise ValueError("an index with unhashed files cannot be kept")  # a bug, not input
         self._memory[diff_id] = blob
         if self.persistent:
-            self._store(self._layer_path(diff_id), MAGIC, encode_blob(blob))
+            self._store(self._layer_path(diff_id), encode_blob(blob))
 
     def __contains__(self, diff_id: str) -> bool:
         return diff_id in self._memory or (
@@ -152,7 +150,7 @@ class CacheStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _load(self, path: Path) -> IndexedBlob | None:
-        payload = self._load_payload(path, MAGIC)
+        payload = self._load_payload(path)
         if payload is None:
             return None
         try:
@@ -161,14 +159,14 @@ class CacheStore:
             path.unlink(missing_ok=True)
             return None
 
-    def _load_payload(self, path: Path, magic: bytes) -> bytes | None:
+    def _load_payload(self, path: Path) -> bytes | None:
         """An entry's payload after its framing passes; a damaged entry is dropped."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
         try:
-            body = unframe(magic, FORMAT, data)
+            body = unframe(MAGIC, FORMAT, data)
             if body is None:
                 raise ValueError("another kind or format, or damaged")
             import zstandard
@@ -180,25 +178,23 @@ class CacheStore:
         mark_used(path)
         return payload
 
-    def _store(self, path: Path, magic: bytes, payload: bytes) -> None:
+    def _store(self, path: Path, payload: bytes) -> None:
         import zstandard
 
         body = zstandard.ZstdCompressor(level=1).compress(payload)
-        self._write_atomically(path, frame(magic, FORMAT, body))
+        self._write_atomically(path, frame(MAGIC, FORMAT, body))
         self._enforce_limit()
 
     def report(self, key: str) -> bytes | None:
         """A finished report stored under `key` (see analysis.report_memo), or None."""
         if not (self.persistent and self.reuse):
             return None
-        return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key),
-                                  REPORT_MAGIC)
+        return self._load_payload(self.directory / f"reports-v{FORMAT}" / _safe_name(key))
 
     def store_report(self, key: str, payload: bytes) -> None:
         """Keep a finished report for the next run on the same image with the same options."""
         if self.persistent:
-            self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), REPORT_MAGIC,
-                        payload)
+            self._store(self.directory / f"reports-v{FORMAT}" / _safe_name(key), payload)
 
     def store_file(self, relative: str, data: bytes) -> None:
         """Keep bytes its owner framed (see layerscope.replay) at a path in the cache."""

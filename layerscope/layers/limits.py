@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from ..errors import LayerReadError
 
+TYPE_CHECKING = False  # not typing's: this module is imported before any layer is read
+if TYPE_CHECKING:
+    from .tarindex import CapturePolicy
+
 DEFAULT_MAX_RATIO = 100
 """Uncompressed bytes allowed per compressed byte, beyond the floor."""
 RATIO_FLOOR = 1 << 30
@@ -32,6 +36,9 @@ class ReadOptions:
     """Bytes any blob may inflate to regardless of the ratio."""
     verify: bool = False
     """Hash every uncompressed layer and compare it with the config's diff_ids."""
+    capture: CapturePolicy | None = None
+    """Which files' contents the tar reader keeps for the analysis (analysis.packages defines
+    it; None keeps none)."""
     hash_every_file: bool = True
     """Hash the content of every regular file. False only when the indexes will neither outlive
     the run nor be compared with another image's: an archive may then skip large files unread

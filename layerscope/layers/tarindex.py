@@ -9,6 +9,8 @@ copy when the whole layer is already in memory), and never writes anything.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import xxhash
 
@@ -51,7 +53,7 @@ DEFERRING_READ = 1 << 20
 """Bytes read at a time when deferring: after a skipped file, read only what the next headers
 and small files need."""
 CAPTURE_LIMIT = 64 << 20
-"""Largest package-database file kept in memory; a bigger one is indexed but not captured."""
+"""Largest captured file kept in memory; a bigger one is indexed but not captured."""
 MAX_MEMBER_SIZE = 1 << 50
 """Largest member size (or sparse real size) accepted: a pebibyte; anything larger is hostile."""
 
@@ -64,19 +66,18 @@ KINDS = {ord("5"): DIRECTORY, ord("2"): SYMLINK, ord("1"): HARDLINK, ord("3"): O
          ord("4"): OTHER, ord("6"): OTHER}
 _hash = xxhash.xxh3_64_intdigest
 
-CAPTURE_PREFIXES = ("/var/lib/", "/var/log/apt/", "/lib/apk/")
-"""Every captured path starts so, or ends in /RECORD: a cheap first cut before should_capture."""
+@dataclass(frozen=True, slots=True)
+class CapturePolicy:
+    """Which regular files' contents the reader keeps, for an analysis that reads them (the
+    analysis defines it; the command passes it down: see analysis.packages)."""
 
-
-def should_capture(path: str) -> bool:
-    """Package databases whose content the analysis reads (dpkg, apt, Python, apk).
-
-    apt's eipp.log.xz keeps the Depends of packages removed in the same step (for the
-    Recommends estimate); history.log names the packages each apt command installed."""
-    return (path in ("/var/lib/dpkg/status", "/var/lib/apt/extended_states", "/lib/apk/db/installed",
-                     "/var/log/apt/eipp.log.xz", "/var/log/apt/history.log")
-            or (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
-            or path.endswith(".dist-info/RECORD"))
+    prefixes: tuple[str, ...]
+    """Every kept path starts with one of these or ends with one of `suffixes`: a cut made in C
+    for every file before `wants` is asked."""
+    suffixes: tuple[str, ...]
+    """See `prefixes`."""
+    wants: Callable[[str], bool]
+    """The exact test, for the paths that pass the cut."""
 
 
 def normalize_member_path(name: str) -> str:
@@ -234,16 +235,16 @@ _new_entry = tuple.__new__
 
 def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call per member costs
         source, captured: dict | None = None, deferred: list | None = None,
-        head: bytes = b"") -> tuple[tuple[FileEntry, ...], int]:
+        head: bytes = b"", capture: CapturePolicy | None = None) -> tuple[tuple[FileEntry, ...], int]:
     """Read an uncompressed layer tar once; return its entries and its size in bytes.
 
     `source` is a stream with read(), or a buffer (bytes, memoryview) holding the whole layer;
-    `head` is what was read of the stream before (to sniff its format). With `captured`, the
-    content of package-database files (see should_capture) is stored in it by path, so
-    packages can be attributed without a second read. With `deferred` (and a source that can
-    skip()), regular files over DEFER_OVER bytes are not read: their content_hash is None and
-    (entry index, content offset in the layer, size) is appended to `deferred`, for hashing
-    later the few the analysis compares.
+    `head` is what was read of the stream before (to sniff its format). With `captured` and a
+    `capture` policy, the content of the files the policy wants (up to CAPTURE_LIMIT bytes) is
+    stored in `captured` by path, so an analysis can read them without a second pass. With
+    `deferred` (and a source that can skip()), regular files over DEFER_OVER bytes are not
+    read: their content_hash is None and (entry index, content offset in the layer, size) is
+    appended to `deferred`, for hashing later the few the analysis compares.
     """
     # The loop keeps the read position in a local and hands it to the reader only around its
     # own calls: a million small files make every attribute access of the common path count.
@@ -251,6 +252,10 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
         reader = _Reader(source, head, DEFERRING_READ)
     else:
         reader = _Reader(source, head)
+    if captured is None:
+        capture = None
+    if capture is not None:
+        cut_prefixes, cut_suffixes, wants = capture.prefixes, capture.suffixes, capture.wants
     entries: list[FileEntry] = []
     append = entries.append
     unpack = MEMBER.unpack_from
@@ -362,9 +367,9 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
                 buffer = reader.buffer
             continue
         if regular:
-            keep = (captured is not None and size <= CAPTURE_LIMIT
-                    and (path[-7:] == "/RECORD" or path.startswith(CAPTURE_PREFIXES))
-                    and should_capture(path))
+            keep = (capture is not None and size <= CAPTURE_LIMIT
+                    and (path.startswith(cut_prefixes) or path.endswith(cut_suffixes))
+                    and wants(path))
             padded = size + (-size % BLOCK)
             if not keep and position + padded <= len(buffer):  # all of it in the window
                 content_hash = _hash(buffer[position:position + size])

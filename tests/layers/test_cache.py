@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from layerscope.layers.blob import IndexedBlob
-from layerscope.layers.cache import CacheStore
+from layerscope.layers.cache import FORMAT, CacheStore
 from layerscope.model import EntryKind, FileEntry
 
 DIFF_ID = "sha256:" + "1" * 64
@@ -18,7 +18,7 @@ BLOB = IndexedBlob(
 
 
 def entry_path(cache: CacheStore, diff_id: str = DIFF_ID):
-    return cache.directory / "layers-v2" / diff_id.replace(":", "-")
+    return cache.directory / f"layers-v{FORMAT}" / diff_id.replace(":", "-")
 
 
 def test_an_index_comes_back_from_disk_as_it_went_in(tmp_path):
@@ -64,7 +64,7 @@ def test_an_index_with_unread_files_is_never_kept(tmp_path):
         CacheStore(tmp_path)[DIFF_ID] = partial
     memory_only = CacheStore(tmp_path, persistent=False)
     memory_only[DIFF_ID] = partial
-    assert memory_only.get(DIFF_ID) is partial and not (tmp_path / "layers-v2").exists()
+    assert memory_only.get(DIFF_ID) is partial and not (tmp_path / f"layers-v{FORMAT}").exists()
 
 
 def test_concurrent_writers_never_leave_a_half_entry(tmp_path):
@@ -86,13 +86,13 @@ def test_concurrent_writers_never_leave_a_half_entry(tmp_path):
     for thread in threads:
         thread.join()
     assert failures == [] and CacheStore(tmp_path).get(DIFF_ID) == BLOB
-    assert not [p for p in (tmp_path / "layers-v2").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (tmp_path / f"layers-v{FORMAT}").iterdir() if p.name.startswith(".")]
 
 
 def test_only_old_temporaries_are_swept(tmp_path):
     cache = CacheStore(tmp_path)
     cache[DIFF_ID] = BLOB
-    old, young = tmp_path / "layers-v2" / ".tmp-dead", tmp_path / "layers-v2" / ".tmp-writing"
+    old, young = tmp_path / f"layers-v{FORMAT}" / ".tmp-dead", tmp_path / f"layers-v{FORMAT}" / ".tmp-writing"
     old.write_bytes(b"x")
     young.write_bytes(b"x")
     os.utime(old, (1, 1))  # a run that died mid-write long ago
@@ -111,4 +111,4 @@ def test_the_cap_is_enforced_once_a_run(tmp_path):
         run[name] = BLOB  # the first store prunes (nothing yet); the rest may pass the cap
     assert sum(entry_path(run, n).exists() for n in names) == 4
     CacheStore(tmp_path, limit=size)[DIFF_ID] = BLOB  # the next run prunes down to the cap
-    assert sum(p.stat().st_size for p in (tmp_path / "layers-v2").iterdir()) <= size
+    assert sum(p.stat().st_size for p in (tmp_path / f"layers-v{FORMAT}").iterdir()) <= size

@@ -5,9 +5,11 @@ import io
 
 import pytest
 
+from layerscope.analysis.packages import PACKAGE_DATABASES
 from layerscope.errors import LayerReadError
 from layerscope.layers import readahead
 from layerscope.layers.blob import index_blob
+from layerscope.layers.limits import ReadOptions
 from layerscope.layers.tarindex import index_layer
 from tests.imagebuilder import directory, file, hardlink, layer_tar, symlink, whiteout
 
@@ -29,7 +31,8 @@ def test_blocks_anywhere_give_the_in_memory_index(monkeypatch, block_data):
     monkeypatch.setattr(readahead, "BLOCK_DATA", block_data)
     expected = index_layer(LAYER, {})
     stream = io.BytesIO(LAYER)
-    blob = index_blob(stream, len(LAYER), read_ahead=readahead.BlockPool())
+    blob = index_blob(stream, len(LAYER), options=ReadOptions(capture=PACKAGE_DATABASES),
+                      read_ahead=readahead.BlockPool())
     assert (blob.entries, blob.size) == expected
     assert blob.captured == {"/var/lib/dpkg/status": b"Package: x\nStatus: install ok installed\n"}
 

@@ -155,10 +155,13 @@ def test_the_indexers_inline_size_parse_agrees_with_the_shared_one(field):
     assert [(e.path, e.size) for e in entries] == [("/f", expected), ("/next", 2)]
 
 
+COMPONENTS = st.text(st.characters(codec="utf-8", exclude_characters="\0/"), min_size=1,
+                     max_size=60).filter(lambda part: not part.startswith("."))
+"""Path components with no meaning of their own (no ".", "..", whiteouts)."""
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(st.characters(codec="utf-8", exclude_characters="\0/"), min_size=1, max_size=60),
-       st.text(st.characters(codec="utf-8", exclude_characters="\0/"), min_size=1, max_size=60),
-       st.sampled_from([b"ustar\x0000", b"ustar  \0"]))
+@given(COMPONENTS, COMPONENTS, st.sampled_from([b"ustar\x0000", b"ustar  \0"]))
 def test_the_indexers_inline_name_agrees_with_the_shared_one(directory, base, magic):
     block = bytearray(info("x", b"0", 0).tobuf(tarfile.USTAR_FORMAT))
     name, prefix = base.encode()[:100], directory.encode()[:155]
@@ -168,10 +171,7 @@ def test_the_indexers_inline_name_agrees_with_the_shared_one(directory, base, ma
     block[148:156] = b" " * 8
     block[148:156] = b"%06o\0 " % sum(block)
     expected = parse_header(bytes(block), 0).name
-    try:
-        entries, _ = index_layer(io.BytesIO(bytes(block) + bytes(1024)))
-    except LayerReadError:
-        return  # a name that climbs out of the root ("..") is refused either way
+    entries, _ = index_layer(io.BytesIO(bytes(block) + bytes(1024)))
     assert entries[0].path == tarindex.normalize_member_path(expected)
 
 

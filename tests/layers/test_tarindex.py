@@ -211,3 +211,23 @@ def test_a_skipped_file_cut_short_is_a_truncated_layer(tmp_path):
     (tmp_path / "layer.tar").write_bytes(data)
     with open(tmp_path / "layer.tar", "rb") as handle, pytest.raises(LayerReadError, match="truncated"):
         index_layer(FileSlice(handle, 0, len(data)), {}, [])
+
+
+def test_contents_are_captured_only_as_the_callers_policy_says():
+    from layerscope.analysis.packages import PACKAGE_DATABASES
+
+    tar = layer_tar([file("/var/lib/dpkg/status", "Package: x\n"),
+                     file("/var/lib/dpkg/info/libc6:amd64.list", "/lib\n"),
+                     file("/usr/lib/python3/dist-packages/a-1.dist-info/RECORD", "a.py,,3\n"),
+                     file("/var/log/apt/history.log", "Start-Date: now\n"),
+                     file("/lib/apk/db/installed", "P:musl\n"),
+                     file("/var/lib/dpkg/status-old", "old\n")])
+    captured = {}
+    index_layer(io.BytesIO(tar), captured, capture=PACKAGE_DATABASES)
+    assert sorted(captured) == ["/usr/lib/python3/dist-packages/a-1.dist-info/RECORD",
+                                "/var/lib/dpkg/info/libc6:amd64.list", "/var/lib/dpkg/status"]
+    assert captured["/var/lib/dpkg/status"] == b"Package: x\n"
+    nothing = {}
+    assert index_layer(io.BytesIO(tar), nothing) == index_layer(io.BytesIO(tar), captured={},
+                                                                 capture=PACKAGE_DATABASES)
+    assert nothing == {}
