@@ -39,7 +39,7 @@ def loads(payload: bytes) -> InspectReport | None:
     Only entries this user's layerscope wrote are read: the cache directory must be the user's
     own, and every entry passed its checksum before it gets here."""
     try:
-        report = pickle.loads(payload)  # noqa: S301 - written by this program into a 0700 dir
+        report = pickle.loads(payload)  # written by this program into a 0700 directory
     except Exception:  # noqa: BLE001
         return None
     return report if isinstance(report, InspectReport) else None
