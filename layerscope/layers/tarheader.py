@@ -173,8 +173,9 @@ class Extensions:
             self.link = text(data)
 
     def member_name(self, name: str) -> str:
-        """The member's name: a long name, else a PAX path, else the header's own."""
-        return self.name or self.pax.get("path") or name
+        """The member's name: a long name, else a PAX sparse file's real name (GNU.sparse.name,
+        as Go's archive/tar and so Docker name it), else a PAX path, else the header's own."""
+        return self.name or self.pax.get("GNU.sparse.name") or self.pax.get("path") or name
 
     def member_link(self, link: str | None) -> str | None:
         """The member's link name: a long link, else a PAX linkpath, else the header's own."""

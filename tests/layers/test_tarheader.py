@@ -185,3 +185,5 @@ def test_a_long_name_wins_over_a_pax_path_which_wins_over_the_header():
     assert (extensions.member_name("h"), extensions.member_link("l")) == ("long/name", "long/link")
     extensions.clear()
     assert (extensions.member_name("h"), extensions.member_link(None)) == ("h", None)
+    extensions.read(ord("x"), b"26 GNU.sparse.name=sparse\n14 path=p/pax\n", 0)
+    assert extensions.member_name("GNUSparseFile.0/sparse") == "sparse"  # as Go names it
