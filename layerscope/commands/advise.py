@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..formats.base import RenderOptions, formatter
-from ..output import write_report
+from ..output import check_writable, write_report
 from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
 
 
@@ -70,6 +70,8 @@ def run(options: AdviseOptions) -> int:
     if not options.image:
         raise UsageError("the following arguments are required: IMAGE",
                          hint="see `layerscope advise --help`")
+    if options.output is not None:
+        check_writable(options.output)
     ignore = ignored_rules(options)
     cache, reading = reading_for(options)
     with progress_for(options) as progress:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from ..fingerprint import code_fingerprint
 from ..formats.base import RenderOptions, formatter
-from ..output import stdout_bytes, write_report
+from ..output import check_writable, stdout_bytes, write_report
 from .reading import ReadingOptions, base_digests, progress_for, reading_for
 
 
@@ -73,6 +73,8 @@ def with_findings(analysis, packages: bool = False):
 
 def run(options: InspectOptions) -> int:
     """Inspect, render, write; store the output for replay when __main__ gave a key."""
+    if options.output is not None:
+        check_writable(options.output)
     cache, reading = reading_for(options)
     with progress_for(options) as progress:
         report = inspect(options, progress, cache, reading)
