@@ -14,7 +14,7 @@ from .formats.base import FORMATS
 class Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing, so __main__ stays the one error boundary."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's hook
+    def error(self, message: str):  # argparse's hook
         raise UsageError(message, hint=f"see `{self.prog} --help`")
 
 
