@@ -22,14 +22,14 @@ SPEC = ImageSpec((
 ))
 
 
-def read(path, complete: bool):
+def read(path, hash_every_file: bool):
     return open_source(str(path)).read(None, CacheStore(persistent=False),
-                                       ReadOptions(hash_every_file=complete))
+                                       ReadOptions(hash_every_file=hash_every_file))
 
 
 def test_the_report_equals_a_full_read_and_only_rewritten_paths_are_hashed(tmp_path):
     archive = write_docker_archive(SPEC, tmp_path / "image.tar")
-    skipping, full = read(archive, complete=False), read(archive, complete=True)
+    skipping, full = read(archive, hash_every_file=False), read(archive, hash_every_file=True)
     assert analyze(skipping).report == analyze(full).report
     kinds = {w.path: w.kind for w in analyze(skipping).report.wasted}
     assert kinds == {"/same": "metadata-only", "/other": "overwritten"}
