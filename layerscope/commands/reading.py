@@ -72,7 +72,8 @@ def reading_for(options: ReadingOptions, compared: bool = False):
     from ..layers.cache import CacheStore
     from ..layers.limits import ReadOptions
 
-    cache = CacheStore(persistent=not options.no_cache, reuse=not options.verify)
+    cache = CacheStore(persistent=not options.no_cache, reuse=not options.verify,
+                       capture=PACKAGE_DATABASES)
     return cache, ReadOptions(max_ratio=options.max_ratio, verify=options.verify,
                               capture=PACKAGE_DATABASES, hash_every_file=compared or cache.persistent)
 

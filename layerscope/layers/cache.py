@@ -1,8 +1,11 @@
 """The layer-index cache: one compact file per layer, content-addressed by diff ID.
 
-Layers are immutable and named by the digest of their content, so an index computed once is valid
-forever. Each entry is a zstd-compressed marshal of the index, framed (layers/framing.py) with
-its kind, format and a checksum; an entry that fails any is treated as missing and rebuilt.
+Layers are immutable and named by the digest of their content, but an index is also what the
+reader made of them: each entry carries the fingerprint of the code that produced it (the
+reader's modules and the capture policy it read with, `producer_fingerprint`), and an entry of
+other code reads as missing, so a reader fix reaches layers already cached. Each entry is a
+zstd-compressed marshal of the index, framed (layers/framing.py) with its kind, format and a
+checksum; an entry that fails any is treated as missing and rebuilt.
 Writes go to a temporary file renamed into place, so concurrent runs never see half an entry.
 Image configs are kept too (by image ID), so an engine image whose layers are all cached is
 analysed without exporting it at all.
@@ -13,20 +16,32 @@ from __future__ import annotations
 import functools
 import marshal
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LayerscopeError
+from ..fingerprint import modules_fingerprint
 from ..model import FileEntry
 from .blob import IndexedBlob
 from .cachedir import cache_directory, mark_used, owned_by_this_user
 from .framing import frame, unframe
 
-FORMAT = 3  # 3: apt's history.log and apk's installed database no longer captured (unread)
+TYPE_CHECKING = False  # not typing's: kept as light as the modules around it
+if TYPE_CHECKING:
+    from .tarindex import CapturePolicy
+
+FORMAT = 4  # 4: a layer index carries its producer's fingerprint
 MAGIC = b"LSIX"
 """Framing magic of the store's entries (layer indexes and finished reports)."""
+_HERE = os.path.dirname(os.path.abspath(__file__))
+INDEX_PRODUCERS = tuple(os.path.join(_HERE, name) for name in (
+    "blob.py", "cache.py", "decompress.py", "limits.py", "readahead.py", "tarheader.py",
+    "tarindex.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
+"""The modules whose code decides what a layer index holds: the reader, its decompression,
+limits and read-ahead, the entry tuples (model) and this module's encoding."""
 DEFAULT_LIMIT = 4 << 30
 STALE_TEMPORARY_SECONDS = 3600
 
@@ -49,6 +64,20 @@ class CacheStats:
     """Bytes on disk."""
     limit_bytes: int
     """The size cap; least recently used entries go first when it is passed."""
+
+
+def producer_fingerprint(capture: CapturePolicy | None = None) -> bytes:
+    """The 16-byte fingerprint of the code that produces a layer index read with the capture
+    policy `capture` (a tarindex.CapturePolicy, or None): the INDEX_PRODUCERS' contents and the
+    policy, including the module that defines its test (about a third of a millisecond)."""
+    paths = list(INDEX_PRODUCERS)
+    policy = "no capture"
+    if capture is not None:
+        wants = capture.wants
+        module = getattr(sys.modules.get(wants.__module__), "__file__", None)
+        paths.append(module or wants.__code__.co_filename)
+        policy = repr((capture.prefixes, capture.suffixes, wants.__module__, wants.__qualname__))
+    return bytes.fromhex(modules_fingerprint(paths, policy))
 
 
 def encode_blob(blob: IndexedBlob) -> bytes:
@@ -77,13 +106,18 @@ class CacheStore:
     """diff ID -> IndexedBlob, in memory for this run and on disk across runs."""
 
     def __init__(self, directory: Path | None = None, limit: int = DEFAULT_LIMIT,
-                 persistent: bool = True, reuse: bool = True) -> None:
+                 persistent: bool = True, reuse: bool = True,
+                 capture: CapturePolicy | None = None) -> None:
         self.directory = directory or Path(cache_directory())
         self.limit = limit
         self.persistent = persistent
         self.reuse = reuse
         """False (--verify): entries from earlier runs are not trusted; what this run reads
         and verifies is still stored, replacing them."""
+        self.capture = capture
+        """The capture policy (tarindex.CapturePolicy) this run's layers are read with: an
+        index read with another one is not this run's."""
+        self._producer: bytes | None = None
         self._memory: dict[str, IndexedBlob] = {}
         self._checked = False
         self._pruned = False
@@ -104,11 +138,17 @@ class CacheStore:
             raise ValueError("an index with unhashed files cannot be kept")  # a bug, not input
         self._memory[diff_id] = blob
         if self.persistent:
-            self._store(self._layer_path(diff_id), encode_blob(blob))
+            self._store(self._layer_path(diff_id), encode_blob(blob), self._producer_stamp())
 
     def __contains__(self, diff_id: str) -> bool:
-        return diff_id in self._memory or (
-            self.persistent and self.reuse and self._layer_path(diff_id).is_file())
+        # loaded, not just looked for: an entry of other code is there but not usable, and
+        # the caller reads the index next anyway
+        return self.get(diff_id) is not None
+
+    def _producer_stamp(self) -> bytes:
+        if self._producer is None:
+            self._producer = producer_fingerprint(self.capture)
+        return self._producer
 
     def config(self, image_id: str) -> bytes | None:
         """A cached image config by image ID (its own digest, checked on read)."""
@@ -150,7 +190,7 @@ class CacheStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _load(self, path: Path) -> IndexedBlob | None:
-        payload = self._load_payload(path)
+        payload = self._load_payload(path, self._producer_stamp())
         if payload is None:
             return None
         try:
@@ -159,8 +199,10 @@ class CacheStore:
             path.unlink(missing_ok=True)
             return None
 
-    def _load_payload(self, path: Path) -> bytes | None:
-        """An entry's payload after its framing passes; a damaged entry is dropped."""
+    def _load_payload(self, path: Path, stamp: bytes = b"") -> bytes | None:
+        """An entry's payload after its framing passes and its body starts with `stamp` (the
+        producer's fingerprint); a damaged entry is dropped, one of other code left to be
+        replaced."""
         try:
             data = path.read_bytes()
         except OSError:
@@ -169,19 +211,21 @@ class CacheStore:
             body = unframe(MAGIC, FORMAT, data)
             if body is None:
                 raise ValueError("another kind or format, or damaged")
+            if not body.startswith(stamp):
+                return None
             import zstandard
 
-            payload = zstandard.ZstdDecompressor().decompress(body)
+            payload = zstandard.ZstdDecompressor().decompress(body[len(stamp):])
         except Exception:  # noqa: BLE001 - any damage means: not cached; it is rebuilt
             path.unlink(missing_ok=True)
             return None
         mark_used(path)
         return payload
 
-    def _store(self, path: Path, payload: bytes) -> None:
+    def _store(self, path: Path, payload: bytes, stamp: bytes = b"") -> None:
         import zstandard
 
-        body = zstandard.ZstdCompressor(level=1).compress(payload)
+        body = stamp + zstandard.ZstdCompressor(level=1).compress(payload)
         self._write_atomically(path, frame(MAGIC, FORMAT, body))
         self._enforce_limit()
 

@@ -13,6 +13,7 @@ import pytest
 
 from layerscope import replay
 from layerscope.analysis import report_memo
+from layerscope.analysis.packages import PACKAGE_DATABASES
 from layerscope.layers.cache import CacheStore
 from tests.hostile.corpus import CASES, Case
 
@@ -46,7 +47,7 @@ def assert_cache_consistent(directory: Path) -> None:
     matches its name."""
     if not directory.exists():
         return
-    cache = CacheStore(directory)
+    cache = CacheStore(directory, capture=PACKAGE_DATABASES)  # as the command line reads
     for path in directory.rglob("*"):
         if path.is_dir():
             assert path.parent == directory, f"unexpected directory {path}"

@@ -1,13 +1,21 @@
-"""The layer-index cache: round trips, damage and versions, the size cap, concurrent writers."""
+"""The layer-index cache: round trips, damage and versions, the code that produced an index,
+the size cap, concurrent writers."""
 
 import os
+import shutil
 import threading
 
 import pytest
 
+from layerscope.analysis.packages import PACKAGE_DATABASES
+from layerscope.layers import cache as cache_module
 from layerscope.layers.blob import IndexedBlob
-from layerscope.layers.cache import FORMAT, CacheStore
+from layerscope.layers.cache import FORMAT, INDEX_PRODUCERS, CacheStore, producer_fingerprint
+from layerscope.layers.limits import ReadOptions
+from layerscope.layers.tarindex import CapturePolicy
 from layerscope.model import EntryKind, FileEntry
+from layerscope.sources.reference import open_source
+from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive
 
 DIFF_ID = "sha256:" + "1" * 64
 BLOB = IndexedBlob(
@@ -112,3 +120,61 @@ def test_the_cap_is_enforced_once_a_run(tmp_path):
     assert sum(entry_path(run, n).exists() for n in names) == 4
     CacheStore(tmp_path, limit=size)[DIFF_ID] = BLOB  # the next run prunes down to the cap
     assert sum(p.stat().st_size for p in (tmp_path / f"layers-v{FORMAT}").iterdir()) <= size
+
+
+# ------------------------------------------------- tied to the code that produced it (item 2)
+
+IMAGE = ImageSpec((Step("ADD rootfs /", (file("/var/lib/dpkg/status", "Package: x\n"),)),
+                   Step("RUN make", (file("/app", "a" * 300),))))
+
+
+def layers_read(archive, cache: CacheStore) -> int:
+    messages: list[str] = []
+    open_source(str(archive)).read(messages.append, cache, ReadOptions(capture=cache.capture))
+    return sum(message.startswith("reading layer") for message in messages)
+
+
+def modified_reader(tmp_path, module: str = "tarindex.py") -> tuple[str, ...]:
+    """INDEX_PRODUCERS with `module` replaced by a copy that differs (a fix in the reader)."""
+    [original] = [p for p in INDEX_PRODUCERS if os.path.basename(p) == module]
+    copy = tmp_path / module
+    shutil.copy(original, copy)
+    with open(copy, "a") as stream:
+        stream.write("\n# a reader fix\n")
+    return tuple(str(copy) if p == original else p for p in INDEX_PRODUCERS)
+
+
+def test_the_producer_fingerprint_follows_each_reader_module_and_the_policy(tmp_path, monkeypatch):
+    base = producer_fingerprint(PACKAGE_DATABASES)
+    assert producer_fingerprint(PACKAGE_DATABASES) == base and len(base) == 16
+    seen = {base, producer_fingerprint(None)}
+    for module in ("tarindex.py", "tarheader.py", "blob.py", "decompress.py", "limits.py"):
+        with monkeypatch.context() as patched:
+            patched.setattr(cache_module, "INDEX_PRODUCERS", modified_reader(tmp_path, module))
+            seen.add(producer_fingerprint(PACKAGE_DATABASES))
+    other = CapturePolicy(PACKAGE_DATABASES.prefixes + ("/etc/",), PACKAGE_DATABASES.suffixes,
+                          PACKAGE_DATABASES.wants)
+    seen.add(producer_fingerprint(other))
+    assert len(seen) == 8
+
+
+def test_a_changed_reader_rebuilds_the_cached_indexes(tmp_path, monkeypatch, isolated_cache):
+    archive = write_docker_archive(IMAGE, tmp_path / "i.tar")
+    assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 2
+    assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 0
+    with monkeypatch.context() as patched:
+        patched.setattr(cache_module, "INDEX_PRODUCERS", modified_reader(tmp_path))
+        assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 2  # rebuilt...
+        assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 0  # ...and kept
+    entries = list((isolated_cache / f"layers-v{FORMAT}").iterdir())
+    assert len(entries) == 2  # replaced in place, not left beside the new ones
+    assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 2  # and back
+
+
+def test_an_index_read_with_another_capture_policy_is_not_reused(tmp_path, isolated_cache):
+    archive = write_docker_archive(IMAGE, tmp_path / "i.tar")
+    assert layers_read(archive, CacheStore(capture=None)) == 2
+    assert layers_read(archive, CacheStore(capture=PACKAGE_DATABASES)) == 2
+    cached = CacheStore(capture=PACKAGE_DATABASES)
+    image = open_source(str(archive)).read(None, cached, ReadOptions(capture=PACKAGE_DATABASES))
+    assert image.layers[0].captured == {"/var/lib/dpkg/status": b"Package: x\n"}
