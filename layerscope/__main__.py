@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in arguments
     try:
         fingerprint = RunFingerprint()
-        key = replay_key(arguments, fingerprint)
-        stored = None if key is None else stored_output(key)
+        pending = replay_key(arguments, fingerprint)
+        stored = None if pending is None else stored_output(pending)
         if stored is not None:
             write_stdout(stored)
             return 0
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         # none: --version and --help need no command's flags)
         command = next((word for word in arguments if not word.startswith("-")), "")
         args = build_parser(command).parse_args(arguments)
-        args.replay_key = key
+        args.replay_key = pending
         args.code_fingerprint = fingerprint
         return args.handler(args)
     except LayerscopeError as error:

@@ -1,18 +1,28 @@
-"""Replaying a finished inspect: the same command on the same unchanged image file prints the
-same bytes, so a repeat run stats the file and copies the stored output, reading no layer and
+"""Replaying a finished inspect: the same command on the same unchanged image files prints the
+same bytes, so a repeat run stats the files and copies the stored output, reading no layer and
 importing none of the analysis.
 
-The key is everything the output depends on: the arguments, the working directory, each image
-file's identity (device, inode, size, modification and change times; for an OCI layout, its
-index.json too), the output encoding, the machine (the default platform), and layerscope's own
-code. Only `inspect` to stdout of images named by path is replayed: an engine tag can move
-without any file changing, and --no-cache, --verify, --debug, -o and any option not listed here
-always run in full.
+The key is what the output depends on before anything is read: the arguments, the working
+directory, each named image file's identity (device, inode, size, modification and change
+times; for an OCI layout, its index.json too), the output encoding, the machine (the default
+platform), and the code (layerscope's, the libraries that shape the output, Python's). The
+entry stored under it lists every file the output was read from, as the source names them (an
+OCI layout's documents and each layer blob its manifest names, whether read or cached), with
+their identities; a repeat run replays only when every one is unchanged.
+
+Like git's index, a stat identity cannot see a rewrite that keeps the size and lands within the
+filesystem's timestamp granularity of the recorded time ("racily clean"). So an output is kept
+only when every file's modification time is SAFE_AGE_NS older than the moment the run began,
+before anything was read: any later rewrite gets a later time. Only `inspect` to stdout of
+images named by path is replayed: an engine tag can move without any file changing, and
+--no-cache, --verify, --debug, -o and any option not listed here always run in full.
 """
 
 from __future__ import annotations
 
+import marshal
 import os
+import time
 
 import xxhash
 
@@ -22,9 +32,14 @@ from .layers.framing import frame, unframe
 from .output import stdout_encoding
 from .sources.reference import local_path
 
-FORMAT = 2  # 2: framed by layers.framing (the header carries the Python version)
+FORMAT = 3  # 3: an entry lists every file the output was read from, and when the run began
 MAGIC = b"LSRP"
 DIRECTORY = f"outputs-v{FORMAT}"
+SAFE_AGE_NS = 3_000_000_000
+"""How much older than the run a file's modification time must be for the output to be kept:
+a rewrite within the filesystem's granularity keeps the old time (whole seconds on ext4 with
+128-byte inodes and some network filesystems, two seconds on FAT), and one more second allows
+for a file server's clock running ahead of this machine's."""
 VALUE_OPTIONS = frozenset({"--format", "--top", "--platform", "--base", "--max-ratio"})
 """inspect's options that take a value and may be replayed (a test keeps these in step with
 the parser)."""
@@ -33,12 +48,51 @@ FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress"})
 ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
-def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> str | None:
-    """The key of this command's output, or None when it must run in full. `fingerprint` gives
-    the code's (the run passes its RunFingerprint, so the report key reuses it)."""
-    if not arguments or arguments[0] != "inspect":
+class Pending:
+    """A run whose output may be kept for replay (a plain class: dataclasses would cost a
+    replayed run more to import than it takes)."""
+
+    __slots__ = ("name", "platform", "references", "started_ns")
+
+    def __init__(self, name: str, started_ns: int, references: list[str],
+                 platform: str | None) -> None:
+        self.name = name
+        """The key: the entry's file name in the cache."""
+        self.started_ns = started_ns
+        """When the run began (time.time_ns()), before any file was read."""
+        self.references = references
+        """The image references the output was read from (the image, then --base)."""
+        self.platform = platform
+        """--platform, as given."""
+
+
+def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> Pending | None:
+    """This command's key, or None when it must run in full. `fingerprint` gives the code's
+    (the run passes its RunFingerprint, so the report key reuses it)."""
+    started = time.time_ns()
+    parsed = _images(arguments) if arguments and arguments[0] == "inspect" else None
+    if parsed is None:
         return None
+    images, platform = parsed
+    states = []
+    for image in images:
+        state = _file_state(image)
+        if state is None:
+            return None
+        states.append(state)
+    if not states:
+        return None
+    parts = (FORMAT, fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
+             os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
+    key = xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
+    return Pending(key, started, images, platform)
+
+
+def _images(arguments: list[str]) -> tuple[list[str], str | None] | None:
+    """(the image and --base references, --platform) of inspect's arguments; None when an
+    option is not one that may be replayed."""
     images: list[str] = []
+    platform = None
     position = 1
     while position < len(arguments):
         token = arguments[position]
@@ -55,19 +109,11 @@ def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> str | None
                 position += 1
             if name == "--base":
                 images.append(value)
+            elif name == "--platform":
+                platform = value
         elif equals or name not in FLAG_OPTIONS:
             return None
-    states = []
-    for image in images:
-        state = _file_state(image)
-        if state is None:
-            return None
-        states.append(state)
-    if not states:
-        return None
-    parts = (FORMAT, fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
-             os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
-    return xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
+    return images, platform
 
 
 def _file_state(reference: str) -> tuple | None:
@@ -90,30 +136,77 @@ def _file_state(reference: str) -> tuple | None:
     return tuple(state)
 
 
-def stored_output(key: str) -> bytes | None:
-    """The output stored under key, when it is intact and in this user's own cache."""
+def _identity(path: str) -> tuple | None:
+    """(device, inode, size, mtime_ns, ctime_ns) of a file, or None when it cannot be stat'ed."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def stored_output(pending: Pending) -> bytes | None:
+    """The output stored for this run, when it is intact, in this user's own cache, and every
+    file it was read from is unchanged."""
     directory = cache_directory()
     try:
         if not owned_by_this_user(directory):
             return None
     except OSError:
         return None
-    return load_entry(os.path.join(directory, DIRECTORY, key))
+    return load_entry(os.path.join(directory, DIRECTORY, pending.name))
 
 
 def load_entry(path: str) -> bytes | None:
-    """The output in a stored entry, or None when it is missing or not intact."""
+    """The output in a stored entry, or None when it is missing, not intact, or any file it
+    lists changed (or was too young to trust when the entry was written)."""
     try:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError:
         return None
     body = unframe(MAGIC, FORMAT, data)
-    if body is not None:
-        mark_used(path)
-    return body
+    if body is None:
+        return None
+    try:
+        started, files, output = marshal.loads(body)
+        trusted = bool(files) and all(
+            _identity(name) == tuple(identity) and identity[3] < started - SAFE_AGE_NS
+            for name, *identity in files)
+    except (ValueError, TypeError, EOFError, IndexError):
+        return None
+    if not trusted or not isinstance(output, bytes):
+        return None
+    mark_used(path)
+    return output
 
 
-def entry(output: bytes) -> bytes:
-    """An output framed for the cache (layers.framing), the bytes kept as written."""
-    return frame(MAGIC, FORMAT, output)
+def entry(started_ns: int, files: list[tuple], output: bytes) -> bytes:
+    """An output framed for the cache (layers.framing), with when its run began and the
+    (path, device, inode, size, mtime_ns, ctime_ns) of every file it was read from."""
+    return frame(MAGIC, FORMAT, marshal.dumps((started_ns, tuple(files), output), 2))
+
+
+def store(pending: Pending, output: bytes, cache) -> None:
+    """Keep a finished run's output in `cache` (a layers.cache.CacheStore) for replay, unless
+    a file it was read from is too young to trust (see SAFE_AGE_NS) or is not a local file."""
+    from .errors import LayerscopeError
+    from .sources.base import LocalFiles
+    from .sources.reference import open_source
+
+    paths: list[str] = []
+    try:
+        for reference in pending.references:
+            source = open_source(reference, pending.platform)
+            if not isinstance(source, LocalFiles):
+                return
+            paths.extend(source.local_files())
+    except LayerscopeError:
+        return  # changed since the run read it: the next run reads it again anyway
+    files = []
+    for path in dict.fromkeys(paths):
+        identity = _identity(path)
+        if identity is None or identity[3] >= pending.started_ns - SAFE_AGE_NS:
+            return
+        files.append((path, *identity))
+    cache.store_file(f"{DIRECTORY}/{pending.name}", entry(pending.started_ns, files, output))

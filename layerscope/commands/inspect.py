@@ -10,6 +10,10 @@ from ..formats.base import RenderOptions, formatter
 from ..output import check_writable, stdout_bytes, write_report
 from .reading import ReadingOptions, base_digests, progress_for, reading_for
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..replay import Pending
+
 
 @dataclass(frozen=True, kw_only=True)
 class InspectOptions(ReadingOptions):
@@ -25,8 +29,9 @@ class InspectOptions(ReadingOptions):
     """Wasted-file rows in the text report."""
     packages: bool = False
     """Per step, the packages it installed, upgraded or removed."""
-    replay_key: str | None = None
-    """Key to store the finished stdout under for a replay of the same command (from __main__)."""
+    replay_key: Pending | None = None
+    """The run whose finished stdout may be stored for a replay of the same command (from
+    __main__)."""
     code_fingerprint: Callable[[], str] = code_fingerprint
     """Gives the code's fingerprint for the report key (from __main__: the run's, computed once)."""
 
@@ -83,6 +88,5 @@ def run(options: InspectOptions) -> int:
     if options.replay_key is not None:
         from .. import replay
 
-        cache.store_file(f"{replay.DIRECTORY}/{options.replay_key}",
-                         replay.entry(stdout_bytes(text)))
+        replay.store(options.replay_key, stdout_bytes(text), cache)
     return 0

@@ -239,6 +239,18 @@ class ArchiveFileSource:
             self._table = MemberTable.read(self.path, tar)
         return SeekableArchive(self.path, tar, self._table, progress, options)
 
+    def _locate(self, store) -> Located:
+        """The selected image's metadata, found once a run, with every layer it names present:
+        a layer whose index is cached is still part of the image, and an archive without it
+        fails from the cache as a first read does."""
+        if self._located is None:
+            located = locate_config(store, self.selection)
+            for name, _, _ in located.layers:
+                if not store.has(name):
+                    raise SourceError(f"layer {name} is missing from the archive")
+            self._located = located
+        return self._located
+
     def identity(self) -> str | None:
         """The image ID from the config alone; None for a compressed archive, which has to be
         read through to find its config."""
@@ -247,9 +259,11 @@ class ArchiveFileSource:
                 return None
             handle.seek(0)
             with self._tar(handle) as tar:
-                if self._located is None:
-                    self._located = locate_config(self._seekable(tar, None), self.selection)
-                return self._located.image_id
+                return self._locate(self._seekable(tar, None)).image_id
+
+    def local_files(self) -> tuple[str, ...]:
+        """The archive file: everything is in it."""
+        return (os.path.abspath(self.path),)
 
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
              options: ReadOptions | None = None) -> Image:
@@ -264,8 +278,8 @@ class ArchiveFileSource:
                     raise SourceError(f"{self.path}: {error.message}") from error
                 size = os.fstat(handle.fileno()).st_size
                 stream = _OuterStream(InflateGuard(stream, options, size), self.path)
-                return resolve(read_archive(stream, self.path, progress, options), self.selection,
-                               cache, options)
+                streamed = read_archive(stream, self.path, progress, options)
+                return resolve(streamed, self.selection, cache, options, self._locate(streamed))
             with self._tar(handle) as tar:
-                return resolve(self._seekable(tar, progress, options), self.selection, cache,
-                               options, self._located)
+                seekable = self._seekable(tar, progress, options)
+                return resolve(seekable, self.selection, cache, options, self._locate(seekable))

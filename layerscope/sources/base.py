@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
-__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "Progress", "ReadsTogether",
-           "SourceError", "layer_digests", "read_images"]
+__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "LocalFiles", "Progress",
+           "ReadsTogether", "SourceError", "layer_digests", "read_images"]
 
 
 class ImageSource(Protocol):
@@ -41,6 +41,18 @@ class Identifiable(Protocol):
 
     def identity(self) -> str | None:
         """The image ID (config digest), or None when finding it would mean reading it all."""
+        ...
+
+
+@runtime_checkable
+class LocalFiles(Protocol):
+    """A source whose image is made of local files, which it can name (a replayed output is
+    keyed on their identities: see layerscope.replay)."""
+
+    def local_files(self) -> tuple[str, ...]:
+        """Every file a read of the image depends on, as absolute paths: its documents and each
+        layer blob its manifest names, whether a run reads it or finds its index cached. Found
+        from the metadata, reading no layer; a SourceError when a named blob is missing."""
         ...
 
 

@@ -24,6 +24,13 @@ class DirectoryStore:
         self._progress = progress
         self._options = options
         self._read = 0
+        self.documents: list[str] = []
+        """The documents read so far (index.json, manifests, the config), as named in the
+        layout: a symlink among them is followed afresh whenever the name is looked at."""
+
+    def named(self, name: str) -> str:
+        """The path of a layout file as it is named, below the layout's own real path."""
+        return os.path.join(self._root, normalize_member_name(name))
 
     def _path(self, name: str) -> str:
         if "\0" in name:
@@ -40,6 +47,7 @@ class DirectoryStore:
         path = self._path(name)
         if not os.path.isfile(path):  # never open a fifo or device: it could block forever
             raise SourceError(f"{name} is not a regular file in the layout")
+        self.documents.append(self.named(name))
         try:
             with open(path, "rb") as handle:
                 check_metadata_size(name, os.fstat(handle.fileno()).st_size)
@@ -68,6 +76,7 @@ class OciLayoutSource:
         self.selection = selection
         """The tag and platform to select."""
         self._located: Located | None = None
+        self._documents: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return self.selection.ref
@@ -81,12 +90,28 @@ class OciLayoutSource:
             raise SourceError(f"{self.directory} is not an OCI layout: it has no index.json")
         return store
 
-    def identity(self) -> str:
+    def _locate(self, store: DirectoryStore) -> Located:
+        """The selected image's metadata, found once a run, with every layer blob it names
+        present: a layer whose index is cached is still part of the image, and a layout
+        without it fails from the cache as a first read does."""
         if self._located is None:
-            self._located = locate_config(self._store(None), self.selection)
-        return self._located.image_id
+            located = locate_config(store, self.selection)
+            for name, _, _ in located.layers:
+                if not store.has(name):
+                    raise SourceError(f"layer blob {name} is missing from the layout")
+            self._located, self._documents = located, tuple(store.documents)
+        return self._located
+
+    def identity(self) -> str:
+        return self._locate(self._store(None)).image_id
+
+    def local_files(self) -> tuple[str, ...]:
+        store = self._store(None)
+        located = self._locate(store)
+        blobs = tuple(store.named(name) for name, _, _ in located.layers)
+        return tuple(dict.fromkeys(self._documents + blobs))
 
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
              options: ReadOptions | None = None) -> Image:
-        return resolve(self._store(progress, options), self.selection, cache, options,
-                       self._located)
+        store = self._store(progress, options)
+        return resolve(store, self.selection, cache, options, self._locate(store))
