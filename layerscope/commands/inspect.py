@@ -65,14 +65,15 @@ def inspect(options: InspectOptions, progress, cache, reading):
 
 def with_findings(analysis, packages: bool = False):
     """The analysis's report with the advice findings (and, asked for, the packages per step)."""
-    from ..rules import run_rules
+    from ..rules import RuleContext, run_rules_in
 
-    report = replace(analysis.report, findings=run_rules(analysis))
+    context = RuleContext(analysis)
+    report = replace(analysis.report, findings=run_rules_in(context))
     if packages and analysis.image is not None:
         from ..analysis.packages import step_packages
 
         layers = {s.index: s.layer for s in report.steps if s.layer is not None}
-        report = replace(report, packages=step_packages(analysis.image, layers))
+        report = replace(report, packages=step_packages(analysis.image, layers, context.packages))
     return report
 
 

@@ -8,7 +8,8 @@ from functools import cache
 from ..analysis.image_report import Analysis
 from .base import Finding, Rule, RuleContext, RuleError, RuleOptions
 
-__all__ = ["Finding", "Rule", "RuleError", "RuleOptions", "registry", "run_rules"]
+__all__ = ["Finding", "Rule", "RuleContext", "RuleError", "RuleOptions", "registry", "run_rules",
+           "run_rules_in"]
 
 
 @cache
@@ -45,9 +46,13 @@ def unknown_ids(ids) -> list[str]:
 def run_rules(analysis: Analysis, options: RuleOptions | None = None) -> tuple[Finding, ...]:
     """Every finding of every rule not ignored: user findings by saving (largest first), then the
     base image's."""
-    options = options or RuleOptions()
-    ignored = {i.upper() for i in options.ignore}
-    context = RuleContext(analysis, options)
+    return run_rules_in(RuleContext(analysis, options or RuleOptions()))
+
+
+def run_rules_in(context: RuleContext) -> tuple[Finding, ...]:
+    """run_rules in a context the caller keeps, to reuse what the rules computed once (the
+    package history)."""
+    ignored = {i.upper() for i in context.options.ignore}
     findings = [finding for rule in _rules() if rule.id not in ignored
                 for finding in rule.check(context)]
     return tuple(sorted(findings, key=lambda f: (f.base, -(f.estimated_saving_bytes or 0),
