@@ -2,8 +2,10 @@
 
 A report is a pure function of the image (its ID names its config and so every layer), the base
 image's layer digests, the options that shape it, and layerscope's own code. The key hashes all
-four; the code is fingerprinted by its files' sizes and times, so an edited rule or a new
-release never serves a stale report.
+four; the code is fingerprinted by its files' sizes and times, the versions of the libraries
+that shape the output and Python's (fingerprint.code_fingerprint), so an edited rule, a new
+release or an upgraded library never serves a stale report. The layers' indexes under it carry
+their own fingerprint (layers.cache), so a reader fix reaches both.
 """
 
 from __future__ import annotations
