@@ -7,6 +7,16 @@ import gc
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_cache(tmp_path_factory):
+    """Module- and session-scoped fixtures run before a test's own cache is set up: point them
+    at a directory of the session, never at the user's ~/.cache/layerscope."""
+    directory = tmp_path_factory.mktemp("layerscope-session-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAYERSCOPE_CACHE_DIR", str(directory))
+        yield directory
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
     """Point LAYERSCOPE_CACHE_DIR (inherited by subprocesses) at a fresh directory, outside
