@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..errors import LayerscopeError, SourceError
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
-__all__ = ["Identifiable", "ImageSource", "LayerDigestReader", "LocalFiles", "Progress",
-           "ReadsTogether", "SourceError", "layer_digests", "read_images"]
+__all__ = ["Identifiable", "ImageSource", "LayerDescriptor", "LayerDigestReader", "LocalFiles",
+           "Progress", "RangeReader", "RangeSource", "ReadsTogether", "SourceError",
+           "layer_digests", "read_images"]
 
 
 class ImageSource(Protocol):
@@ -62,6 +64,44 @@ class LayerDigestReader(Protocol):
 
     def layer_digests(self) -> LayerDigests:
         """The image's diff IDs and history length, from metadata only."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDescriptor:
+    """One layer blob as an image manifest describes it, before any of it is read."""
+
+    media_type: str
+    """The blob's media type (OCI or Docker schema 2 layer type)."""
+    size: int
+    """Bytes of the blob as stored (compressed, for a compressed layer)."""
+    digest: str
+    """The blob's digest ("sha256:..."), of the stored (compressed) bytes."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """The descriptor's annotations (zstd:chunked and eStargz name their table of contents
+    here)."""
+
+
+@runtime_checkable
+class RangeReader(Protocol):
+    """Random access to one stored blob (a registry answers HTTP Range requests)."""
+
+    size: int
+    """Bytes of the whole blob."""
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        """Exactly `length` bytes from `offset` (offset + length <= size); a SourceError when
+        the transport fails or returns fewer. The bytes are not checked against the blob's
+        digest (only a whole read can be): a caller checks what its format lets it check."""
+        ...
+
+
+@runtime_checkable
+class RangeSource(Protocol):
+    """A source that can hand out its image's layer blobs for random access, reading none."""
+
+    def layer_blobs(self) -> list[tuple[LayerDescriptor, RangeReader]]:
+        """Each layer's descriptor and a reader of its stored blob, bottom first."""
         ...
 
 
