@@ -230,6 +230,28 @@ def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> N
     parser.add_argument("--verify", action="store_true",
                         help="check each layer's sha256 against the config's diff_ids (reads "
                              "every layer again instead of trusting the cache)")
+    parser.add_argument("--export", action="store_true",
+                        help="read engine images through the engine's export (docker save), "
+                             "not from its layer store even where that is readable")
+    parser.add_argument("--creds", metavar="USER[:PASSWORD]",
+                        help="credentials for docker:// registries (default: "
+                             "$LAYERSCOPE_REGISTRY_CREDS, else Docker's config.json and its "
+                             "credential helpers, else anonymous)")
+    parser.add_argument("--tls-verify", metavar="BOOL", type=_bool, nargs="?", const=True,
+                        default=True,
+                        help="verify registries' TLS certificates (default: true; "
+                             "--tls-verify=false also allows plain HTTP)")
+    parser.add_argument("--cert-dir", metavar="DIR",
+                        help="trust the CA certificates (*.crt) in DIR for registries, and use "
+                             "its client.cert/client.key, as skopeo does")
+
+
+def _bool(value: str) -> bool:
+    """true or false, as skopeo's boolean options take them (--tls-verify=false)."""
+    lowered = value.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not true or false")
+    return lowered in ("true", "1", "yes")
 
 
 def _size(value: str) -> int:

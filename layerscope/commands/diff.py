@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import LayerscopeError
 from ..formats.base import RenderOptions, formatter
 from ..output import check_writable, write_report
-from .reading import ReadingOptions, progress_for, reading_for
+from .reading import ReadingOptions, progress_for, reading_for, registry_access
 
 LABELS = ("IMAGE_A", "IMAGE_B")
 
@@ -39,15 +39,16 @@ class DiffOptions(ReadingOptions):
 
 
 def read_both(reference_a: str, reference_b: str, platform: str | None, progress, cache,
-              reading):
-    """Read both images, streaming shared layers once; errors say which side failed."""
+              reading, access=None):
+    """Read both images, streaming shared layers once; errors say which side failed. `access`
+    is how to reach a registry (sources.registry_http.RegistryAccess)."""
     from ..sources.base import read_images
     from ..sources.reference import open_source
 
     sides = []
     for label, reference in zip(LABELS, (reference_a, reference_b)):
         try:
-            sides.append(open_source(reference, platform))
+            sides.append(open_source(reference, platform, access))
         except LayerscopeError as error:
             raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
     return read_images(sides, progress, cache, list(LABELS), reading)
@@ -59,7 +60,7 @@ def diff(options: DiffOptions, progress, cache, reading):
     from ..analysis.image_report import analyze
 
     image_a, image_b = read_both(options.image_a, options.image_b, options.platform, progress,
-                                 cache, reading)
+                                 cache, reading, registry_access(options))
     analysis_a, analysis_b = analyze(image_a), analyze(image_b)
     report = diff_images(analysis_a, analysis_b, options.path)
     if options.fail_on_growth is None:

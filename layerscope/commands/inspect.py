@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from ..fingerprint import code_fingerprint
 from ..formats.base import RenderOptions, formatter
 from ..output import check_writable, stdout_bytes, write_report
-from .reading import ReadingOptions, base_digests, progress_for, reading_for
+from .reading import ReadingOptions, base_digests, progress_for, reading_for, source_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,9 +42,8 @@ def inspect(options: InspectOptions, progress, cache, reading):
     from ..analysis import report_memo
     from ..analysis.image_report import analyze
     from ..sources.base import Identifiable
-    from ..sources.reference import open_source
 
-    source = open_source(options.image, options.platform)
+    source = source_for(options.image, options)
     base = base_digests(options, progress, reading)
     key = None
     if cache.persistent and isinstance(source, Identifiable):

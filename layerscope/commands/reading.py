@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..layers.limits import DEFAULT_MAX_RATIO
 
@@ -29,6 +29,17 @@ class ReadingOptions:
     """Most uncompressed bytes per compressed byte beyond the floor (0: no limit)."""
     verify: bool = False
     """Check each layer's sha256 against the config's diff_ids."""
+    export: bool = False
+    """Read engine images through the engine's export, never from its layer store."""
+    debug: bool = False
+    """Say on stderr why a faster read path was not taken (--debug)."""
+    creds: str | None = field(default=None, repr=False)
+    """USER[:PASSWORD] for docker:// registries (--creds); None: the environment, then
+    Docker's config.json."""
+    tls_verify: bool = True
+    """Verify registries' TLS certificates (--tls-verify=false turns it off)."""
+    cert_dir: str | None = None
+    """Directory of CA certificates (*.crt) and a client certificate for registries."""
 
 
 class TerminalProgress:
@@ -64,7 +75,8 @@ def progress_for(options: ReadingOptions) -> Iterator[TerminalProgress | None]:
 
 def reading_for(options: ReadingOptions, compared: bool = False):
     """(the cache, how to read) for this run: the cache is persistent unless --no-cache and not
-    trusted with --verify; reads are limited by --max-ratio and checked with --verify. Every
+    trusted with --verify; reads are limited by --max-ratio and checked with --verify; --export
+    keeps engine images off the layer store, and --debug is told why one was not read from it. Every
     file is hashed when the indexes outlive the run (the cache keeps them) or when `compared`
     (the run compares files across images, as diff does); otherwise an archive may skip large
     files unread."""
@@ -75,7 +87,28 @@ def reading_for(options: ReadingOptions, compared: bool = False):
     cache = CacheStore(persistent=not options.no_cache, reuse=not options.verify,
                        capture=PACKAGE_DATABASES)
     return cache, ReadOptions(max_ratio=options.max_ratio, verify=options.verify,
-                              capture=PACKAGE_DATABASES, hash_every_file=compared or cache.persistent)
+                              capture=PACKAGE_DATABASES, hash_every_file=compared or cache.persistent,
+                              export=options.export, debug=debug_line if options.debug else None)
+
+
+def debug_line(message: str) -> None:
+    """One --debug line on stderr: why the run read an image the way it did."""
+    sys.stderr.write(f"layerscope: debug: {message}\n")
+    sys.stderr.flush()
+
+
+def registry_access(options: ReadingOptions):
+    """How to reach docker:// registries (a sources.registry_http.RegistryAccess)."""
+    from ..sources.registry_http import RegistryAccess
+
+    return RegistryAccess(options.creds, options.tls_verify, options.cert_dir)
+
+
+def source_for(reference: str, options: ReadingOptions):
+    """The source of a reference, told the platform and how to reach a registry."""
+    from ..sources.reference import open_source
+
+    return open_source(reference, options.platform, registry_access(options))
 
 
 def base_digests(options: ReadingOptions, progress, reading):
@@ -83,13 +116,10 @@ def base_digests(options: ReadingOptions, progress, reading):
     if not options.base:
         return None
     from ..sources.base import layer_digests
-    from ..sources.reference import open_source
 
-    return layer_digests(open_source(options.base, options.platform), progress, reading)
+    return layer_digests(source_for(options.base, options), progress, reading)
 
 
 def read_image(reference: str, options: ReadingOptions, progress, cache, reading):
     """One image, every layer indexed as `reading` says (from the cache where it can)."""
-    from ..sources.reference import open_source
-
-    return open_source(reference, options.platform).read(progress, cache, reading)
+    return source_for(reference, options).read(progress, cache, reading)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError
+from .registry_name import RegistryName, parse_registry
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a replayed run a tenth of its time
 if TYPE_CHECKING:
     from .base import ImageSource
+    from .registry_http import RegistryAccess
 
 
 def split_tag(value: str) -> tuple[str, str | None]:
@@ -52,8 +54,10 @@ def _locate(reference: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def open_source(reference: str, platform: str | None = None) -> ImageSource:
-    """The source for a reference: a transport prefix, an existing path, or an engine image."""
+def open_source(reference: str, platform: str | None = None,
+                access: RegistryAccess | None = None) -> ImageSource:
+    """The source for a reference: a transport prefix, an existing path, or an engine image;
+    `access` is how to reach a registry (credentials, TLS) for a docker:// reference."""
     # each source is imported where it is chosen: an archive run never loads the docker SDK,
     # and a replayed run (layerscope.replay) parses references without any of them
     from .manifests import Selection
@@ -62,8 +66,9 @@ def open_source(reference: str, platform: str | None = None) -> ImageSource:
         raise UsageError("an image reference is required")
     transport, _, rest = reference.partition(":")
     if transport == "docker" and rest.startswith("//"):
-        raise UsageError(f"registry references ({reference}) are not supported yet",
-                         hint="pull the image with docker first, then inspect it by name")
+        # `docker:NAME` without the slashes stays an engine image named docker
+        return _registry(parse_registry(reference), Selection(reference, platform=platform),
+                         access)
     path, tag = _locate(reference)
     if path is None:
         name = rest if transport == "docker-daemon" else reference
@@ -83,6 +88,13 @@ def _engine(name: str, selection) -> ImageSource:
     from .engine import EngineSource
 
     return EngineSource(name, selection)
+
+
+def _registry(name: RegistryName, selection, access) -> ImageSource:
+    from .registry import RegistrySource
+    from .registry_http import RegistryAccess
+
+    return RegistrySource(name, selection, access or RegistryAccess())
 
 
 def _archive(path: str, selection) -> ImageSource:

@@ -7,6 +7,7 @@ from layerscope.sources.archive import ArchiveFileSource
 from layerscope.sources.engine import EngineSource
 from layerscope.sources.oci_layout import OciLayoutSource
 from layerscope.sources.reference import local_path, open_source
+from layerscope.sources.registry import RegistrySource
 
 
 @pytest.mark.parametrize(
@@ -93,12 +94,13 @@ def test_oci_archive_prefix(tmp_path):
     )
 
 
-def test_registry_references_are_a_usage_error():
-    with pytest.raises(UsageError) as raised:
-        open_source("docker://docker.io/library/alpine:3")
-    assert raised.value.message == (
-        "registry references (docker://docker.io/library/alpine:3) are not supported yet"
-    )
+def test_registry_references_are_registry_sources():
+    # reading nothing yet: the source contacts the registry only when asked for the image
+    source = open_source("docker://docker.io/library/alpine:3", "linux/arm64")
+    assert isinstance(source, RegistrySource)
+    assert (str(source.name), source.selection.ref, source.selection.platform) == (
+        "registry-1.docker.io/library/alpine:3", "docker://docker.io/library/alpine:3",
+        "linux/arm64")
 
 
 def test_an_empty_reference_is_a_usage_error():

@@ -1,0 +1,338 @@
+"""HTTP to a registry: TLS (or plain HTTP on loopback only), timeouts, retries with backoff,
+redirects followed by hand (credentials never leave the registry's host), and blob streams that
+resume with a Range request and verify their digest as they go. Every byte fetched is counted."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from ..errors import LayerReadError, SourceError
+
+TIMEOUT = (10.0, 30.0)
+"""(connect, read) seconds: a server that stops sending for 30 s has stopped."""
+RETRIES = 4
+"""Attempts after the first for a dropped connection, a 429 or a 5xx."""
+BACKOFF = 0.5
+"""Seconds before the first retry, doubled each time (a Retry-After of at most 30 s wins)."""
+MAX_REDIRECTS = 5
+CHUNK = 1 << 20
+STATS_VARIABLE = "LAYERSCOPE_REGISTRY_STATS"
+"""Names a file to which each run appends "<requests> <bytes fetched>" (the bench reads it)."""
+RETRIED = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryAccess:
+    """How to reach registries: the credentials and TLS settings the user gave."""
+
+    creds: str | None = None
+    """USER[:PASSWORD] from --creds (or the environment); None: look them up."""
+    tls_verify: bool = True
+    """False (--tls-verify=false): accept any certificate, and plain HTTP anywhere."""
+    cert_dir: str | None = None
+    """A directory of *.crt CA certificates (and client.cert/client.key) to trust, as skopeo's."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: a registry Docker lets one speak plain HTTP to."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class Counter:
+    """Requests made and bytes fetched, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.bytes = 0
+        self._reported = (0, 0)
+
+    def add(self, requests_made: int = 0, fetched: int = 0) -> None:
+        with self._lock:
+            self.requests += requests_made
+            self.bytes += fetched
+
+    def report(self) -> None:
+        """Append the figures since the last report to the file STATS_VARIABLE names, if any
+        (a run's lines add up to its totals)."""
+        path = os.environ.get(STATS_VARIABLE)
+        with self._lock:
+            requests_made, fetched = self.requests, self.bytes
+            before, self._reported = self._reported, (requests_made, fetched)
+        if path and (requests_made, fetched) != before:
+            with open(path, "a", encoding="ascii") as handle:
+                handle.write(f"{requests_made - before[0]} {fetched - before[1]}\n")
+
+
+def _session(access: RegistryAccess, host: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no ~/.netrc credentials sent behind the user's back
+    session.verify = access.tls_verify
+    if access.cert_dir and access.tls_verify:
+        bundle = _ca_bundle(access.cert_dir)
+        if bundle:
+            session.verify = bundle
+    if access.cert_dir:
+        cert, key = (os.path.join(access.cert_dir, name) for name in ("client.cert", "client.key"))
+        if os.path.isfile(cert) and os.path.isfile(key):
+            session.cert = (cert, key)
+    return session
+
+
+def _ca_bundle(directory: str) -> str | None:
+    """The *.crt files of a --cert-dir in one file requests can take (it wants a file or a
+    hashed directory; skopeo's layout is neither)."""
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".crt"))
+    except OSError as error:
+        raise SourceError(f"cannot read --cert-dir {directory}: {error.strerror}") from error
+    if not names:
+        return None
+    target = os.path.join(directory, ".layerscope-ca-bundle.pem")
+    bundle = b"".join(open(os.path.join(directory, n), "rb").read() + b"\n" for n in names)
+    try:
+        with open(target, "wb") as handle:
+            handle.write(bundle)
+    except OSError:  # a read-only directory: a private copy elsewhere
+        import tempfile
+
+        handle, target = tempfile.mkstemp(suffix=".pem")
+        os.write(handle, bundle)
+        os.close(handle)
+    return target
+
+
+class Http:
+    """One registry's HTTP: its base URL, session and counter; `authorize` gives the
+    Authorization header for a request to the registry's own host (never sent elsewhere)."""
+
+    def __init__(self, host: str, access: RegistryAccess) -> None:
+        self.host = host
+        self.access = access
+        self.counter = Counter()
+        self.session = _session(access, host)
+        self._plain = is_loopback(urlsplit("//" + host).hostname or "")
+        self.scheme = "https"
+        self.authorize = lambda: None
+
+    def url(self, path: str) -> str:
+        return f"{self.scheme}://{self.host}{path}"
+
+    def probe(self) -> requests.Response:
+        """GET /v2/, choosing https or (for loopback, or with --tls-verify=false) plain http
+        when the registry does not speak TLS."""
+        try:
+            return self.get("/v2/", authorized=False)
+        except SourceError as error:
+            if not (self._plain or not self.access.tls_verify) or not isinstance(
+                    error.__cause__, (requests.exceptions.SSLError, requests.ConnectionError)):
+                raise
+        self.scheme = "http"
+        return self.get("/v2/", authorized=False)
+
+    def get(self, path: str, headers: dict | None = None, authorized: bool = True,
+            stream: bool = False, retry_statuses: bool = True) -> requests.Response:
+        """The final response to a GET of `path` (after redirects and retries). Statuses are
+        the caller's to judge, but 429 and 5xx are retried first."""
+        delay = BACKOFF
+        for attempt in range(RETRIES + 1):
+            last = attempt == RETRIES
+            try:
+                response = self._follow(self.url(path), dict(headers or {}), authorized, stream)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if last or not _transient(error):
+                    raise SourceError(f"cannot reach registry {self.host}: {_reason(error)}",
+                                      hint=_tls_hint(error)) from error
+            else:
+                if not (retry_statuses and response.status_code in RETRIED) or last:
+                    return response
+                delay = _retry_after(response, delay)
+                response.close()
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def _follow(self, url: str, headers: dict, authorized: bool, stream: bool):
+        seen = set()
+        for _ in range(MAX_REDIRECTS + 1):
+            send = dict(headers)
+            if authorized and urlsplit(url).netloc == self.host:
+                token = self.authorize()
+                if token:
+                    send["Authorization"] = token
+            self.counter.add(1)
+            response = self.session.get(url, headers=send, stream=stream, timeout=TIMEOUT,
+                                         allow_redirects=False)
+            if response.status_code not in (301, 302, 303, 307, 308):
+                return response
+            target = urljoin(url, response.headers.get("Location", ""))
+            response.close()
+            if target in seen or not target:
+                break
+            seen.add(target)
+            if urlsplit(target).scheme == "http" and not is_loopback(urlsplit(target).hostname or "") \
+                    and self.access.tls_verify:
+                raise SourceError(f"registry {self.host} redirected to plain HTTP ({_host(target)})")
+            url = target
+        raise SourceError(f"registry {self.host} redirects in a loop (or more than "
+                          f"{MAX_REDIRECTS} times) for {_path(url)}")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _transient(error: Exception) -> bool:
+    """A failure worth retrying: a dropped or timed-out connection, not a name that does not
+    resolve, a port nobody listens on, or a certificate that does not verify."""
+    text = str(error)
+    return not (isinstance(error, requests.exceptions.SSLError)
+                or any(marker in text for marker in ("NameResolution", "Name or service",
+                                                     "Connection refused", "name resolution")))
+
+
+def _retry_after(response, delay: float) -> float:
+    try:
+        return min(30.0, max(delay, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return delay
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    for marker in ("Read timed out", "Connection refused", "certificate verify failed",
+                   "Name or service not known", "Temporary failure in name resolution",
+                   "timed out", "Connection reset", "Connection aborted"):
+        if marker in text:
+            return marker.lower()
+    return type(error).__name__
+
+
+def _tls_hint(error: Exception) -> str | None:
+    if isinstance(error, requests.exceptions.SSLError):
+        return "trust its CA with --cert-dir DIR, or (at your own risk) --tls-verify=false"
+    return None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+class BlobStream:
+    """read() over one blob as it downloads: resumed with a Range request from the byte it
+    reached when the connection drops, checked against its size and digest at the end
+    (finish()). A blob that fails either is a LayerReadError, never an index."""
+
+    def __init__(self, opener, http: Http, digest: str, size: int | None,
+                 abort: threading.Event | None = None) -> None:
+        self._opener = opener
+        """headers -> a successful response (200 or 206) for the blob."""
+        self._http = http
+        self._digest = digest
+        algorithm, _, self._expected = digest.partition(":")
+        self._hash = hashlib.new(algorithm)
+        self._size = size
+        self._abort = abort
+        self._position = 0
+        self._response = None
+        self._chunks = None
+        self._buffer = b""
+        self._resumes = 0
+
+    def _open(self) -> None:
+        headers = {"Range": f"bytes={self._position}-"} if self._position else {}
+        response = self._opener(headers)
+        self._response, self._chunks = response, response.iter_content(CHUNK)
+        if response.status_code == 200 and self._position:
+            self._discard(self._position)  # the server ignored the Range: skip what was read
+
+    def _discard(self, count: int) -> None:
+        while count > 0:
+            piece = next(self._chunks, b"")
+            if not piece:
+                raise LayerReadError(f"blob {self._digest} ended early on a resumed read")
+            count -= len(piece)
+        self._buffer = piece[len(piece) + count:] if count < 0 else b""
+
+    def _next(self) -> bytes:
+        if self._buffer:
+            piece, self._buffer = self._buffer, b""
+            return piece
+        while True:
+            if self._chunks is None:
+                self._open()
+            try:
+                return next(self._chunks, b"")
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as error:
+                self._response.close()
+                self._chunks = None
+                self._resumes += 1
+                if self._resumes > RETRIES:
+                    raise LayerReadError(
+                        f"blob {self._digest} from {self._http.host}: the connection failed "
+                        f"{self._resumes} times ({_reason(error)}) at byte {self._position}") from error
+                time.sleep(BACKOFF * self._resumes)
+
+    def read(self, size: int = -1) -> bytes:
+        if self._abort is not None and self._abort.is_set():
+            raise LayerReadError(f"blob {self._digest}: stopped, another layer failed")
+        if self._size is not None and self._position >= self._size and not self._buffer:
+            return b""
+        piece = self._next()
+        if size is not None and 0 <= size < len(piece):
+            piece, self._buffer = piece[:size], piece[size:]
+        self._position += len(piece)
+        self._hash.update(piece)
+        self._http.counter.add(fetched=len(piece))
+        if self._size is not None and self._position > self._size:
+            raise LayerReadError(f"blob {self._digest} is longer than the {self._size} bytes "
+                                 "its descriptor gives")
+        return piece
+
+    def finish(self) -> None:
+        """Read what the layer reader left (the compressed stream's tail) and check the size
+        and the digest."""
+        while self.read(CHUNK):
+            pass
+        self.close()
+        if self._size is not None and self._position != self._size:
+            raise LayerReadError(f"blob {self._digest} from {self._http.host} is truncated: "
+                                 f"{self._position} of {self._size} bytes")
+        if self._hash.hexdigest() != self._expected:
+            raise LayerReadError(
+                f"blob {self._digest} from {self._http.host} does not match its digest: its "
+                f"bytes are {self._hash.name}:{self._hash.hexdigest()}",
+                hint="the registry or something between it and you altered the blob")
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+
+
+def status_error(host: str, status: int, what: str) -> SourceError:
+    """The error for a registry's answer other than success (401 and 403 are registry_auth's)."""
+    if status == 404:
+        return SourceError(f"registry {host} has no {what} (404)")
+    if status == 429 or status >= 500:
+        return SourceError(f"registry {host} answered {status} for {what}, also after "
+                           f"{RETRIES} retries", hint="try again later")
+    return SourceError(f"registry {host} answered {status} for {what}")
+
