@@ -1,8 +1,8 @@
 """The tar header format, decoded in one place for both readers of tars: the outer archive reader
 (sources/outer_tar.py) and the layer indexer (layers/tarindex.py).
 
-Field decoding (octal and GNU base-256 numbers, the ustar name prefix, the checksum of pre-POSIX
-headers), GNU long names and links, PAX records, and which type flags carry content, following
+Field decoding (octal and GNU base-256 numbers, the ustar name prefix, the checksum every header
+must carry), GNU long names and links, PAX records, and which type flags carry content, following
 Go's archive/tar (what Docker writes and reads layers with): '0', '\\0' and '7' are regular
 files; '1' to '6' are header-only whatever their size field says; any other type carries `size`
 bytes of content that a reader must skip to stay in step. The layer indexer's hot loop inlines
@@ -12,6 +12,7 @@ the common case of a few of these (tests/layers/test_tarheader.py holds it to th
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass, field
 
 from ..errors import LayerReadError
@@ -34,9 +35,10 @@ EXTENDED_TYPES = frozenset((PAX_TYPE, GLOBAL_TYPE, LONG_NAME_TYPE, LONG_LINK_TYP
 USTAR = struct.Struct("100s8s8s8s12s12s8sB100s6s2s32s32s8s8s155s12x")
 """name, mode, uid, gid, size, mtime, checksum, type, linkname, magic, version, uname, gname,
 devmajor, devminor, prefix: the 512-byte header, unpacked in one call."""
-MEMBER = struct.Struct("100s24s12s20xB100x6s249x")
-"""name, mode+uid+gid, size, type and magic: the fields the layer indexer reads for every member,
-in one call; the rest are sliced out only when a member needs them."""
+MEMBER = struct.Struct("100s24s12s12x8sB355x")
+"""name, mode+uid+gid, size, checksum and type: the fields the layer indexer reads for every
+member, in one call; the rest are sliced out only when a member needs them."""
+adler32 = zlib.adler32
 CHECKSUM, LINK, MAGIC, PREFIX = slice(148, 156), slice(157, 257), slice(257, 263), slice(345, 500)
 PREFIX_START = 345
 POSIX_MAGIC = b"ustar\0"
@@ -81,16 +83,47 @@ def text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def is_header(block: bytes) -> bool:
-    """Whether a block is a tar header: ustar magic (POSIX or GNU), or else a checksum that adds
-    up (pre-POSIX tars have nothing else to vouch for them)."""
-    if block[MAGIC][:5] == b"ustar":
-        return True
+def block_sum(block) -> int:
+    """The sum of a block's 512 bytes, in two C calls: adler32's low half is 1 + the byte sum
+    modulo 65521, exact for 256 bytes (256 * 255 < 65521). sum() over the block costs eight
+    times as much, for every member of a layer."""
+    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:BLOCK]) & 0xFFFF) - 2
+
+
+def expected_adler(field: bytes) -> int:
+    """The low half of adler32 over a header whose checksum field is `field` and adds up, in
+    the form Go, GNU tar and tarfile write the field (six octal digits, NUL, space): 1 + the
+    checksum, less the eight spaces it counts in place of the field, plus the field's own
+    bytes. -1, which no adler32 gives, for any other form and for a sum of 65520 or more,
+    which the one adler32 would only know modulo 65521: is_header decides those, exactly.
+
+    One adler32 over the block costs less than the two of block_sum, for every member of a
+    layer; its modulus lets a header whose sum is off by exactly 65521 pass, which a damaged
+    block never is (a checksum is no defence against a forged one anyway)."""
+    digits = field[:6]
+    if field[6:] != b"\0 " or not digits.isdigit():  # int() would take a sign, '_' or blanks
+        return -1
     try:
-        checksum = number(block[CHECKSUM], "checksum", 0)
-    except LayerReadError:
-        return False
-    return checksum == sum(block[:148]) + 256 + sum(block[156:])
+        total = int(digits, 8) - 256 + (adler32(field) & 0xFFFF) - 1
+    except ValueError:  # an 8 or a 9
+        return -1
+    return total + 1 if total < 65520 else -1
+
+
+def is_header(block) -> bool:
+    """Whether a block is a tar header: its checksum adds up, whatever its magic (as Go's
+    archive/tar decides, and so Docker: ustar, GNU and pre-POSIX headers alike). The checksum
+    field is octal between spaces and NULs; the sum may be of unsigned or (as some old tars
+    wrote it) signed bytes, the field counted as eight spaces."""
+    field = bytes(block[CHECKSUM]).strip(b" \0")
+    if field.translate(None, b"01234567"):
+        return False  # not octal digits (int() would take a sign, '_' or inner blanks)
+    stored = int(field, 8) if field else 0
+    unsigned = block_sum(block) - (adler32(block[CHECKSUM]) & 0xFFFF) + 1 + 256
+    if stored == unsigned:
+        return True
+    high = sum(byte >= 0x80 for byte in bytes(block[:148]) + bytes(block[156:BLOCK]))
+    return stored == unsigned - 256 * high
 
 
 def member_name(block: bytes) -> str:

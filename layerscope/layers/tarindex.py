@@ -8,6 +8,7 @@ copy when the whole layer is already in memory), and never writes anything.
 
 from __future__ import annotations
 
+import mmap
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from .tarheader import (
     SPARSE_TYPE,
     ZERO_BLOCK,
     Extensions,
+    adler32,
+    expected_adler,
     ids,
     is_header,
     member_name,
@@ -52,6 +55,9 @@ most of an image's bytes, and only the few at a path written twice need a hash."
 DEFERRING_READ = 1 << 20
 """Bytes read at a time when deferring: after a skipped file, read only what the next headers
 and small files need."""
+AFTER_SKIP_READ = 64 << 10
+"""Bytes read first after a skipped file; each further read doubles, up to DEFERRING_READ: large
+files often follow one another, and a whole read after each skip was mostly thrown away."""
 CAPTURE_LIMIT = 64 << 20
 """Largest captured file kept in memory; a bigger one is indexed but not captured."""
 MAX_MEMBER_SIZE = 1 << 50
@@ -105,7 +111,7 @@ class _Reader:
     the whole layer."""
 
     __slots__ = ("buffer", "position", "consumed", "_read", "_readinto", "_window", "_whole",
-                 "_blocks", "_block", "_read_size", "_skip")
+                 "_blocks", "_block", "_read_size", "_next_read", "_skip")
 
     def __init__(self, source, head: bytes = b"", read_size: int = WINDOW) -> None:
         self.position = 0
@@ -118,12 +124,13 @@ class _Reader:
             self._blocks = source
             self.buffer = memoryview(source.head)
         else:
-            self._window = memoryview(bytearray(WINDOW))
+            # an anonymous map: no 8 MiB memset, only the pages a layer reaches get touched
+            self._window = memoryview(mmap.mmap(-1, WINDOW))
             self._window[:len(head)] = head
             self.buffer = self._window[:len(head)]
             self._read = source.read
             self._readinto = getattr(source, "readinto", None)
-            self._read_size = read_size
+            self._read_size = self._next_read = read_size
             self._skip = getattr(source, "skip", None)
 
     def offset(self) -> int:
@@ -146,7 +153,8 @@ class _Reader:
                 self._window[:rest] = bytes(self.buffer[self.position:])  # a copy: regions may overlap
             self.consumed += self.position
             self.position = 0
-            free = self._window[rest:rest + max(self._read_size, wanted - rest)]
+            free = self._window[rest:rest + max(self._next_read, wanted - rest)]
+            self._next_read = min(2 * self._next_read, self._read_size)
             if self._readinto is not None:
                 count = self._readinto(free) or 0
             else:
@@ -158,19 +166,37 @@ class _Reader:
                 return False
         return True
 
-    def skip_unread(self, size: int) -> None:
-        """Move `size` bytes on, reading none of them that are not in the buffer yet (the
-        source seeks past them)."""
+    def skip_unread(self, size: int, padding: int) -> None:
+        """Move past a member's `size` bytes of content and its `padding`, reading none of them
+        that are not in the buffer yet (the source seeks past them). Data that ends inside the
+        padding ends the layer (see skip_padding)."""
         available = len(self.buffer) - self.position
-        if size <= available:
-            self.position += size
+        if size + padding <= available:
+            self.position += size + padding
             return
-        skipped = self._skip(size - available)
+        skipped = self._skip(size + padding - available)
         self.consumed += len(self.buffer) + skipped
         self.buffer = self._window[:0]
         self.position = 0
+        self._next_read = AFTER_SKIP_READ  # another large file may follow at once
         if skipped < size - available:
             raise LayerReadError(f"layer tar is truncated in a member's content at byte {self.offset()}")
+
+    def skip_padding(self, size: int) -> None:
+        """Move past the padding after a member's content; data that ends inside it is the end
+        of the layer, not a truncation: Go's archive/tar (and so Docker) reads a short padding
+        as the end of the archive, where a short content is an error."""
+        while size:
+            if self.available() == 0 and not self.fill(1):
+                return
+            step = min(size, self.available())
+            self.position += step
+            size -= step
+
+    def skip_member(self, size: int) -> None:
+        """Move past `size` bytes of content (all of which must be there) and their padding."""
+        self.skip(size)
+        self.skip_padding(-size % BLOCK)
 
     def _next_block(self) -> bool:
         """Move on to the next read-ahead block, the unread rest of this one copied in front."""
@@ -196,10 +222,11 @@ class _Reader:
         return bytes(data)
 
     def content(self, size: int, keep: bool) -> tuple[int, bytes | None]:
-        """Hash the next `size` bytes (and keep them when asked), then skip the padding."""
+        """Hash the next `size` bytes (and keep them when asked), then skip the padding (data
+        that ends inside it ends the layer: see skip_padding)."""
         padded = size + (-size % BLOCK)
         small = self._whole or padded <= READ_CHUNK  # big contents stream through
-        if small and (self.fill(padded) or (self.fill(size) and self._whole)):
+        if small and (self.fill(padded) or self.fill(size)):
             data = self.buffer[self.position:self.position + size]
             self.position = min(self.position + padded, len(self.buffer))
             return _hash(data), bytes(data) if keep else None
@@ -215,7 +242,7 @@ class _Reader:
                 kept += piece
             self.position += len(piece)
             remaining -= len(piece)
-        self.skip(padded - size)
+        self.skip_padding(padded - size)
         return digest.intdigest(), None if kept is None else bytes(kept)
 
     def skip(self, size: int) -> None:
@@ -230,6 +257,11 @@ class _Reader:
 IDS_CACHE_LIMIT = 4096
 """Distinct mode/uid/gid fields remembered: a layer has a handful, and parsing three octal
 numbers per member costs a sixth of the whole read of a million small files."""
+SIZES_CACHE_LIMIT = 4096
+"""Distinct size fields remembered: small files repeat their sizes."""
+SUMS_CACHE_LIMIT = 16384
+"""Distinct checksum fields whose expected sum is remembered: a layer of a million small files
+has a few hundred, one of large and varied files about one per three members."""
 _new_entry = tuple.__new__
 
 
@@ -259,14 +291,18 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
     entries: list[FileEntry] = []
     append = entries.append
     unpack = MEMBER.unpack_from
+    adler = adler32
+    sums_seen: dict[bytes, int] = {}
+    sizes_seen: dict[bytes, int] = {}
     ids_seen: dict[bytes, tuple[int, int, int]] = {}
     total = 0
     extensions = Extensions()
     pending = False  # whether `extensions` holds anything: a local, tested for every member
     buffer = reader.buffer
+    end = len(buffer)  # kept with `buffer`, as `position` is: the loop tests it for every member
     position = 0
     while True:
-        if len(buffer) - position < BLOCK:
+        if end - position < BLOCK:
             reader.position = position
             start = reader.offset()
             if not reader.fill(BLOCK):
@@ -274,21 +310,33 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
                     break  # end of data without end-of-archive blocks: Docker's own tars end so
                 raise LayerReadError(f"layer tar is truncated in a header at byte {start}")
             position, buffer = reader.position, reader.buffer
+            end = len(buffer)
         header = position
-        raw_name, raw_ids, raw_size, type_flag, magic = unpack(buffer, header)
+        raw_name, raw_ids, raw_size, raw_sum, type_flag = unpack(buffer, header)
         position += BLOCK
-        if magic[:5] != b"ustar":
+        # tarheader.is_header's common case inline: a checksum field as Go, GNU tar and tarfile
+        # write it (its expected adler32, remembered as owners are) and one adler32 of the block
+        expected = sums_seen.get(raw_sum)
+        if expected is None:
+            expected = expected_adler(raw_sum)
+            if len(sums_seen) < SUMS_CACHE_LIMIT:
+                sums_seen[raw_sum] = expected
+        if adler(buffer[header:position]) & 0xFFFF != expected:
             if buffer[header:position] == ZERO_BLOCK:
                 break
-            if not is_header(bytes(buffer[header:position])):  # pre-POSIX: the checksum vouches
+            if not is_header(buffer[header:position]):
                 raise LayerReadError("layer tar is unreadable: no valid tar header at byte "
                                      f"{reader.consumed + header}")
         # tarheader.number's common case inline (tests/layers/test_tarheader.py holds the two
         # to agree): eleven octal digits and a NUL (or a space, or twelve digits)
-        try:
-            size = int(raw_size[:11] if raw_size[11] == 0 else raw_size, 8)
-        except ValueError:  # shorter fields, base-256 numbers, junk: the careful path
-            size = number(raw_size, "size", reader.consumed + header)
+        size = sizes_seen.get(raw_size)
+        if size is None:
+            try:
+                size = int(raw_size[:11] if raw_size[11] == 0 else raw_size, 8)
+            except ValueError:  # shorter fields, base-256 numbers, junk: the careful path
+                size = number(raw_size, "size", reader.consumed + header)
+            if len(sizes_seen) < SIZES_CACHE_LIMIT:
+                sizes_seen[raw_size] = size
         owner = ids_seen.get(raw_ids)
         if owner is None:
             owner = ids(raw_ids, reader.consumed + header)
@@ -300,8 +348,9 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
                 raise LayerReadError(f"oversized extended header ({size} bytes) at byte {start}")
             reader.position = position
             data = reader.take(size, "an extended header")
-            reader.skip(-size % BLOCK)
+            reader.skip_padding(-size % BLOCK)
             position, buffer = reader.position, reader.buffer
+            end = len(buffer)
             extensions.read(type_flag, data, start)
             pending = True
             continue
@@ -323,6 +372,7 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
                 while more:  # old GNU sparse maps continue in extension blocks
                     more = reader.take(BLOCK, "a sparse map")[SPARSE_MORE]
                 position, buffer = reader.position, reader.buffer
+                end = len(buffer)
             if "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
                 real_size = pax_number(pax.get("GNU.sparse.realsize", pax.get("GNU.sparse.size")),
                                        "size", start)
@@ -336,54 +386,62 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
                 _refuse_size(name, real_size if 0 <= size <= MAX_MEMBER_SIZE else size, start)
         else:
             # tarheader.member_name inline: the name field, and a ustar prefix only where set
-            name = raw_name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            if buffer[header + PREFIX_START] and magic == POSIX_MAGIC:
+            name = raw_name.partition(b"\0")[0].decode("utf-8", "surrogateescape")
+            if buffer[header + PREFIX_START] and buffer[header + 257:header + 263] == POSIX_MAGIC:
                 name = text(bytes(buffer[header:header + BLOCK])[PREFIX]) + "/" + name
             if not 0 <= size <= MAX_MEMBER_SIZE:
                 _refuse_size(name, size, reader.consumed + header)
 
-        plain = name.rstrip("/")
-        if plain[:2] == "./":
-            plain = plain[2:]
-        if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
-            path = "/" + plain  # the common case of normalize_member_path, inline
-        else:
-            path = normalize_member_path(name)
         regular = type_flag not in KINDS  # content follows (tarheader.has_content)
+        # normalize_member_path's common cases inline: a plain name, then "./name" or "dir/"
+        if name and name[0] not in "./" and name[-1] != "/" and "//" not in name and "/." not in name:
+            path = "/" + name
+        else:
+            plain = name.rstrip("/")
+            if plain[:2] == "./":
+                plain = plain[2:]
+            if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
+                path = "/" + plain
+            else:
+                path = normalize_member_path(name)
+                if path == "/":
+                    if regular:
+                        position = _skip(reader, position, size)
+                        buffer = reader.buffer
+                        end = len(buffer)
+                    continue
         if ".wh." in path:
             directory, _, base = path.rpartition("/")
             if base.startswith(WHITEOUT_PREFIX):
                 if regular:
-                    position = _skip(reader, position, size + (-size % BLOCK))
+                    position = _skip(reader, position, size)
                     buffer = reader.buffer
+                    end = len(buffer)
                 if base == OPAQUE_MARKER:
                     append(FileEntry(directory or "/", OPAQUE, 0))
                 elif not base.startswith(".wh..wh."):  # .wh..wh.plnk and such: aufs bookkeeping
                     append(FileEntry(directory + "/" + base[4:], WHITEOUT, 0))
                 continue
-        if path == "/":
-            if regular:
-                position = _skip(reader, position, size + (-size % BLOCK))
-                buffer = reader.buffer
-            continue
         if regular:
             keep = (capture is not None and size <= CAPTURE_LIMIT
                     and (path.startswith(cut_prefixes) or path.endswith(cut_suffixes))
                     and wants(path))
             padded = size + (-size % BLOCK)
-            if not keep and position + padded <= len(buffer):  # all of it in the window
+            if not keep and position + padded <= end:  # all of it in the window
                 content_hash = _hash(buffer[position:position + size])
                 position += padded
             elif deferred is not None and not keep and size > DEFER_OVER:
                 deferred.append((len(entries), reader.consumed + position, size))
                 content_hash = None
                 reader.position = position
-                reader.skip_unread(padded)
+                reader.skip_unread(size, padded - size)
                 position, buffer = reader.position, reader.buffer
+                end = len(buffer)
             else:
                 reader.position = position
                 content_hash, content = reader.content(size, keep)
                 position, buffer = reader.position, reader.buffer
+                end = len(buffer)
                 if content is not None:
                     captured[path] = content
             if type_flag in FILE_TYPES:
@@ -407,9 +465,10 @@ def index_layer(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: a call p
 
 
 def _skip(reader: _Reader, position: int, size: int) -> int:
-    """Skip `size` bytes from `position`; the new position (the reader's buffer may change)."""
+    """Skip a member's `size` bytes of content and their padding from `position`; the new
+    position (the reader's buffer may change)."""
     reader.position = position
-    reader.skip(size)
+    reader.skip_member(size)
     return reader.position
 
 
