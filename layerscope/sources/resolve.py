@@ -176,19 +176,27 @@ class _ReadLayer(NamedTuple):
 
 
 def _hash_rewritten_paths(store: SkippingStore, read: list[_ReadLayer]) -> list[_ReadLayer]:
-    """Hash the skipped files at paths another regular file of the image is also written at:
-    telling a metadata-only rewrite from new content is the only use this image has for a
-    hash. The other skipped files keep content_hash None (and stay listed in deferred)."""
+    """Hash the skipped files the merge compares: telling a metadata-only rewrite from new
+    content is the only use this image has for a hash. Those are the files at a path another
+    regular file of the image is also written at, and, where a hard link takes the path of a
+    skipped file, that file and the link's target (the same bytes again are metadata-only, other
+    bytes replaced-by-link: two missing hashes must never pass for the same bytes). The other
+    skipped files keep content_hash None (and stay listed in deferred)."""
     skipped = {layer.blob.entries[index].path for layer in read
                for index, _, _ in layer.blob.deferred}
     if not skipped:
         return read
     written: dict[str, int] = {}
+    linked: set[str] = set()
     for layer in read:
         for entry in layer.blob.entries:
-            if entry.path in skipped and entry.kind == EntryKind.FILE:
+            if entry.path not in skipped:
+                continue
+            if entry.kind == EntryKind.FILE:
                 written[entry.path] = written.get(entry.path, 0) + 1
-    rewritten = {path for path, count in written.items() if count > 1}
+            elif entry.kind == EntryKind.HARDLINK:
+                linked.update((entry.path, entry.link_target))
+    rewritten = {path for path, count in written.items() if count > 1} | linked
     completed = []
     for layer in read:
         blob = layer.blob

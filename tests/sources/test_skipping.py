@@ -10,7 +10,7 @@ from layerscope.layers.cache import CacheStore
 from layerscope.layers.limits import ReadOptions
 from layerscope.model import EntryKind
 from layerscope.sources.reference import open_source
-from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive
+from tests.imagebuilder import ImageSpec, Step, file, hardlink, write_docker_archive
 
 BIG = 2 << 20  # over the deferring reader's 1 MiB reads, so never read by chance
 
@@ -49,3 +49,19 @@ def test_a_diff_without_cache_still_compares_every_file(tmp_path):
         assert result.returncode == 0, result.stderr
         files = {f["path"]: f["change"] for f in json.loads(result.stdout)["files"]}
         assert files == {"/alone": expected}
+
+
+def test_a_hard_link_over_a_skipped_file_is_told_by_its_bytes_as_a_full_read_tells_it(tmp_path):
+    """/a, 2 MiB, is skipped unread; a later step writes /b, as big, and hard-links /a to it.
+    Other bytes under the link: replaced-by-link (docs/accounting.md: "replaced by a hard link
+    to other content"); the same bytes: metadata-only (the overlayfs copy-up). Without both
+    hashes, two missing ones passed for the same bytes and the first was metadata-only too."""
+    lower = Step("COPY a /a", (file("/a", b"a" * BIG),))
+    for content, kind in ((b"b" * BIG, "replaced-by-link"), (b"a" * BIG, "metadata-only")):
+        spec = ImageSpec((lower, Step("RUN make b && ln -f b a",
+                                      (file("/b", content), hardlink("/a", "/b")))))
+        archive = write_docker_archive(spec, tmp_path / "image.tar")
+        skipping, full = read(archive, False), read(archive, True)
+        assert analyze(skipping).report == analyze(full).report
+        wasted = analyze(skipping).report.wasted
+        assert [(w.path, w.kind, w.size) for w in wasted] == [("/a", kind, BIG)]
