@@ -38,10 +38,11 @@ MAGIC = b"LSIX"
 """Framing magic of the store's entries (layer indexes and finished reports)."""
 _HERE = os.path.dirname(os.path.abspath(__file__))
 INDEX_PRODUCERS = tuple(os.path.join(_HERE, name) for name in (
-    "blob.py", "cache.py", "decompress.py", "limits.py", "readahead.py", "tarheader.py",
-    "tarindex.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
-"""The modules whose code decides what a layer index holds: the reader, its decompression,
-limits and read-ahead, the entry tuples (model) and this module's encoding."""
+    "blob.py", "cache.py", "decompress.py", "directory_index.py", "limits.py", "readahead.py",
+    "tarheader.py", "tarindex.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
+"""The modules whose code decides what a layer index holds: the readers (of a tar, and of a
+layer directory in the engine's store), decompression, limits and read-ahead, the entry tuples
+(model) and this module's encoding."""
 DEFAULT_LIMIT = 4 << 30
 STALE_TEMPORARY_SECONDS = 3600
 

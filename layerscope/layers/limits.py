@@ -15,6 +15,8 @@ from ..errors import LayerReadError
 
 TYPE_CHECKING = False  # not typing's: this module is imported before any layer is read
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .tarindex import CapturePolicy
 
 DEFAULT_MAX_RATIO = 100
@@ -43,6 +45,11 @@ class ReadOptions:
     """Hash the content of every regular file. False only when the indexes will neither outlive
     the run nor be compared with another image's: an archive may then skip large files unread
     and hash afterwards only those at a path written twice."""
+    export: bool = False
+    """Read engine images through the engine's export even where its layer store is readable."""
+    debug: Callable[[str], None] | None = None
+    """Told why a faster path was not taken (the engine's export instead of its store), for
+    --debug; None: nobody asks."""
 
     def inflate_limit(self, compressed: int) -> int | None:
         """Most uncompressed bytes allowed for a blob of `compressed` bytes; None: no limit."""

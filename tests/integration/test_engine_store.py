@@ -1,0 +1,120 @@
+"""The engine's layer store read directly (issue 14): the same report as the export, byte for
+byte, for every sample image; the same layer indexes; docker history's sizes; and the export
+whenever the store cannot serve an image, with --debug saying why.
+
+The engine make test starts is Debian's docker.io with the overlay2 driver, and the tests run
+as root, so the store is readable here; the fallbacks are made by changing what the inspect
+record says or by making a layer vanish mid-read.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from layerscope.analysis.packages import PACKAGE_DATABASES
+from layerscope.errors import LayerReadError
+from layerscope.layers.limits import ReadOptions
+from layerscope.sources import engine_store
+from layerscope.sources.engine import EngineSource
+from layerscope.sources.engine_store import StoreUnreadable, chain_ids, locate
+from layerscope.sources.manifests import Selection
+from tests.integration.conftest import run_layerscope
+from tests.integration.test_read_paths import SAMPLES
+
+pytestmark = pytest.mark.engine
+EXPORT_NOTE = "reading the engine's export"
+
+
+def read(name: str, **options) -> tuple:
+    """(the image, the --debug lines) of one read of an engine image."""
+    notes: list[str] = []
+    image = EngineSource(name, Selection(name)).read(None, None, ReadOptions(
+        capture=PACKAGE_DATABASES, debug=notes.append, **options))
+    return image, notes
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_the_store_gives_the_exports_report_byte_for_byte(client, name):
+    store = run_layerscope("inspect", name, "--no-cache", "--format", "json", "--debug")
+    export = run_layerscope("inspect", name, "--no-cache", "--format", "json", "--export",
+                            "--debug")
+    assert store.returncode == export.returncode == 0, store.stderr + export.stderr
+    assert EXPORT_NOTE not in store.stderr  # it was the store that served it
+    assert "--export asks for it" in export.stderr
+    assert store.stdout == export.stdout
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_layer_index_is_the_exports(client, name):
+    from_store, notes = read(name)  # every file hashed, as when the cache keeps the indexes
+    from_export, _ = read(name, export=True)
+    assert notes == []
+    assert from_store.image_id == from_export.image_id
+    assert from_store.repo_tags == from_export.repo_tags
+    assert from_store.history == from_export.history
+    for ours, theirs in zip(from_store.layers, from_export.layers, strict=True):
+        assert ours.diff_id == theirs.diff_id
+        assert ours.files == theirs.files  # kinds, sizes, modes, owners, links, hashes, order
+        assert ours.size == theirs.size
+        assert ours.captured == theirs.captured
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_step_sizes_are_docker_historys(client, name):
+    result = run_layerscope("inspect", name, "--no-cache", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    history = list(reversed(client.api.history(name)))  # the API lists newest first
+    assert [step["size"] for step in report["steps"]] == [entry["Size"] for entry in history]
+    assert report["image"]["size"] == client.api.inspect_image(name)["Size"]
+
+
+def test_chain_ids_follow_the_oci_spec():
+    # chain(L0) = diff(L0); chain(Ln) = sha256 of "chain(Ln-1) diff(Ln)", hex, as text
+    import hashlib
+
+    a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    expected = "sha256:" + hashlib.sha256(f"{a} {b}".encode()).hexdigest()
+    assert chain_ids([a, b]) == [a, expected]
+
+
+def test_the_export_serves_what_the_store_cannot(client, monkeypatch):
+    record = client.api.inspect_image("size:latest")
+    options = ReadOptions()
+    other = {**record, "GraphDriver": {"Name": "btrfs", "Data": None}}
+    with pytest.raises(StoreUnreadable, match="btrfs graph driver, not overlay2"):
+        locate(other, options)
+    moved = {**record, "GraphDriver": {"Name": "overlay2", "Data": {
+        "UpperDir": "/nonexistent/overlay2/x/diff"}}}
+    with pytest.raises(StoreUnreadable, match="cannot be read from here"):
+        locate(moved, options)
+    with pytest.raises(StoreUnreadable, match="--verify"):
+        locate(record, ReadOptions(verify=True))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://192.0.2.1:2375")
+    with pytest.raises(StoreUnreadable, match="on another machine"):
+        locate(record, options)
+
+
+def test_a_layer_removed_while_read_sends_the_image_through_the_export(client, monkeypatch):
+    def vanished(directory, **_):
+        raise LayerReadError(f"cannot read the layer directory {directory}: "
+                             "No such file or directory")
+
+    monkeypatch.setattr(engine_store, "index_directory", vanished)
+    image, notes = read("size:latest")
+    reference, _ = read("size:latest", export=True)
+    assert [note.split(": ", 1)[0] for note in notes] == ["size:latest"]
+    assert "No such file or directory" in notes[0] and EXPORT_NOTE in notes[0]
+    assert image.layers == reference.layers
+
+
+def test_debug_says_why_the_export_was_read(client):
+    result = run_layerscope("inspect", "size:latest", "--no-cache", "--verify", "--debug",
+                            "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "layerscope: debug: size:latest: reading the engine's export instead of its layer " \
+           "store: --verify checks each layer tar's sha256" in result.stderr
+    quiet = run_layerscope("inspect", "size:latest", "--no-cache", "--verify", "--format", "json")
+    assert quiet.stderr == ""
