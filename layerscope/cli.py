@@ -233,9 +233,6 @@ def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> N
     parser.add_argument("--export", action="store_true",
                         help="read engine images through the engine's export (docker save), "
                              "not from its layer store even where that is readable")
-    parser.add_argument("--export", action="store_true",
-                        help="read engine images through the engine's export (docker save), "
-                             "not from its layer store even where that is readable")
     parser.add_argument("--creds", metavar="USER[:PASSWORD]",
                         help="credentials for docker:// registries (default: "
                              "$LAYERSCOPE_REGISTRY_CREDS, else Docker's config.json and its "
