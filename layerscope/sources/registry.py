@@ -29,6 +29,7 @@ from .registry_manifest import (
 )
 from .registry_name import RegistryName
 from .resolve import resolve
+from .toc_source import TocCache, comparable, toc_index
 
 PARALLEL = 3
 """Layers fetched at once: enough to keep a link busy while one is being indexed."""
@@ -88,6 +89,7 @@ class RegistrySource:
         self._auth: Authenticator | None = None
         self._located: Located | None = None
         self._layers: list[LayerDescriptor] = []
+        self._tocs: dict = {}  # blob digest -> where a layer indexed from its TOC keeps its files
 
     def describe(self) -> str:
         return self.selection.ref
@@ -180,16 +182,22 @@ class RegistrySource:
     # -- layers -----------------------------------------------------------------------------
 
     def index_layer(self, layer: LayerDescriptor, options: ReadOptions,
-                    abort: threading.Event | None = None) -> IndexedBlob:
-        """One layer blob streamed into the layer reader, its digest checked at the end;
-        stopped early when `abort` is set (another layer failed)."""
+                    abort: threading.Event | None = None, toc: bool = True) -> IndexedBlob:
+        """One layer blob indexed from its table of contents by range requests where it has a
+        usable one (sources.toc_source), else streamed into the layer reader, its digest
+        checked at the end; stopped early when `abort` is set (another layer failed)."""
+        if toc:
+            blob = toc_index(layer, BlobRanges(self, layer), options, self._tocs)
+            if blob is not None:
+                return blob
         stream = BlobStream(lambda headers: self.fetch(self.blob_path(layer.digest), headers),
                             self.http(), layer.digest, layer.size, abort)
         try:
             try:
                 blob = index_blob(stream, layer.size, options=options)
             except LayerReadError:
-                stream.finish()  # a cut or altered blob is named as such, not as bad gzip
+                if not stream.broken:
+                    stream.finish()  # a cut or altered blob is named as such, not as bad gzip
                 raise
             stream.finish()
         finally:
@@ -226,12 +234,14 @@ class RegistrySource:
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
              options: ReadOptions | None = None) -> Image:
         options = ReadOptions() if options is None else options
-        cache = CacheStore(persistent=False) if cache is None else cache
+        cache = TocCache(CacheStore(persistent=False) if cache is None else cache)
         located = self._locate()
         fetched = self._prefetch(located, cache, options, progress)
         try:
-            return resolve(_FetchedStore(self, fetched, options), self.selection, cache,
-                           options, located)
+            image = resolve(_FetchedStore(self, fetched, options), self.selection, cache,
+                            options, located)
+            return comparable(image, self.layer_blobs(), cache, options, self._tocs,
+                              lambda layer: self.index_layer(layer, options, toc=False))
         finally:
             self.http().counter.report()
 

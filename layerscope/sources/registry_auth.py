@@ -164,9 +164,9 @@ class Authenticator:
     def tried(self) -> str:
         """What was tried, for messages: where the credentials came from, never them."""
         if self._credentials is None:
-            return "anonymously (no credentials found: give --creds, $LAYERSCOPE_REGISTRY_CREDS " \
-                   "or docker login)"
-        return f"with the credentials from {self._credentials.origin}"
+            return "no credentials (none given or found: --creds, $LAYERSCOPE_REGISTRY_CREDS, " \
+                   "docker login)"
+        return f"the credentials from {self._credentials.origin}"
 
     def answer(self, response: requests.Response) -> None:
         """Authenticate as the 401 response's challenge asks (a SourceError when it cannot)."""
@@ -196,7 +196,7 @@ class Authenticator:
                               f"({_host(realm)}): {type(error).__name__}") from error
         if reply.status_code in (401, 403):
             raise SourceError(f"the token service of registry {self._http.host} refused "
-                              f"{self.tried().removeprefix('with ')} ({reply.status_code})",
+                              f"{self.tried()} ({reply.status_code})",
                               hint="check the user name and password (docker login, --creds)")
         if reply.status_code != 200:
             raise SourceError(f"the token service of registry {self._http.host} answered "

@@ -82,6 +82,10 @@ def _session(access: RegistryAccess, host: str) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no ~/.netrc credentials sent behind the user's back
     session.verify = access.tls_verify
+    if not access.tls_verify:  # asked for: a warning per request would only bury the report
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     if access.cert_dir and access.tls_verify:
         bundle = _ca_bundle(access.cert_dir)
         if bundle:
@@ -138,9 +142,10 @@ class Http:
         try:
             return self.get("/v2/", authorized=False)
         except SourceError as error:
+            cause = error.__cause__
             if not (self._plain or not self.access.tls_verify) or not isinstance(
-                    error.__cause__, (requests.exceptions.SSLError, requests.ConnectionError)):
-                raise
+                    cause, requests.ConnectionError) or "certificate verify failed" in str(cause):
+                raise  # a certificate that fails is never a reason to drop TLS
         self.scheme = "http"
         return self.get("/v2/", authorized=False)
 
@@ -255,6 +260,8 @@ class BlobStream:
         self._chunks = None
         self._buffer = b""
         self._resumes = 0
+        self.broken = False
+        """True once the transport failed for good (finish() would only fail again)."""
 
     def _open(self) -> None:
         headers = {"Range": f"bytes={self._position}-"} if self._position else {}
@@ -286,6 +293,7 @@ class BlobStream:
                 self._chunks = None
                 self._resumes += 1
                 if self._resumes > RETRIES:
+                    self.broken = True
                     raise LayerReadError(
                         f"blob {self._digest} from {self._http.host}: the connection failed "
                         f"{self._resumes} times ({_reason(error)}) at byte {self._position}") from error
@@ -293,6 +301,7 @@ class BlobStream:
 
     def read(self, size: int = -1) -> bytes:
         if self._abort is not None and self._abort.is_set():
+            self.broken = True
             raise LayerReadError(f"blob {self._digest}: stopped, another layer failed")
         if self._size is not None and self._position >= self._size and not self._buffer:
             return b""
