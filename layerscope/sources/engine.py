@@ -22,6 +22,7 @@ from .base import Progress
 from .httpbody import dechunk, in_blocks
 from .manifests import Located, Selection
 from .outer_tar import read_archive
+from .platforms import check_image_platform
 from .resolve import image_from_cache, resolve
 
 SAVE_CHUNK = 4 << 20
@@ -167,20 +168,26 @@ class EngineSource:
 
     def inspect(self, client=None) -> dict:
         """The engine's image record (asked for once); a missing image is an error, never a
-        pull. `client` is another source's connection to ask through, when one is open."""
+        pull, and so is an image of another platform than --platform asks for. `client` is
+        another source's connection to ask through, when one is open."""
         if self._record is not None:
             return self._record
         from docker import errors as docker_errors
 
         try:
-            self._record = (client or self.client()).api.inspect_image(self.name)
+            record = (client or self.client()).api.inspect_image(self.name)
         except docker_errors.ImageNotFound as error:
             raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
                               hint=f"build it, or `docker pull {self.name}` first") from error
         except docker_errors.APIError as error:
             raise SourceError(f"the engine refused to inspect {self.name}: "
                               f"{error.explanation}") from error
-        return self._record
+        # an engine image has one platform: --platform can only confirm it, never choose
+        platform = {"os": record.get("Os"), "architecture": record.get("Architecture"),
+                    "variant": record.get("Variant")}
+        check_image_platform(self.selection.platform, platform, self.selection.ref)
+        self._record = record
+        return record
 
     def identity(self) -> str:
         return self.inspect()["Id"]

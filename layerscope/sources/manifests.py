@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import SourceError
 from . import platforms
-from .documents import BlobStore, blob_name, expect, malformed, read_document, read_json
+from .documents import BlobStore, blob_name, expect, malformed, parse_json, read_document, read_json
 
 INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json"}
@@ -66,7 +66,8 @@ class Located:
 
 
 def locate_config(store: BlobStore, selection: Selection) -> Located:
-    """The selected image's config and layer names, reading no layer."""
+    """The selected image's config and layer names, reading no layer; with a platform asked
+    for, the config must be of that platform (platforms.check_image_platform)."""
     config_digest = None
     if store.has("manifest.json") and not selection.oci_index:
         config_name, layers, tags = _from_docker_manifest(store, selection)
@@ -78,6 +79,10 @@ def locate_config(store: BlobStore, selection: Selection) -> Located:
             hint="make one with `docker save IMAGE -o FILE.tar`",
         )
     config_bytes = read_document(store, config_name, "image config", config_digest)
+    if selection.platform is not None:
+        config = parse_json(config_bytes, "image config")
+        if isinstance(config, dict):  # anything else is refused where the config is read
+            platforms.check_image_platform(selection.platform, config, selection.ref)
     return Located(config_bytes, layers, tags)
 
 

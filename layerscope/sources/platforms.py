@@ -54,3 +54,22 @@ def choose(descriptors: list[dict], wanted: str | None, where: str) -> dict:
         f"{where} has several images for platform {target}; available: {available}",
         hint="name the variant too, e.g. --platform linux/arm/v7",
     )
+
+
+def check_image_platform(wanted: str | None, platform: dict, ref: str) -> None:
+    """Refuse an image whose own platform (its config's, or the engine's record of it) is not
+    the one --platform asks for: an engine image, an archive or a layout holding one image has
+    no other platform to choose. A component the image does not state (an empty config, no
+    variant) does not contradict the request."""
+    if wanted is None:
+        return
+    have = [str(platform.get(key) or "") for key in ("os", "architecture", "variant")]
+    asked = wanted.split("/")
+    if all(not part or not mine or part == mine for part, mine in zip(asked, have)):
+        return
+    stated = "/".join(part for part in have if part)
+    raise SourceError(
+        f"{ref} is an image for {stated}, not {wanted} (--platform)",
+        hint=f"this image holds {stated} only; read {wanted} from a registry (docker://...) "
+             "or from an OCI layout that holds it",
+    )

@@ -92,3 +92,52 @@ def inspect_json_with(*extra: str) -> dict:
     result = layerscope("inspect", IMAGE, "--format", "json", *extra)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_a_platform_other_than_the_engine_images_is_an_error_naming_both(client):
+    """An engine image has one platform (docker image inspect's Os/Architecture): --platform can
+    confirm it, never choose another; a mismatch was ignored (the report said linux/amd64)."""
+    record = client.api.inspect_image(IMAGE)
+    own = f"{record['Os']}/{record['Architecture']}"
+    other = "linux/s390x" if record["Architecture"] != "s390x" else "linux/amd64"
+    result = layerscope("inspect", IMAGE, "--platform", other)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"layerscope: error: {IMAGE} is an image for {own}, not {other} (--platform)",
+        f"hint: this image holds {own} only; read {other} from a registry (docker://...) or "
+        "from an OCI layout that holds it"]
+    diff = layerscope("diff", IMAGE, IMAGE, "--platform", other)
+    assert diff.returncode == 2
+    assert diff.stderr.startswith(f"layerscope: error: IMAGE_A ({IMAGE}): {IMAGE} is an image for")
+    report = inspect_json_with("--platform", own)
+    assert report["image"]["platform"] == own
+
+
+def test_the_engine_loads_a_layer_without_its_final_padding_and_layerscope_reads_it(client, tmp_path):
+    """Docker (Go's archive/tar) loads a layer that ends inside its last padding; layerscope
+    reads the image with the figures every other read path gives (tests/layers/test_tar_endings:
+    /a, 100 bytes, overwritten by 70,001). The engine cannot export such an image: its tar-split
+    rebuilds the layer with the padding and the digest no longer matches, so --export fails in
+    the engine, one line, exit 2."""
+    from tests.hostile import tarbytes as tb
+    from tests.layers.test_tar_endings import FIGURES, LOWER, UPPER
+
+    tag = "layerscope-test/no-final-padding:1"
+    manifest = [{"Config": "config.json", "RepoTags": [tag],
+                 "Layers": ["layer0/layer.tar", "layer1/layer.tar"]}]
+    client.images.load(tb.docker_archive([LOWER, UPPER], manifest=manifest))
+    try:
+        image = inspect_json_with_ref(tag, "--no-cache")["image"]
+        assert (image["size"], image["visible_bytes"], image["wasted_bytes"]) == FIGURES
+        exported = layerscope("inspect", tag, "--export", "--no-cache")
+        assert exported.returncode == 2
+        assert exported.stderr.startswith(f"layerscope: error: the engine failed while exporting {tag}")
+        assert "Traceback" not in exported.stderr
+    finally:
+        client.images.remove(tag, force=True)
+
+
+def inspect_json_with_ref(reference: str, *extra: str) -> dict:
+    result = layerscope("inspect", reference, "--format", "json", *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
