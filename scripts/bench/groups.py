@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .measure import Row, measure, prewarm, run_text
+from .registry import bench_registry
 
 
 def group_of(row_group: str) -> str:
@@ -162,6 +163,8 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_engine(args)
         elif name == "startup":
             rows += bench_startup(args)
+        elif name == "registry":
+            rows += bench_registry(args)
         elif name == "scaling":
             for half_name, info in half.items():
                 rows += bench_archive(half_name, info, args, dive_cfg, cached=False)

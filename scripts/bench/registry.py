@@ -1,0 +1,118 @@
+"""The registry group: size:v1 and size:v2 pushed (gzip, by skopeo) to a docker-registry started
+on a loopback port for the group, then
+  layerscope inspect docker://.../size:v1 --no-cache          (cold: download and analysis)
+  skopeo copy docker://.../size:v1 oci:DIR                     (download alone)
+  layerscope inspect docker://.../size:v1, cache filled once   (the repeat: manifest and config)
+  layerscope diff docker://.../size:v1 docker://.../size:v2 --no-cache  (shared layers once)
+with the bytes each layerscope run fetched (LAYERSCOPE_REGISTRY_STATS) next to its wall time."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from . import VENV_BIN, WORK, say
+from .measure import Row, find, measure
+
+
+def _port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(root: Path) -> tuple[subprocess.Popen, str]:
+    host = f"127.0.0.1:{_port()}"
+    (root / "config.yml").write_text(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\nhttp:\n  addr: {host}\n")
+    process = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", int(host.rsplit(":", 1)[1]))) == 0:
+                return process, host
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("docker-registry did not start")
+
+
+def _fetched(path: Path) -> int:
+    """Bytes the run fetched (the sum of its stats lines), and the file emptied."""
+    text = path.read_text().split() if path.exists() else []
+    path.unlink(missing_ok=True)
+    return sum(map(int, text[1::2]))
+
+
+def bench_registry(args) -> list[Row]:
+    if not (shutil.which("docker-registry") and shutil.which("skopeo")):
+        say("registry: docker-registry or skopeo missing (scripts/registry.sh installs them)")
+        return []
+    root = Path(tempfile.mkdtemp(prefix="registry-", dir=WORK))
+    process, host = _start(root)
+    try:
+        return _measure(args, root, host)
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _measure(args, root: Path, host: str) -> list[Row]:
+    for tag in ("size:v1", "size:v2"):
+        subprocess.run(["skopeo", "copy", "-q", "--src-daemon-host",
+                        os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
+                        "--dest-tls-verify=false", f"docker-daemon:{tag}",
+                        f"docker://{host}/{tag}"], check=True, timeout=args.timeout)
+    ls, stats, cache = str(VENV_BIN / "layerscope"), root / "fetched", root / "cache"
+    env = dict(os.environ, LAYERSCOPE_REGISTRY_STATS=str(stats), LAYERSCOPE_CACHE_DIR=str(cache))
+    v1, v2 = f"docker://{host}/size:v1", f"docker://{host}/size:v2"
+    layout = root / "oci"
+    cold = Row("registry", "layerscope inspect docker://size:v1 --no-cache (cold)")
+    copy = Row("registry", "skopeo copy docker://size:v1 oci:DIR")
+    warm = Row("registry", "layerscope inspect docker://size:v1 (cached)")
+    diff = Row("registry", "layerscope diff docker://size:v1 docker://size:v2 --no-cache")
+    measure([ls, "inspect", v1, "--format", "json", "-q"], env=env, timeout=args.timeout)
+    _fetched(stats)                                               # the cache is filled once
+    commands = [
+        (cold, [ls, "inspect", v1, "--format", "json", "-q", "--no-cache"], env),
+        (copy, ["skopeo", "copy", "-q", "--src-tls-verify=false", v1, f"oci:{layout}"], None),
+        (warm, [ls, "inspect", v1, "--format", "json", "-q"], env),
+        (diff, [ls, "diff", v1, v2, "--format", "json", "-q", "--no-cache"], env),
+    ]
+    for n in range(args.runs):
+        for row, command, environment in commands:
+            shutil.rmtree(layout, ignore_errors=True)
+            row.load.append(os.getloadavg()[0])
+            run = measure(command, env=environment, timeout=args.timeout)
+            row.runs.append(run)
+            fetched = _fetched(stats) if environment is not None else None
+            if fetched is not None:
+                row.note = f"fetched {fetched:,} B"
+            say(f"  registry   {row.label:60s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}"
+                + (f" fetched {fetched:,} B" if fetched is not None else ""))
+    return [cold, copy, warm, diff]
+
+
+def registry_targets(rows: list[Row]) -> list[tuple[str, str, str]]:
+    """Issue 15's targets for gzip layers, from the registry group's rows."""
+    cold, copy = find(rows, "registry", "layerscope inspect"), find(rows, "registry", "skopeo")
+    warm, diff = find(rows, "registry", "layerscope inspect docker://size:v1 (cached)"), \
+        find(rows, "registry", "layerscope diff")
+    if not (cold and copy):
+        return []
+    out = []
+    if cold.wall_median() and copy.wall_median():
+        r = cold.wall_median() / copy.wall_median()
+        out.append(("registry: inspect size:v1 (gzip, cold) <= 1.0 x skopeo copy to oci:",
+                    f"{r:.2f}x", "PASS" if r <= 1.0 else "FAIL"))
+    if warm:
+        out.append(("registry: a cached repeat fetches the manifest and config only",
+                    warm.note or "-", "info"))
+    if diff:
+        out.append(("registry: diff v1 v2 fetches each shared layer once", diff.note or "-",
+                    "info"))
+    return out
