@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import struct
 import tarfile
 import zlib
+from pathlib import Path
 
 import zstandard
 
@@ -97,15 +99,19 @@ def _chunks(content: bytes, chunk_size: int) -> list[tuple[int, bytes]]:
     return [(start, content[start:start + chunk_size]) for start in range(0, len(content), chunk_size)]
 
 
-def to_estargz(tar: bytes, chunk_size: int = 4 << 20) -> tuple[bytes, dict[str, str]]:
-    """The eStargz blob of a layer tar, and its descriptor annotations (the TOC digest)."""
+def to_estargz(tar: bytes, chunk_size: int = 4 << 20, level: int = 1,
+               plain: hashlib._Hash | None = None) -> tuple[bytes, dict[str, str]]:
+    """The eStargz blob of a layer tar, and its descriptor annotations (the TOC digest);
+    `plain`, when given, is fed the uncompressed stream (for the layer's diff ID)."""
     out = bytearray()
     state: dict[str, object] = {"gz": None}
 
     def write(data: bytes) -> None:
         if state["gz"] is None:
-            state["gz"] = zlib.compressobj(6, zlib.DEFLATED, 31)
+            state["gz"] = zlib.compressobj(level, zlib.DEFLATED, 31)
         out.extend(state["gz"].compress(data))
+        if plain is not None:
+            plain.update(data)
 
     def close() -> None:
         if state["gz"] is not None:
@@ -197,3 +203,82 @@ def to_zstd_chunked(tar: bytes, chunk_size: int = 4 << 20, prefix: str = "io.git
         out += _skippable(struct.pack("<7Q", *fields, 0, 0, 0) + FOOTER_MAGIC)
     return bytes(out), {prefix + "zstd-chunked.manifest-checksum": _sha(compressed),
                         prefix + "zstd-chunked.manifest-position": ":".join(map(str, fields))}
+
+
+class FileRanges(BlobRanges):
+    """sources.base.RangeReader over a blob file, counting requests and bytes."""
+
+    def __init__(self, path) -> None:
+        self._path = path
+        self.size = os.path.getsize(path)
+        self.fetched = 0
+        self.requests = 0
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        assert 0 <= offset and offset + length <= self.size, (offset, length, self.size)
+        self.fetched += length
+        self.requests += 1
+        with open(self._path, "rb") as handle:
+            handle.seek(offset)
+            return handle.read(length)
+
+
+def layout_layers(directory: Path) -> tuple[dict, dict, list[dict]]:
+    """(index, manifest, layer descriptors) of a one-image OCI layout."""
+    index = json.loads((directory / "index.json").read_bytes())
+    manifest = json.loads(blob_path(directory, index["manifests"][0]["digest"]).read_bytes())
+    return index, manifest, manifest["layers"]
+
+
+def blob_path(directory: Path, digest: str) -> Path:
+    """Where a layout keeps a blob."""
+    return directory / "blobs" / "sha256" / digest.split(":", 1)[1]
+
+
+def estargz_layout(source: Path, target: Path, chunk_size: int = 4 << 20) -> Path:
+    """An OCI layout of the image in `source` (any layer compression) with eStargz layers: a
+    new config (the diff IDs of the eStargz tars), the TOC digest annotation on each layer."""
+    index, manifest, layers = layout_layers(source)
+    config = json.loads(blob_path(source, manifest["config"]["digest"]).read_bytes())
+    (target / "blobs" / "sha256").mkdir(parents=True)
+    descriptors, diff_ids = [], []
+    for layer in layers:
+        stored = blob_path(source, layer["digest"]).read_bytes()
+        diff_id = hashlib.sha256()
+        blob, annotations = to_estargz(_uncompressed(stored), chunk_size, plain=diff_id)
+        diff_ids.append("sha256:" + diff_id.hexdigest())
+        descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                            "digest": _write(target, blob), "size": len(blob),
+                            "annotations": annotations})
+    config["rootfs"]["diff_ids"] = diff_ids
+    data = json.dumps(config).encode()
+    manifest = dict(manifest, layers=descriptors,
+                    config=dict(manifest["config"], digest=_write(target, data), size=len(data)))
+    data = json.dumps(manifest).encode()
+    index["manifests"] = [dict(index["manifests"][0], digest=_write(target, data), size=len(data))]
+    (target / "index.json").write_text(json.dumps(index))
+    (target / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    return target
+
+
+def _uncompressed(stored: bytes) -> bytes:
+    if stored[:4] == b"\x28\xb5\x2f\xfd":
+        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(stored),
+                                                          read_across_frames=True).read()
+    return _gunzip(stored) if stored[:2] == b"\x1f\x8b" else stored
+
+
+def _gunzip(blob: bytes) -> bytes:
+    """Every member of a multi-member gzip stream, decompressed."""
+    out, rest = bytearray(), blob
+    while rest:
+        inflater = zlib.decompressobj(31)
+        out += inflater.decompress(rest)
+        rest = inflater.unused_data
+    return bytes(out)
+
+
+def _write(directory: Path, data: bytes) -> str:
+    digest = _sha(data)
+    blob_path(directory, digest).write_bytes(data)
+    return digest

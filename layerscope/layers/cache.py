@@ -39,10 +39,11 @@ MAGIC = b"LSIX"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 INDEX_PRODUCERS = tuple(os.path.join(_HERE, name) for name in (
     "blob.py", "cache.py", "decompress.py", "directory_index.py", "limits.py", "readahead.py",
-    "tarheader.py", "tarindex.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
-"""The modules whose code decides what a layer index holds: the readers (of a tar, and of a
-layer directory in the engine's store), decompression, limits and read-ahead, the entry tuples
-(model) and this module's encoding."""
+    "tarheader.py", "tarindex.py", "toc.py", "toc_estargz.py", "toc_read.py",
+    "toc_zstd_chunked.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
+"""The modules whose code decides what a layer index holds: the readers (of a tar, of a layer
+directory in the engine's store, and of a zstd:chunked or eStargz table of contents),
+decompression, limits and read-ahead, the entry tuples (model) and this module's encoding."""
 DEFAULT_LIMIT = 4 << 30
 STALE_TEMPORARY_SECONDS = 3600
 
