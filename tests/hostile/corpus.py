@@ -562,6 +562,27 @@ def header_with_a_bad_checksum():
     return [bytes(block), bytes(second)]
 
 
+@member_case(2, r"layer 0 \(layer0/layer\.tar\): layer tar is unreadable: no valid tar header at "
+             r"byte 512")
+def ustar_header_with_a_bad_checksum():
+    """A ustar header (magic intact) whose checksum is one off: Go's archive/tar checks every
+    header's checksum, whatever its magic, and refuses it (issue 13, item 10)."""
+    second = bytearray(tb.header("bad", size=0))
+    second[148:155] = b"%06o\0" % (int(second[148:154], 8) + 1)
+    return [tb.header("ok", size=0), bytes(second)]
+
+
+@case("members", 0, None, figures=(100 + 3, 3, 100))
+def layers_without_their_final_padding(tmp):
+    """Two layers that end right after their last member's content: no padding to the block, no
+    end-of-archive blocks, as Go's archive/tar (and so Docker) reads an archive's end (issue 13,
+    item 10). Layer 0: /a, 100 bytes; layer 1: /a again, 3 bytes ("new"), and 10 of its 509
+    bytes of padding. Size 103; the 3 are visible, the 100 wasted (overwritten)."""
+    lower = tb.header("a", size=100) + b"x" * 100
+    upper = tb.header("a", size=3) + b"new" + bytes(10)
+    return archive(tmp, [lower, upper])
+
+
 @member_case(0, None, figures=(1 << 30, 1 << 30, 0))
 def old_gnu_sparse_file():
     """An old GNU sparse member ('S') holding 512 bytes of data with a real size of 1 GiB in its
