@@ -16,7 +16,6 @@ import json
 import zlib
 from collections.abc import Mapping
 
-from ..errors import LayerscopeError
 from ..model import EntryKind, FileEntry
 from .tarindex import CapturePolicy, index_layer
 from .toc import Ranged, TocRecord, TocUnusable
@@ -47,10 +46,7 @@ def read_toc(reader: Ranged, annotations: Mapping[str, str], toc_offset: int,
     end = reader.size - FOOTER_SIZE
     if not 0 <= toc_offset < end:
         raise TocUnusable(f"the eStargz footer names a TOC offset ({toc_offset}) outside the blob")
-    try:
-        member = reader.read_range(toc_offset, end - toc_offset)
-    except LayerscopeError as error:
-        raise TocUnusable(f"the range read of its TOC failed: {error.message}") from error
+    member = reader.read_range(toc_offset, end - toc_offset)
     inflater = zlib.decompressobj(wbits=31)
     try:
         tar = inflater.decompress(member, inflate_limit or 0)

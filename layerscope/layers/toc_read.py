@@ -2,14 +2,16 @@
 
 A source with random access to its blobs (the registry, by Range requests) asks here first;
 None means the layer has no TOC, TocUnusable that it has one that cannot stand in for the tar
-(the source then reads the layer whole and says why under --debug).
+(the source then reads the layer whole and says why under --debug). What the reader raises
+while reading a TOC the annotations promise passes through as it is: the source knows which of
+its failures a whole read may get past.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import LayerscopeError
+from ..errors import SourceError
 from .decompress import media_type_codec
 from .limits import ReadOptions
 from .toc import CountingRanges, Ranged, TocIndexed, TocUnusable, index_records
@@ -43,8 +45,11 @@ def index_from_toc(media_type: str | None, annotations: Mapping[str, str], reade
         return None
     try:
         offset = footer_offset(counting.read_range(reader.size - FOOTER_SIZE, FOOTER_SIZE))
-    except LayerscopeError as error:
-        raise TocUnusable(f"the range read of its footer failed: {error.message}") from error
+    except SourceError as error:
+        if TOC_DIGEST in annotations:
+            raise
+        # a look for a TOC no annotation promised: a whole read meets the failure on its own
+        raise TocUnusable(f"its footer could not be read: {error.message}") from error
     if offset is None:
         if TOC_DIGEST in annotations:
             raise TocUnusable("the layer's annotations name an eStargz TOC, its footer does not")

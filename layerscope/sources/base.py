@@ -82,6 +82,11 @@ class LayerDescriptor:
     here)."""
 
 
+class RangeNotSupported(SourceError):
+    """A RangeReader's transport cannot serve ranges (a registry that answers a Range request
+    with the whole blob): the caller reads the blob whole instead."""
+
+
 @runtime_checkable
 class RangeReader(Protocol):
     """Random access to one stored blob (a registry answers HTTP Range requests)."""
@@ -90,8 +95,9 @@ class RangeReader(Protocol):
     """Bytes of the whole blob."""
 
     def read_range(self, offset: int, length: int) -> bytes:
-        """Exactly `length` bytes from `offset` (offset + length <= size); a SourceError when
-        the transport fails or returns fewer. The bytes are not checked against the blob's
+        """Exactly `length` bytes from `offset` (offset + length <= size); RangeNotSupported
+        when the transport cannot serve ranges, another SourceError when it fails or returns
+        fewer. The bytes are not checked against the blob's
         digest (only a whole read can be): a caller checks what its format lets it check."""
         ...
 

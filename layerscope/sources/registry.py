@@ -17,7 +17,7 @@ from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import CacheStore
 from ..layers.limits import ReadOptions
 from ..model import Image, LayerDigests
-from .base import LayerDescriptor, Progress
+from .base import LayerDescriptor, Progress, RangeNotSupported
 from .manifests import Located, Selection
 from .registry_auth import Authenticator, find_credentials
 from .registry_http import BlobStream, Http, RegistryAccess, status_error
@@ -33,10 +33,6 @@ from .toc_source import TocCache, comparable, toc_index
 
 PARALLEL = 3
 """Layers fetched at once: enough to keep a link busy while one is being indexed."""
-
-
-class RangeNotSupported(SourceError):
-    """The registry answered a Range request with the whole blob."""
 
 
 class BlobRanges:

@@ -21,7 +21,7 @@ from ..layers.toc import (
 )
 from ..layers.toc_read import index_from_toc, toc_cache_key
 from ..model import Image
-from .base import LayerDescriptor, RangeReader
+from .base import LayerDescriptor, RangeNotSupported, RangeReader
 
 
 class TocCache:
@@ -51,10 +51,11 @@ class TocCache:
 def toc_index(layer: LayerDescriptor, reader: RangeReader, options: ReadOptions,
               contents: dict[str, TocContent]) -> IndexedBlob | None:
     """The layer indexed from its TOC (where its files lie kept in `contents` by blob digest),
-    or None: it has none, or one that cannot stand in for its tar (said under --debug)."""
+    or None: it has none, or one that cannot stand in for its tar, or the transport serves no
+    ranges (said under --debug). Any other failure of the transport is the read's error."""
     try:
         indexed = index_from_toc(layer.media_type, layer.annotations, reader, options)
-    except TocUnusable as error:
+    except (TocUnusable, RangeNotSupported) as error:
         if options.debug:
             options.debug(f"layer {layer.digest}: read whole, its TOC cannot be used: "
                           f"{error.message}")
@@ -92,7 +93,7 @@ def comparable(image: Image, blobs: Sequence[tuple[LayerDescriptor, RangeReader]
             content = contents.get(descriptor.digest) or _content_again(descriptor, reader, options, blob)
             blob = with_tar_hashes(blob, indexes, tar_hashes(
                 reader, content, indexes, [layer.files[i].size for i in indexes]))
-        except TocUnusable as error:
+        except (TocUnusable, RangeNotSupported) as error:
             if options.debug:
                 options.debug(f"layer {descriptor.digest}: read whole, its files cannot be "
                               f"fetched by range: {error.message}")

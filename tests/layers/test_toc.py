@@ -142,18 +142,26 @@ def test_verify_reads_every_layer_whole(name):
     assert reader.requests == 0
 
 
-class NoRanges(BlobRanges):
-    """A registry that ignores Range: the source's reader fails every range read."""
+class Failing(BlobRanges):
+    """A transport that fails every range read."""
 
     def read_range(self, offset, length):
-        raise SourceError("the registry answered a Range request with the whole blob")
+        raise SourceError("registry x answered 503")
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_range_failure_is_unusable(name):
+def test_a_failing_range_read_of_a_promised_toc_is_the_readers_own_error(name):
+    """The source decides which of its failures a whole read may get past."""
     media_type, blob, annotations = FORMATS[name](LAYER)
-    with pytest.raises(TocUnusable, match="range read"):
-        index_from_toc(media_type, annotations, NoRanges(blob), CAPTURING)
+    with pytest.raises(SourceError, match="answered 503"):
+        index_from_toc(media_type, annotations, Failing(blob), CAPTURING)
+
+
+def test_a_footer_that_cannot_be_read_is_unusable():
+    """No annotation promised a TOC: the whole read meets the failure on its own terms."""
+    _, blob, _ = FORMATS["estargz"](LAYER)
+    with pytest.raises(TocUnusable, match="footer could not be read: registry x answered 503"):
+        index_from_toc(GZIP, {}, Failing(blob), CAPTURING)
 
 
 def _tampered(annotations: dict, key_part: str) -> dict:

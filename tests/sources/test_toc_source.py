@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from layerscope.errors import SourceError
 from layerscope.layers.blob import index_blob
 from layerscope.layers.cache import CacheStore
@@ -13,7 +15,7 @@ from layerscope.layers.limits import ReadOptions
 from layerscope.layers.toc import is_digest_hash
 from layerscope.layers.toc_read import index_from_toc, toc_cache_key
 from layerscope.model import Image, Layer
-from layerscope.sources.base import LayerDescriptor
+from layerscope.sources.base import LayerDescriptor, RangeNotSupported
 from layerscope.sources.toc_source import TocCache, comparable, toc_index
 from tests import imagebuilder as ib
 from tests.tocformats import BlobRanges, to_zstd_chunked
@@ -66,17 +68,19 @@ def test_a_toc_version_over_a_tar_version_is_hashed_from_its_bytes():
     assert "1 files hashed from their bytes" in lines[-1]
 
 
+class Refusing(BlobRanges):
+    """A registry that answers Range requests with the whole blob."""
+
+    def read_range(self, offset, length):
+        raise RangeNotSupported("registry 127.0.0.1 ignores Range requests")
+
+
 def test_a_layer_whose_toc_fails_is_read_whole_and_said_so():
     descriptor, blob = chunked(UPPER)
     lines = []
-
-    class Refusing(BlobRanges):
-        def read_range(self, offset, length):
-            raise SourceError("registry 127.0.0.1 ignores Range requests")
-
     assert toc_index(descriptor, Refusing(blob), ReadOptions(debug=lines.append), {}) is None
-    assert lines == [f"layer {descriptor.digest}: read whole, its TOC cannot be used: the range "
-                     "read of its TOC failed: registry 127.0.0.1 ignores Range requests"]
+    assert lines == [f"layer {descriptor.digest}: read whole, its TOC cannot be used: "
+                     "registry 127.0.0.1 ignores Range requests"]
     lower = index_blob(io.BytesIO(LOWER), None)
     upper = index_from_toc(ZSTD, descriptor.annotations, BlobRanges(blob)).blob
     whole = index_blob(io.BytesIO(UPPER), None)
@@ -84,3 +88,15 @@ def test_a_layer_whose_toc_fails_is_read_whole_and_said_so():
                        TocCache(CacheStore(persistent=False)), ReadOptions(), {},
                        lambda d: whole)
     assert image.layers[1].files == whole.entries
+
+
+def test_any_other_transport_failure_is_the_error():
+    """A 429 or 5xx past the retries, a 404: a whole read would meet it again."""
+    descriptor, blob = chunked(UPPER)
+
+    class Failing(BlobRanges):
+        def read_range(self, offset, length):
+            raise SourceError("registry 127.0.0.1 answered 429, also after 4 retries")
+
+    with pytest.raises(SourceError, match="429"):
+        toc_index(descriptor, Failing(blob), ReadOptions(), {})
