@@ -18,8 +18,8 @@ Progress = Callable[[str], None]
 """Receives short status lines ("layer 3/7"); the CLI decides whether and where to show them."""
 
 __all__ = ["Identifiable", "ImageSource", "LayerDescriptor", "LayerDigestReader", "LocalFiles",
-           "Progress", "RangeReader", "RangeSource", "ReadsTogether", "SourceError",
-           "layer_digests", "read_images"]
+           "MakesComparable", "Progress", "RangeReader", "RangeSource", "ReadsTogether",
+           "SourceError", "layer_digests", "read_images"]
 
 
 class ImageSource(Protocol):
@@ -123,6 +123,17 @@ class ReadsTogether(Protocol):
         ...
 
 
+@runtime_checkable
+class MakesComparable(Protocol):
+    """A source whose images may know some files by their TOC digest rather than the tar
+    reader's hash (layers.toc), and can fetch what a comparison with other images needs."""
+
+    def comparable_with(self, image: Image, others: list[Image]) -> Image:
+        """`image`, read by this source, with the hashes that meet another kind in `others`
+        at a path and size made the tar reader's."""
+        ...
+
+
 def read_images(sources: list, progress: Progress | None = None,
                 cache: CacheStore | None = None, labels: list[str] | None = None,
                 options: ReadOptions | None = None) -> list[Image]:
@@ -142,6 +153,10 @@ def read_images(sources: list, progress: Progress | None = None,
                 raise
             raise type(error)(f"{labels[position]} ({source.describe()}): {error.message}",
                               error.hint) from error
+    for position, source in enumerate(sources):
+        if isinstance(source, MakesComparable) and len(images) > 1:
+            images[position] = source.comparable_with(
+                images[position], images[:position] + images[position + 1:])
     return images
 
 

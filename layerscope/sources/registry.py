@@ -86,6 +86,7 @@ class RegistrySource:
         self._located: Located | None = None
         self._layers: list[LayerDescriptor] = []
         self._tocs: dict = {}  # blob digest -> where a layer indexed from its TOC keeps its files
+        self._reading: tuple | None = None  # (cache, options) of read(), for comparable_with
 
     def describe(self) -> str:
         return self.selection.ref
@@ -231,6 +232,7 @@ class RegistrySource:
              options: ReadOptions | None = None) -> Image:
         options = ReadOptions() if options is None else options
         cache = TocCache(CacheStore(persistent=False) if cache is None else cache)
+        self._reading = (cache, options)
         located = self._locate()
         fetched = self._prefetch(located, cache, options, progress)
         try:
@@ -238,6 +240,16 @@ class RegistrySource:
                             options, located)
             return comparable(image, self.layer_blobs(), cache, options, self._tocs,
                               lambda layer: self.index_layer(layer, options, toc=False))
+        finally:
+            self.http().counter.report()
+
+    def comparable_with(self, image: Image, others: list[Image]) -> Image:
+        """The image read() gave, with its TOC digests that meet another kind of hash in the
+        other images made the tar reader's (MakesComparable: diff compares them)."""
+        cache, options = self._reading
+        try:
+            return comparable(image, self.layer_blobs(), cache, options, self._tocs,
+                              lambda layer: self.index_layer(layer, options, toc=False), others)
         finally:
             self.http().counter.report()
 

@@ -76,16 +76,20 @@ def _format(content: TocContent) -> str:
 
 def comparable(image: Image, blobs: Sequence[tuple[LayerDescriptor, RangeReader]], cache,
                options: ReadOptions, contents: dict[str, TocContent],
-               whole: Callable[[LayerDescriptor], IndexedBlob]) -> Image:
+               whole: Callable[[LayerDescriptor], IndexedBlob], others: Sequence[Image] = ()
+               ) -> Image:
     """The image with each TOC digest that the analysis would compare with a tar reader's hash
-    replaced by the tar reader's hash of the same bytes, fetched by range (a layer whose TOC
-    fails now is read `whole`); the layers changed are cached again as changed."""
+    (in the image, or in `others`, the images a diff compares it with) replaced by the tar
+    reader's hash of the same bytes, fetched by range (a layer whose TOC fails now is read
+    `whole`); the layers changed are cached again as changed."""
     files = [layer.files for layer in image.layers]
-    needed = tar_hashes_needed(files)
-    if not needed:
+    needed = tar_hashes_needed(files + [layer.files for other in others for layer in other.layers])
+    if not any(position < len(files) for position in needed):
         return image
     layers = list(image.layers)
     for position, indexes in needed.items():
+        if position >= len(files):
+            continue  # another image's layer: its own source makes it comparable
         descriptor, reader = blobs[position]
         layer = layers[position]
         blob = IndexedBlob(layer.files, layer.size, descriptor.size, _codec(descriptor), dict(layer.captured))

@@ -178,3 +178,21 @@ def test_toc_layers_over_layers_cached_from_tars(served, tmp_path, monkeypatch, 
     assert without_source(report) == expected
     said = capsys.readouterr().err
     assert "1 files hashed from their bytes, to compare with versions read from a tar" in said, said
+
+
+def test_diff_with_an_image_read_from_tars_compares_contents(served, tmp_path, monkeypatch,
+                                                             capsys):
+    """The base busybox, known by its TOC digest on one side and by the tar reader's hash on the
+    other, is the same file: diff fetches it and says so."""
+    registry, _ = served
+    monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(tmp_path / "engine-cache"))
+    code, engine = run_main("diff", "chmod:latest", "overwrite:latest", "--format", "json")
+    assert code == 0
+    monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    capsys.readouterr()
+    code, mixed = run_main("diff", registry.ref("chunked/chmod:latest"), "overwrite:latest",
+                           "--format", "json", "--debug")
+    assert code == 0
+    assert json.loads(mixed)["files"] == json.loads(engine)["files"]
+    assert "/bin/busybox" not in {change["path"] for change in json.loads(mixed)["files"]}
+    assert "1 files hashed from their bytes" in capsys.readouterr().err
