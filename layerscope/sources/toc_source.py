@@ -83,6 +83,8 @@ def comparable(image: Image, blobs: Sequence[tuple[LayerDescriptor, RangeReader]
     reader's hash of the same bytes, fetched by range (a layer whose TOC fails now is read
     `whole`); the layers changed are cached again as changed."""
     files = [layer.files for layer in image.layers]
+    if not any(is_digest_hash(entry.content_hash) for layer in files for entry in layer):
+        return image  # no layer from a TOC: the path index below would be built for nothing
     needed = tar_hashes_needed(files + [layer.files for other in others for layer in other.layers])
     if not any(position < len(files) for position in needed):
         return image
