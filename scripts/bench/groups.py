@@ -2,7 +2,7 @@
   layerscope inspect ARCHIVE --format json --no-cache > /dev/null                (cold)
   the same without --no-cache, with a fresh LAYERSCOPE_CACHE_DIR filled once (cached)
   dive --ci --source docker-archive ARCHIVE                               (rules disabled)
-  layerscope inspect size:v1 from the engine  vs  docker save size:v1 > /dev/null
+  layerscope inspect size:v1 from the engine (store, --export)  vs  docker save, dive --source docker
   layerscope --version                                                    (start-up)
 and the validation that reads each input once with both tools before it is measured."""
 
@@ -112,20 +112,28 @@ def bench_archive(name: str, info: dict, args, dive_cfg: Path, cached: bool = Tr
 
 
 def bench_engine(args) -> list[Row]:
-    ls = Row("engine", "layerscope inspect size:v1 --no-cache (engine)")
-    save = Row("engine", "docker save size:v1 > /dev/null")
-    cmd = [str(VENV_BIN / "layerscope"), "inspect", "size:v1", "--format", "json", "--no-cache",
-           "-q"]                                          # stdout to /dev/null: see bench_archive
+    """size:v1 from the engine: the store path (issue 14), the export path, docker save and dive
+    reading the engine, measured in turn within each round."""
+    base = [str(VENV_BIN / "layerscope"), "inspect", "size:v1", "--format", "json",
+            "--no-cache", "-q"]                          # stdout to /dev/null: see bench_archive
     # Not `docker save -o /dev/null`: docker CLIs have written -o through a temporary file
     # renamed over the target (as root, over /dev/null); stdout measures the same transfer.
+    rows = [
+        (Row("engine", "layerscope inspect size:v1 --no-cache (engine)"), base),
+        (Row("engine", "layerscope inspect size:v1 --no-cache --export"), [*base, "--export"]),
+        (Row("engine", "docker save size:v1 > /dev/null"), ["docker", "save", "size:v1"]),
+        (Row("engine", "dive --ci --source docker size:v1"),
+         [str(VENV_BIN / "dive"), "--ci", "--ci-config", str(dive_config()), "--source", "docker",
+          "size:v1"]),
+    ]
     measure(["docker", "save", "size:v1"], timeout=args.timeout)          # warm the engine up
     for n in range(args.runs):
-        for row, c in ((ls, cmd), (save, ["docker", "save", "size:v1"])):
+        for row, command in rows:
             row.load.append(os.getloadavg()[0])
-            run = measure(c, timeout=args.timeout)
+            run = measure(command, timeout=args.timeout)
             row.runs.append(run)
             say(f"  engine     {row.label:40s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
-    return [ls, save]
+    return [row for row, _ in rows]
 
 
 def bench_startup(args) -> list[Row]:

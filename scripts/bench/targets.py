@@ -94,11 +94,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
         c = ratio(warm.wall_median() if warm else None, cold.wall_median())
         out.append((f"{name}: cached inspect <= 0.1 x cold", f"{c:.2f}x" if c else "-",
                     verdict(None if c is None else c <= 0.1)))
-    e, s = find(rows, "engine", "layerscope"), find(rows, "engine", "docker")
-    if e and s:
-        r = ratio(e.wall_median(), s.wall_median())
-        out.append(("engine: inspect size:v1 <= 1.2 x docker save", f"{r:.2f}x" if r else "-",
-                    verdict(None if r is None else r <= 1.2)))
+    out += engine_targets(rows)
     st = find(rows, "startup", "layerscope")
     if st and st.wall_median() is not None:
         out.append(("start-up: layerscope --version < 0.15 s", f"{st.wall_median():.3f} s",
@@ -106,4 +102,21 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
     out += registry_targets(rows)
     out.append(("diff of two images sharing a base reads no indexed layer",
                 "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))
+    return out
+
+
+def engine_targets(rows) -> list[tuple[str, str, str]]:
+    """Issue 14: the store path against docker save and dive from the engine; the export path
+    (issue 7's target) beside it."""
+    store = find(rows, "engine", "layerscope inspect size:v1 --no-cache (engine)")
+    export = find(rows, "engine", "layerscope inspect size:v1 --no-cache --export")
+    save, dive = find(rows, "engine", "docker save"), find(rows, "engine", "dive")
+    out = []
+    for label, row, other, limit in (
+            ("engine: inspect size:v1 (store) <= 0.15 x docker save", store, save, 0.15),
+            ("engine: inspect size:v1 (store) <= 0.15 x dive from the engine", store, dive, 0.15),
+            ("engine: inspect size:v1 --export <= 1.2 x docker save", export, save, 1.2)):
+        if row and other:
+            r = ratio(row.wall_median(), other.wall_median())
+            out.append((label, f"{r:.2f}x" if r else "-", verdict(None if r is None else r <= limit)))
     return out
