@@ -51,6 +51,9 @@ class BlobRanges:
         assert 0 <= offset and offset + length <= self.size, (offset, length, self.size)
         self.fetched += length
         self.requests += 1
+        return self._bytes(offset, length)
+
+    def _bytes(self, offset: int, length: int) -> bytes:
         return self._data[offset:offset + length]
 
 
@@ -216,10 +219,7 @@ class FileRanges(BlobRanges):
         self.fetched = 0
         self.requests = 0
 
-    def read_range(self, offset: int, length: int) -> bytes:
-        assert 0 <= offset and offset + length <= self.size, (offset, length, self.size)
-        self.fetched += length
-        self.requests += 1
+    def _bytes(self, offset: int, length: int) -> bytes:
         with open(self._path, "rb") as handle:
             handle.seek(offset)
             return handle.read(length)

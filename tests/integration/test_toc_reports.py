@@ -46,7 +46,7 @@ OPTIONS = ReadOptions(capture=PACKAGE_DATABASES)
 def layouts(client, tmp_path_factory):
     """image -> form -> an OCI layout of it with layers in that form."""
     if shutil.which("skopeo") is None:
-        pytest.skip("skopeo is not installed (scripts/registry.sh installs it)")
+        pytest.fail("skopeo is not installed (scripts/registry.sh installs it; make test runs it)")
     root = tmp_path_factory.mktemp("toc-layouts")
     made = {}
     for image in IMAGES:
