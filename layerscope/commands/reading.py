@@ -98,8 +98,8 @@ def debug_line(message: str) -> None:
 
 
 def registry_access(options: ReadingOptions):
-    """How to reach docker:// registries (a sources.registry_http.RegistryAccess)."""
-    from ..sources.registry_http import RegistryAccess
+    """How to reach docker:// registries (requests is imported only when one is read)."""
+    from ..sources.registry_access import RegistryAccess
 
     return RegistryAccess(options.creds, options.tls_verify, options.cert_dir)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError
-from .registry_name import RegistryName, parse_registry
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a replayed run a tenth of its time
 if TYPE_CHECKING:
     from .base import ImageSource
-    from .registry_http import RegistryAccess
+    from .registry_access import RegistryAccess
+    from .registry_name import RegistryName
 
 
 def split_tag(value: str) -> tuple[str, str | None]:
@@ -67,6 +67,8 @@ def open_source(reference: str, platform: str | None = None,
     transport, _, rest = reference.partition(":")
     if transport == "docker" and rest.startswith("//"):
         # `docker:NAME` without the slashes stays an engine image named docker
+        from .registry_name import parse_registry  # its grammar is compiled only when needed
+
         return _registry(parse_registry(reference), Selection(reference, platform=platform),
                          access)
     path, tag = _locate(reference)
@@ -92,7 +94,7 @@ def _engine(name: str, selection) -> ImageSource:
 
 def _registry(name: RegistryName, selection, access) -> ImageSource:
     from .registry import RegistrySource
-    from .registry_http import RegistryAccess
+    from .registry_access import RegistryAccess
 
     return RegistrySource(name, selection, access or RegistryAccess())
 

@@ -9,12 +9,12 @@ import ipaddress
 import os
 import threading
 import time
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from ..errors import LayerReadError, SourceError
+from .registry_access import RegistryAccess
 
 TIMEOUT = (10.0, 30.0)
 """(connect, read) seconds: a server that stops sending for 30 s has stopped."""
@@ -27,18 +27,6 @@ CHUNK = 1 << 20
 STATS_VARIABLE = "LAYERSCOPE_REGISTRY_STATS"
 """Names a file to which each run appends "<requests> <bytes fetched>" (the bench reads it)."""
 RETRIED = {429, 500, 502, 503, 504}
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryAccess:
-    """How to reach registries: the credentials and TLS settings the user gave."""
-
-    creds: str | None = None
-    """USER[:PASSWORD] from --creds (or the environment); None: look them up."""
-    tls_verify: bool = True
-    """False (--tls-verify=false): accept any certificate, and plain HTTP anywhere."""
-    cert_dir: str | None = None
-    """A directory of *.crt CA certificates (and client.cert/client.key) to trust, as skopeo's."""
 
 
 def is_loopback(host: str) -> bool:
