@@ -1,5 +1,7 @@
 """The error family. Library code raises these; only ``__main__`` prints them and exits."""
 
+from __future__ import annotations
+
 
 class LayerscopeError(Exception):
     """A failure the user can act on: a one-line message and an optional hint."""
@@ -8,6 +10,16 @@ class LayerscopeError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    def prefixed(self, where: str) -> LayerscopeError:
+        """The same error, of the same class and hint, its message led by where it happened
+        (`IMAGE_A (size:v1)`, `baseline size:v1`), for the commands that read several images."""
+        import copy
+
+        located = copy.copy(self)
+        located.message = f"{where}: {self.message}"
+        located.args = (located.message,)
+        return located
 
 
 class UsageError(LayerscopeError):

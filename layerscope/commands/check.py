@@ -64,7 +64,7 @@ def _with_side(label: str, reference: str, read):
     try:
         return read()
     except LayerscopeError as error:
-        raise type(error)(f"{label} {reference}: {error.message}", error.hint) from error
+        raise error.prefixed(f"{label} {reference}") from error
 
 
 def check(options: CheckOptions, settings, progress, cache, reading):

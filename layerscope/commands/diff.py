@@ -50,7 +50,7 @@ def read_both(reference_a: str, reference_b: str, platform: str | None, progress
         try:
             sides.append(open_source(reference, platform, access))
         except LayerscopeError as error:
-            raise type(error)(f"{label} ({reference}): {error.message}", error.hint) from error
+            raise error.prefixed(f"{label} ({reference})") from error
     return read_images(sides, progress, cache, list(LABELS), reading)
 
 

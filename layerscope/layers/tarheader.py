@@ -32,9 +32,6 @@ PAX_TYPE, GLOBAL_TYPE, LONG_NAME_TYPE, LONG_LINK_TYPE = ord("x"), ord("g"), ord(
 EXTENDED_TYPES = frozenset((PAX_TYPE, GLOBAL_TYPE, LONG_NAME_TYPE, LONG_LINK_TYPE))
 """Headers whose content describes the next member rather than being one."""
 
-USTAR = struct.Struct("100s8s8s8s12s12s8sB100s6s2s32s32s8s8s155s12x")
-"""name, mode, uid, gid, size, mtime, checksum, type, linkname, magic, version, uname, gname,
-devmajor, devminor, prefix: the 512-byte header, unpacked in one call."""
 MEMBER = struct.Struct("100s24s12s12x8sB355x")
 """name, mode+uid+gid, size, checksum and type: the fields the layer indexer reads for every
 member, in one call; the rest are sliced out only when a member needs them."""

@@ -151,8 +151,7 @@ def read_images(sources: list, progress: Progress | None = None,
         except LayerscopeError as error:
             if labels is None:
                 raise
-            raise type(error)(f"{labels[position]} ({source.describe()}): {error.message}",
-                              error.hint) from error
+            raise error.prefixed(f"{labels[position]} ({source.describe()})") from error
     for position, source in enumerate(sources):
         if isinstance(source, MakesComparable) and len(images) > 1:
             images[position] = source.comparable_with(

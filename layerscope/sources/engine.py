@@ -259,8 +259,7 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
             except SourceError as error:
                 if labels is None:
                     raise
-                raise SourceError(f"{labels[position]} ({source.name}): {error.message}",
-                                  error.hint) from error
+                raise error.prefixed(f"{labels[position]} ({source.name})") from error
         cached = _from_cache(sources, records, cache)
         if cached is not None:
             return cached
