@@ -145,6 +145,14 @@ class RuleContext:
     def report(self) -> InspectReport:
         return self.analysis.report
 
+    def shared(self, view: Callable[[RuleContext], object]):
+        """view(self), computed once for every rule that asks (the dead pairs four rules
+        read: 0.1 s each on a 300k-file image)."""
+        views = self.__dict__.setdefault("_views", {})
+        if view not in views:
+            views[view] = view(self)
+        return views[view]
+
     @cached_property
     def _final_tree(self) -> _FinalTree:
         return _FinalTree(self.analysis.merged.final_tree)

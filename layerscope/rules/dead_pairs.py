@@ -66,7 +66,7 @@ def classify(context: RuleContext, pair: Pair) -> str:
 def pair_findings(context: RuleContext, rule, fix: str, describe) -> list[Finding]:
     """Findings of one pair rule: one per pair classified to it."""
     findings = []
-    for pair in pairs(context):
+    for pair in context.shared(pairs):
         if classify(context, pair) != rule.id:
             continue
         base = context.is_base(pair.writer)

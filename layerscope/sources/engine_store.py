@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from ..errors import SourceError
 from ..layers.blob import IndexedBlob
 from ..layers.cache import CacheStore
-from ..layers.directory_index import hash_files, index_directory
+from ..layers.directory_index import hash_files
+from ..layers.directory_walks import index_directories
 from ..layers.limits import ReadOptions
 from ..layers.tarheader import BLOCK, number
 from ..model import EntryKind, FileEntry, Image
@@ -158,11 +159,13 @@ def read_from_store(selection: Selection, record: dict, cache: CacheStore | None
     found = locate(record, options)
     diff_ids = list((record.get("RootFS") or {}).get("Layers") or ())
     cache = CacheStore(persistent=False) if cache is None else cache
-    blobs: dict[str, IndexedBlob] = {}
+    unread: dict[str, tuple[str, bool]] = {}
     for diff_id, directory, bits in zip(diff_ids, found.directories, found.type_bits):
-        if diff_id not in blobs and cache.get(diff_id) is None:
-            blobs[diff_id] = index_directory(directory, capture=options.capture,
-                                             hash_all=options.hash_every_file, type_bits=bits)
+        if diff_id not in unread and cache.get(diff_id) is None:
+            unread[diff_id] = (directory, bits)
+    indexes = index_directories(list(unread.values()), capture=options.capture,
+                                hash_all=options.hash_every_file)
+    blobs: dict[str, IndexedBlob] = dict(zip(unread, indexes))
     if not options.hash_every_file:
         blobs = _hash_compared(diff_ids, dict(zip(diff_ids, found.directories)), blobs, cache)
     located = Located(found.config, [(diff_id, None, None) for diff_id in diff_ids],

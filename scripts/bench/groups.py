@@ -2,7 +2,8 @@
   layerscope inspect ARCHIVE --format json --no-cache > /dev/null                (cold)
   the same without --no-cache, with a fresh LAYERSCOPE_CACHE_DIR filled once (cached)
   dive --ci --source docker-archive ARCHIVE                               (rules disabled)
-  layerscope inspect size:v1 from the engine (store, --export)  vs  docker save, dive --source docker
+  layerscope inspect size:v1 and big-churn from the engine (store, --export)  vs  docker save,
+    dive --source docker
   layerscope --version                                                    (start-up)
 and the validation that reads each input once with both tools before it is measured."""
 
@@ -18,7 +19,9 @@ from .registry import bench_registry
 
 
 def group_of(row_group: str) -> str:
-    return "scaling" if row_group.endswith(HALF) else row_group
+    if row_group.endswith(HALF):
+        return "scaling"
+    return "engine" if row_group.startswith("engine") else row_group
 
 
 def ls_env(cache_dir: Path | None = None) -> dict:
@@ -111,28 +114,59 @@ def bench_archive(name: str, info: dict, args, dive_cfg: Path, cached: bool = Tr
     return [cold, warm, dive] if cached else [cold, dive]
 
 
-def bench_engine(args) -> list[Row]:
-    """size:v1 from the engine: the store path (issue 14), the export path, docker save and dive
+ENGINE_IMAGES = (("engine", "size:v1"), ("engine-big", "bench/big-churn:latest"))
+"""(row group, engine image) of the engine group: the story's v1, and big-churn (300k files)
+loaded from its archive."""
+
+
+def load_into_engine(image: str, archive: Path | None, timeout: float) -> str | None:
+    """A problem, or None once `image` is in the engine (`docker load` of its archive)."""
+    if measure(["docker", "image", "inspect", image], timeout=timeout).rc == 0:
+        return None
+    if archive is None:
+        return f"{image} is not in the engine and no archive of it was generated"
+    say(f"loading {archive.name} into the engine as {image}")
+    if measure(["docker", "load", "-i", str(archive)], timeout=max(timeout, 600)).rc != 0:
+        return f"docker load -i {archive} failed"
+    return None
+
+
+def bench_engine(args, inputs: dict) -> list[Row]:
+    """Each engine image: the store path (issue 14), the export path, docker save and dive
     reading the engine, measured in turn within each round."""
-    base = [str(VENV_BIN / "layerscope"), "inspect", "size:v1", "--format", "json",
+    rows = []
+    for group, image in ENGINE_IMAGES:
+        archive = inputs.get("big-churn", {}).get("path") if group == "engine-big" else None
+        problem = load_into_engine(image, archive, args.timeout)
+        if problem:
+            say(f"PROBLEM: {problem}")
+            continue
+        rows += _bench_engine_image(args, group, image)
+    return rows
+
+
+def _bench_engine_image(args, group: str, image: str) -> list[Row]:
+    base = [str(VENV_BIN / "layerscope"), "inspect", image, "--format", "json",
             "--no-cache", "-q"]                          # stdout to /dev/null: see bench_archive
     # Not `docker save -o /dev/null`: docker CLIs have written -o through a temporary file
     # renamed over the target (as root, over /dev/null); stdout measures the same transfer.
     rows = [
-        (Row("engine", "layerscope inspect size:v1 --no-cache (engine)"), base),
-        (Row("engine", "layerscope inspect size:v1 --no-cache --export"), [*base, "--export"]),
-        (Row("engine", "docker save size:v1 > /dev/null"), ["docker", "save", "size:v1"]),
-        (Row("engine", "dive --ci --source docker size:v1"),
+        (Row(group, f"layerscope inspect {image} --no-cache (engine)"), base),
+        (Row(group, f"layerscope inspect {image} --no-cache --export"), [*base, "--export"]),
+        (Row(group, f"docker save {image} > /dev/null"), ["docker", "save", image]),
+        (Row(group, f"dive --ci --source docker {image}"),
          [str(VENV_BIN / "dive"), "--ci", "--ci-config", str(dive_config()), "--source", "docker",
-          "size:v1"]),
+          image]),
     ]
-    measure(["docker", "save", "size:v1"], timeout=args.timeout)          # warm the engine up
+    measure(["docker", "save", image], timeout=args.timeout)          # warm the engine up
     for n in range(args.runs):
         for row, command in rows:
+            if row.runs and (row.runs[-1].timed_out or row.runs[-1].rc != 0):
+                continue          # a tool that failed or timed out once is not re-run
             row.load.append(os.getloadavg()[0])
             run = measure(command, timeout=args.timeout)
             row.runs.append(run)
-            say(f"  engine     {row.label:40s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
+            say(f"  {group:10s} {row.label:40s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
     return [row for row, _ in rows]
 
 
@@ -168,7 +202,7 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
         if name in inputs:
             rows += bench_archive(name, inputs[name], args, dive_cfg)
         elif name == "engine":
-            rows += bench_engine(args)
+            rows += bench_engine(args, inputs)
         elif name == "startup":
             rows += bench_startup(args)
         elif name == "registry":

@@ -37,9 +37,9 @@ def table(rows: list[Row]) -> tuple[list[list], list[str]]:
                           f"RSS {fmt_ratio(r.rss_mb(), dive.rss_mb())} dive")
         elif "cached" in r.label and cold:
             ratio_text = f"{fmt_ratio(r.wall_median(), cold.wall_median())} cold"
-        elif r.group == "engine" and r.label.startswith("layerscope"):
-            save = find(rows, "engine", "docker save")
-            engine_dive = find(rows, "engine", "dive")
+        elif r.group.startswith("engine") and r.label.startswith("layerscope"):
+            save = find(rows, r.group, "docker save")
+            engine_dive = find(rows, r.group, "dive")
             ratio_text = f"{fmt_ratio(r.wall_median(), save.wall_median() if save else None)} " \
                          "docker save"
             if engine_dive:
@@ -186,10 +186,11 @@ def write_doc(path: Path, outcome: Outcome, inputs: dict, info: dict, args) -> N
         "command on the unchanged file (README, `layerscope cache`)",
         "- dive: `dive --ci --ci-config .cache/bench/dive-ci.yaml --source docker-archive "
         "ARCHIVE` (its three rules disabled, so its exit status reflects only errors)",
-        "- engine: `layerscope inspect size:v1 --format json --no-cache -q > /dev/null` (read "
-        "from the engine's overlay2 store where it is readable, README) and the same with "
-        "`--export` against `docker save size:v1 > /dev/null` and `dive --ci --source docker "
-        "size:v1` (stdout rather than `-o /dev/null`, as a precaution: "
+        "- engine, engine-big: `layerscope inspect IMAGE --format json --no-cache -q > /dev/null` "
+        "for size:v1 and for bench/big-churn:latest (big-churn's archive, `docker load`ed once) "
+        "(read from the engine's overlay2 store where it is readable, README) and the same with "
+        "`--export` against `docker save IMAGE > /dev/null` and `dive --ci --source docker "
+        "IMAGE` (stdout rather than `-o /dev/null`, as a precaution: "
         "docker CLIs have written `-o` through a temporary file renamed over the target, which "
         "as root would replace /dev/null; the bytes streamed are the same)",
         "- the archive is read once before each image's runs, so every tool finds it in the page "

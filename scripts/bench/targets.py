@@ -106,17 +106,21 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
 
 
 def engine_targets(rows) -> list[tuple[str, str, str]]:
-    """Issue 14: the store path against docker save and dive from the engine; the export path
-    (issue 7's target) beside it."""
-    store = find(rows, "engine", "layerscope inspect size:v1 --no-cache (engine)")
-    export = find(rows, "engine", "layerscope inspect size:v1 --no-cache --export")
-    save, dive = find(rows, "engine", "docker save"), find(rows, "engine", "dive")
+    """Issue 14: the store path against docker save and dive from the engine, on the story's v1
+    and on big-churn's 300k files; the export path (issue 7's target) beside it."""
     out = []
-    for label, row, other, limit in (
-            ("engine: inspect size:v1 (store) <= 0.15 x docker save", store, save, 0.15),
-            ("engine: inspect size:v1 (store) <= 0.15 x dive from the engine", store, dive, 0.15),
-            ("engine: inspect size:v1 --export <= 1.2 x docker save", export, save, 1.2)):
-        if row and other:
-            r = ratio(row.wall_median(), other.wall_median())
-            out.append((label, f"{r:.2f}x" if r else "-", verdict(None if r is None else r <= limit)))
+    for group, image, name in (("engine", "size:v1", "size:v1"),
+                               ("engine-big", "bench/big-churn:latest", "big-churn")):
+        store = find(rows, group, f"layerscope inspect {image} --no-cache (engine)")
+        export = find(rows, group, f"layerscope inspect {image} --no-cache --export")
+        save, dive = find(rows, group, "docker save"), find(rows, group, "dive")
+        for label, row, other, limit in (
+                (f"engine: inspect {name} (store) <= 0.15 x docker save", store, save, 0.15),
+                (f"engine: inspect {name} (store) <= 0.15 x dive from the engine", store, dive,
+                 0.15),
+                (f"engine: inspect {name} --export <= 1.2 x docker save", export, save, 1.2)):
+            if row and other:
+                r = ratio(row.wall_median(), other.wall_median())
+                out.append((label, f"{r:.2f}x" if r else "-",
+                            verdict(None if r is None else r <= limit)))
     return out

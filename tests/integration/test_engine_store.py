@@ -98,11 +98,11 @@ def test_the_export_serves_what_the_store_cannot(client, monkeypatch):
 
 
 def test_a_layer_removed_while_read_sends_the_image_through_the_export(client, monkeypatch):
-    def vanished(directory, **_):
-        raise LayerReadError(f"cannot read the layer directory {directory}: "
+    def vanished(layers, **_):
+        raise LayerReadError(f"cannot read the layer directory {layers[0][0]}: "
                              "No such file or directory")
 
-    monkeypatch.setattr(engine_store, "index_directory", vanished)
+    monkeypatch.setattr(engine_store, "index_directories", vanished)
     image, notes = read("size:latest")
     reference, _ = read("size:latest", export=True)
     assert [note.split(": ", 1)[0] for note in notes] == ["size:latest"]
