@@ -65,7 +65,10 @@ def check_patch(patched_text: str, dockerfile: str, context: str | None, args: d
             image_id = (chunk.get("aux") or {}).get("ID", image_id)
         if image_id is None:
             raise SourceError("the engine built the patched Dockerfile but named no image")
-        patched = client.images.get(image_id).attrs["Size"]
+        built = client.images.get(image_id).attrs
+        patched = built["Size"]
+        if built.get("RepoTags"):
+            image_id = None  # a cache hit on an image someone tagged: theirs, not ours to remove
     except SourceError:
         raise
     except Exception as error:  # the docker SDK's and the transport's errors, wrapped once
