@@ -97,10 +97,9 @@ def folded_text(dockerfile: Dockerfile, bodies: dict[int, str], first: int, last
         parts.append((comments, re.sub(r"\s*\\\s*$", "", body)))
     if stage[first].heredoc:
         script = parts[0][1].split("\n")
-        extra = [comments.rstrip("\n") + "\n" + body if comments else body
+        extra = ["".join(line.lstrip() for line in comments.splitlines(keepends=True)) + body
                  for comments, body in parts[1:]]
-        text = "RUN " + "\n".join(script[:-1] + [e.replace("\n    #", "\n#") for e in extra]
-                                  + script[-1:]) + "\n"
+        text = "RUN " + "\n".join(script[:-1] + extra + script[-1:]) + "\n"
     else:
         text = "RUN " + parts[0][1]
         for comments, body in parts[1:]:
