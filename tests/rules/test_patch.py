@@ -151,8 +151,6 @@ FROM base
 RUN <<EOF
 mkdir -p /opt/scratch
 echo done > /opt/done
-mkdir -p /opt/scratch
-echo done > /opt/done
 EOF
 ENV MODE=prod
 # the scratch space
