@@ -150,7 +150,8 @@ def patch_text(report) -> list[str]:
     patch = report.patch
     if patch is None:
         return []
-    parts = [f"Patch  {len(patch.fixed)} fixes, estimated saving {size(patch.saving)} "
+    count = f"{len(patch.fixed)} fix{'es' if len(patch.fixed) != 1 else ''}"
+    parts = [f"Patch  {count}, estimated saving {size(patch.saving)} "
              f"({patch.saving:,} bytes)"]
     for finding, reason in patch.unfixed:
         parts.append(f"  not fixed: {finding.rule} [{where(finding, report.dockerfile)}]: {reason}")
