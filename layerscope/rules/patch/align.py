@@ -104,9 +104,13 @@ def _names(value: str) -> list[str]:
     return [word.split("=", 1)[0] for word in words if "=" in word]
 
 
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _describe(index: int, recorded: str) -> str:
-    short = " ".join(recorded.split())
-    return f"step {index} ({short[:60]}{'...' if len(short) > 60 else ''})"
+    return f"step {index} ({_short(recorded)})"
 
 
 def align(dockerfile: Dockerfile, steps: list[tuple[int, str, bool]], image: str) -> Alignment:
@@ -137,7 +141,7 @@ def align(dockerfile: Dockerfile, steps: list[tuple[int, str, bool]], image: str
         else:
             raise RuleError(f"--dockerfile {dockerfile.path} does not match {image}: "
                             f"{_describe(index, recorded)} differs from {where} "
-                            f"({instruction.keyword} {' '.join(instruction.value.split())[:60]})",
+                            f"({_short(instruction.keyword + ' ' + instruction.value)})",
                             hint="pass the Dockerfile the image was built from (its final stage "
                                  "makes the image's last steps)")
         i -= 1
