@@ -123,4 +123,4 @@ def test_another_dockerfile_is_exit_2_naming_the_first_differing_step():
     assert first == (f"layerscope: error: --dockerfile {STORY / 'Dockerfile.v1'} does not match "
                      "size:v2: step 6 (RUN rm -rf /var/lib/apt/lists/*) differs from "
                      f"{STORY / 'Dockerfile.v1'}:14 (RUN pip install --break-system-packages "
-                     "--no-index --find-...)")
+                     "--no-index --find...)")  # 57 characters, then ...
