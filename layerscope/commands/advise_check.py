@@ -40,6 +40,9 @@ def build_args(values: tuple[str, ...]) -> dict[str, str]:
 def check_patch(patched_text: str, dockerfile: str, context: str | None, args: dict[str, str],
                 network: str | None, original_size: int, estimate: int) -> PatchCheck:
     """Build patched_text with the Dockerfile's directory (or context) as the build context."""
+    from docker.errors import DockerException
+    from requests import RequestException
+
     from ..sources.engine import connect
 
     context = context or os.path.dirname(os.path.abspath(dockerfile))
@@ -69,15 +72,13 @@ def check_patch(patched_text: str, dockerfile: str, context: str | None, args: d
         patched = built["Size"]
         if built.get("RepoTags"):
             image_id = None  # a cache hit on an image someone tagged: theirs, not ours to remove
-    except SourceError:
-        raise
-    except Exception as error:  # the docker SDK's and the transport's errors, wrapped once
+    except (DockerException, RequestException, OSError) as error:
         raise SourceError(f"building the patched Dockerfile failed: {error}") from error
     finally:
         os.unlink(path)
         if image_id is not None:
             try:
                 client.images.remove(image_id, noprune=False)
-            except Exception:  # noqa: BLE001 - an image in use by another tag stays; fine
-                pass
+            except DockerException:
+                pass  # in use by a container someone started meanwhile: it stays, unharmed
     return PatchCheck(original_size, patched, estimate)

@@ -56,7 +56,7 @@ def _tokens(value: str) -> list[str]:
     return ["/bin/sh", "-c", value]
 
 
-def _copy_destination(value: str) -> str:
+def copy_destination(value: str) -> str:
     value = FLAG.sub("", value.strip() + " ")
     if value.startswith("["):
         try:
@@ -82,7 +82,7 @@ def matches(instruction: Instruction, recorded: str) -> bool:
             value = " ".join(_tokens(value))
         return _same(value, body)
     if keyword in ("COPY", "ADD"):
-        wanted = _copy_destination(value).rstrip("/") or "/"
+        wanted = copy_destination(value).rstrip("/") or "/"
         got = (body.rsplit(" in ", 1)[-1] if " in " in body else body.split()[-1]).rstrip("/")
         got = got or "/"
         return _same(wanted, got) or (not wanted.startswith("/") and got.endswith(wanted))

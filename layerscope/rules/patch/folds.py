@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .align import FLAG, _copy_destination
+from .align import FLAG, copy_destination
 from .dockerfile import Dockerfile, Instruction
 from .edits import CONTINUATION
 
@@ -56,7 +56,7 @@ def _stays(ins: Instruction, later: list[str], paths: tuple[str, ...]) -> str | 
     if ins.keyword == "WORKDIR":
         return "uses a variable" if "$" in ins.value else None
     if ins.keyword in ("COPY", "ADD"):
-        destination = _copy_destination(ins.value).rstrip("/")
+        destination = copy_destination(ins.value).rstrip("/")
         if not destination.startswith("/"):
             return "copies to a relative path"
         if any(p == destination or p.startswith(destination + "/") or

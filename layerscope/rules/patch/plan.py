@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..base import Finding
 from . import edits
-from .align import Alignment, _copy_destination
+from .align import Alignment, copy_destination
 from .dockerfile import Dockerfile
 from .folds import blocker, folded_text
 
@@ -212,7 +212,7 @@ def _chown(work: _Work, copy: int, run: int) -> tuple[int, ...] | str:
     """COPY then `RUN chown -R u:g DEST`: COPY --chown=u:g, and the RUN goes."""
     ins = work.stage[copy]
     match = CHOWN.match(" ".join(work.bodies.get(run, "").replace("\\\n", " ").split()))
-    destination = _copy_destination(ins.value).rstrip("/")
+    destination = copy_destination(ins.value).rstrip("/")
     if not match or match.group(2).rstrip("/") != destination:
         return (f"{work.where(run)} does more than chown the files {work.where(copy)} copied "
                 "(COPY --chmod= needs BuildKit; the image was built by the legacy builder)")
