@@ -186,6 +186,15 @@ def _add_advise_parser(commands) -> None:
     advise.add_argument("--patch", action="store_true",
                         help="print a unified diff of the mechanical fixes to --dockerfile "
                              "(apply with `patch -p0` or `git apply -p0`) instead of the report")
+    advise.add_argument("--check-patch", action="store_true",
+                        help="build the patched Dockerfile on the engine and report its real "
+                             "saving beside the estimate (the built image is removed)")
+    advise.add_argument("--context", metavar="DIR",
+                        help="--check-patch's build context (default: the Dockerfile's directory)")
+    advise.add_argument("--build-arg", metavar="NAME=VALUE", action="append", default=[],
+                        help="--check-patch's build arguments (repeatable), as docker build's")
+    advise.add_argument("--network", metavar="MODE",
+                        help="--check-patch's build network, as docker build --network")
     advise.add_argument("--ignore", metavar="ID", action="append", default=[],
                         help="do not run rule ID (repeatable, or ID,ID); also `ignore = [...]` "
                              "in [tool.layerscope.advise] / .layerscope.toml [advise]")

@@ -10,15 +10,20 @@ def saving(finding) -> str:
     return "n/a" if value is None else size(value)
 
 
-def where(finding, steps: tuple[str, ...] | None = None) -> str:
-    """'steps 3 -> 5' or 'step 3', with Dockerfile lines when aligned."""
+def where(finding, dockerfile: str | None = None) -> str:
+    """'steps 3 -> 5' or 'step 3', with PATH:LINE locations when aligned to a Dockerfile."""
     if not finding.steps:
         return "-"
     label = ("step " if len(finding.steps) == 1 else "steps ") + " -> ".join(
         map(str, finding.steps))
     if finding.lines:
-        label += " (Dockerfile:" + ",".join(map(str, finding.lines)) + ")"
+        label += " (" + ", ".join(locations(finding, dockerfile)) + ")"
     return label
+
+
+def locations(finding, dockerfile: str | None) -> list[str]:
+    """PATH:LINE of each aligned step, as hadolint prints them (editors and CI link them)."""
+    return [f"{dockerfile or 'Dockerfile'}:{line}" for line in finding.lines]
 
 
 def finding_lines(finding, top: int, indent: str = "    ") -> list[str]:
@@ -32,9 +37,10 @@ def finding_lines(finding, top: int, indent: str = "    ") -> list[str]:
     return lines
 
 
-def finding_document(finding) -> dict:
+def finding_document(finding, dockerfile: str | None = None) -> dict:
     """One finding in JSON (advise's findings[] and inspect's findings[])."""
-    return {
+    located = {"locations": locations(finding, dockerfile)} if dockerfile else {}
+    return {**located,
         "rule": finding.rule,
         "severity": finding.severity,
         "title": finding.title,
@@ -58,7 +64,7 @@ def savings_text(found) -> str:
     return text
 
 
-def findings_text(findings, top: int, touchable: int) -> list[str]:
+def findings_text(findings, top: int, touchable: int, dockerfile: str | None = None) -> list[str]:
     """The text section: user findings, then the base image's, apart. touchable: the bytes
     after the base image, which no saving can exceed."""
     from ..rules.savings import savings
@@ -71,7 +77,8 @@ def findings_text(findings, top: int, touchable: int) -> list[str]:
     else:
         parts.append(f"Findings ({len(user)}, {savings_text(savings(user, touchable))})")
         for f in user:
-            parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  [{where(f)}]")
+            parts.append(f"  {f.rule} {f.severity:<7} {saving(f):>9}  {f.title}  "
+                         f"[{where(f, dockerfile)}]")
             parts += finding_lines(f, top)
     if base:
         parts.append("")
@@ -109,3 +116,50 @@ def package_document(entry) -> dict:
     return {"step": entry.step, "changes": [
         {"name": c.name, "version": c.version, "manager": c.manager, "action": c.action,
          "bytes": c.bytes, "auto": c.auto} for c in entry.changes]}
+
+
+def patch_document(report) -> dict:
+    """advise's JSON beside the findings: the Dockerfile's warnings, and with --patch the diff,
+    its saving, each fix and each finding left out with its reason."""
+    document: dict = {"dockerfile_warnings": list(report.warnings)}
+    patch = report.patch
+    if patch is None:
+        return document
+    document["patch"] = {
+        "diff": patch.text,
+        "estimated_saving_bytes": patch.saving,
+        "fixed": [{"rule": f.rule, "steps": list(f.steps),
+                   "locations": locations(f, report.dockerfile),
+                   "estimated_saving_bytes": f.estimated_saving_bytes,
+                   "lines": list(lines)} for f, lines in patch.fixed],
+        "unfixed": [{"rule": f.rule, "steps": list(f.steps),
+                     "locations": locations(f, report.dockerfile), "reason": reason}
+                    for f, reason in patch.unfixed],
+    }
+    if patch.check is not None:
+        document["patch"]["check"] = {
+            "original_size": patch.check.original_size,
+            "patched_size": patch.check.patched_size,
+            "real_saving_bytes": patch.check.real_saving,
+        }
+    return document
+
+
+def patch_text(report) -> list[str]:
+    """The text lines of --check-patch (and of what the patch left out)."""
+    patch = report.patch
+    if patch is None:
+        return []
+    count = f"{len(patch.fixed)} fix{'es' if len(patch.fixed) != 1 else ''}"
+    parts = [f"Patch  {count}, estimated saving {size(patch.saving)} "
+             f"({patch.saving:,} bytes)"]
+    for finding, reason in patch.unfixed:
+        parts.append(f"  not fixed: {finding.rule} [{where(finding, report.dockerfile)}]: {reason}")
+    check = patch.check
+    if check is not None:
+        off = (check.real_saving - patch.saving) / patch.saving * 100 if patch.saving else 0.0
+        parts.append(f"Patch check  built on the engine: {size(check.original_size)} -> "
+                     f"{size(check.patched_size)}; real saving {size(check.real_saving)} "
+                     f"({check.real_saving:,} bytes) against {size(patch.saving)} estimated "
+                     f"({off:+.2f}%)")
+    return parts

@@ -100,7 +100,7 @@ ADVISE_SCHEMA = "layerscope/advise/v1"
 
 def render_advise(report, options: RenderOptions) -> str:
     """The advise document (docs/schema/advise-v1.md): every finding, every path kept."""
-    from .advise_view import finding_document
+    from .advise_view import finding_document, patch_document
 
     document = {
         "schema": ADVISE_SCHEMA,
@@ -110,8 +110,9 @@ def render_advise(report, options: RenderOptions) -> str:
         "ignored": list(report.ignored),
         "estimated_saving_bytes": report.savings.every_fix,
         "mechanical_saving_bytes": report.savings.mechanical,
-        "findings": [finding_document(f) for f in report.user_findings],
-        "base_findings": [finding_document(f) for f in report.base_findings],
+        "findings": [finding_document(f, report.dockerfile) for f in report.user_findings],
+        "base_findings": [finding_document(f, report.dockerfile) for f in report.base_findings],
+        **patch_document(report),
     }
     return json.dumps(document, indent=2) + "\n"
 

@@ -52,7 +52,8 @@ def render_advise(report, options: RenderOptions) -> str:
     parts = [f"### layerscope advise: {len(user)} findings, {savings_text(report.savings)} "
              f"(`{report.ref}`)", ""]
     if user:
-        rows = [[f.rule, f.severity, f.title, saving(f), where(f), f.fix.replace("|", "\\|")]
+        rows = [[f.rule, f.severity, f.title, saving(f), where(f, report.dockerfile),
+                 f.fix.replace("|", "\\|")]
                 for f in user]
         parts.append(tabulate(rows, headers=["Rule", "Severity", "Finding", "Saving", "Where",
                                              "Fix"], tablefmt="github"))

@@ -98,7 +98,10 @@ def render_advise(report, options: RenderOptions) -> str:
     if report.ignored:
         parts.append(f"Ignored rules  {', '.join(report.ignored)}")
     parts.append("")
-    parts += advise_view.findings_text(report.findings, options.top, report.user_size)
+    parts += advise_view.findings_text(report.findings, options.top, report.user_size,
+                                       report.dockerfile)
+    if report.patch is not None:
+        parts += [""] + advise_view.patch_text(report)
     return "\n".join(parts) + "\n"
 
 

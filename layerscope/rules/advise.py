@@ -8,7 +8,25 @@ from dataclasses import dataclass
 from ..analysis.image_report import Analysis
 from . import run_rules
 from .base import Finding, RuleOptions
-from .savings import Savings, savings
+from .savings import Savings, savings, together
+
+
+@dataclass(frozen=True)
+class PatchReport:
+    """What --patch wrote and what it left."""
+
+    text: str
+    """The annotated unified diff ("" when no fix applies)."""
+    fixed: tuple[tuple[Finding, tuple[int, ...]], ...]
+    """Each finding fixed, with the original Dockerfile lines its edit touches."""
+    unfixed: tuple[tuple[Finding, str], ...]
+    """Each user finding left as it is, with the reason."""
+    saving: int
+    """What the fixes save together, each byte once (at most the user layers' bytes)."""
+    patched: str = ""
+    """The whole Dockerfile as the patch leaves it."""
+    check: object | None = None
+    """--check-patch: the patched build measured (commands.advise_check.PatchCheck)."""
 
 
 @dataclass(frozen=True)
@@ -28,8 +46,10 @@ class AdviseReport:
     """User findings (largest saving first), then the base image's."""
     ignored: tuple[str, ...] = ()
     dockerfile: str | None = None
-    patch: str | None = None
-    """Unified diff of the mechanical fixes, when --patch was given ("" when none apply)."""
+    patch: PatchReport | None = None
+    """The patch, when --patch (or --check-patch) was given."""
+    warnings: tuple[str, ...] = ()
+    """How the Dockerfile only partly matches the image."""
 
     @property
     def user_findings(self) -> tuple[Finding, ...]:
@@ -47,20 +67,42 @@ class AdviseReport:
 
 def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,
            want_patch: bool = False) -> AdviseReport:
-    """Run the rules; with a Dockerfile, give each finding its lines and build the patch."""
-    from .dockerfile import align, patch, read_dockerfile, with_lines
+    """Run the rules; with a Dockerfile (which must match the image), give each finding its
+    lines and, when asked, build the patch."""
+    from .patch.align import align
+    from .patch.dockerfile import read_dockerfile
 
     findings = run_rules(analysis, RuleOptions(ignore=frozenset(i.upper() for i in ignore)))
     report = analysis.report
-    patch_text = None
+    patch_report = None
+    warnings: tuple[str, ...] = ()
     if dockerfile is not None:
         parsed = read_dockerfile(dockerfile)
-        aligned = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps])
-        findings = with_lines(findings, aligned)
+        alignment = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps],
+                          report.ref)
+        warnings = alignment.warnings
+        findings = tuple(_with_lines(f, alignment.steps) for f in findings)
         if want_patch:
-            patch_text = patch(parsed, findings, aligned)
+            patch_report = _patch(parsed, findings, alignment, report.user_size)
     return AdviseReport(report.ref, report.image_id, report.repo_tags, report.size,
                         report.user_size, tuple(s.instruction for s in report.steps),
                         report.base.step_count, findings, tuple(sorted(ignore)), dockerfile,
-                        patch_text)
+                        patch_report, warnings)
 
+
+def _with_lines(finding: Finding, steps) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, lines=tuple(steps[s].start for s in finding.steps if s in steps))
+
+
+def _patch(parsed, findings, alignment, user_size: int) -> PatchReport:
+    from .patch.plan import plan
+    from .patch.render import diff
+
+    planned = plan(parsed, findings, alignment)
+    saving = together((fix.finding for fix in planned.fixes), user_size)
+    return PatchReport(diff(parsed.path, parsed.lines, planned, saving),
+                       tuple((fix.finding, fix.lines) for fix in planned.fixes),
+                       tuple((u.finding, u.reason) for u in planned.unfixed), saving,
+                       "".join(planned.lines))

@@ -12,7 +12,10 @@ def check(context):
     candidates = context.live_under(["/var/lib/apt/lists"])
     return live_findings(
         context, RULE, LISTS,
-        "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*",
+        "remove them after the last apt-get install that needs them, in the same RUN as "
+        "apt-get update: RUN apt-get update && apt-get install ... && rm -rf "
+        "/var/lib/apt/lists/* (removing them before the install breaks it; a later RUN saves "
+        "nothing)",
         "apt list files", candidates=candidates)
 
 

@@ -17,7 +17,7 @@ class Savings:
     every_fix: int
     """Bytes all the fixes remove together, each version once, at most `touchable`."""
     mechanical: int
-    """The same for the fixes --patch writes (rules.dockerfile.MECHANICAL_RULES)."""
+    """The same for the fixes --patch writes (rules.patch.MECHANICAL_RULES)."""
     touchable: int
     """The bytes the fixes could touch at all: the layers after the base image."""
 
@@ -37,7 +37,7 @@ def together(findings: Iterable[Finding], touchable: int) -> int:
 
 def savings(findings: Iterable[Finding], touchable: int) -> Savings:
     """Every user finding's fix together, and the mechanical ones together."""
-    from .dockerfile import MECHANICAL_RULES
+    from .patch import MECHANICAL_RULES
 
     user = [f for f in findings if not f.base]
     return Savings(together(user, touchable),

@@ -100,3 +100,27 @@ def test_v4_fires_neither_fold_nor_recommends(client):
 ])
 def test_every_zoo_sample_fires_its_rule(client, image, expected):
     assert {f["rule"] for f in findings(image)} == expected
+
+
+def test_v1_patch_removes_the_lists_after_the_install_not_before():
+    """The patch used to end v1's `apt-get update` RUN with the rm, one RUN before the install:
+    the patched Dockerfile no longer built. The lists now go at the end of the install, which
+    is folded into the update's RUN (tests/integration/test_advise_patch.py builds the pattern)."""
+    diff = advise("size:v1", "--dockerfile", str(STORY / "Dockerfile.v1"), "--patch").stdout
+    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and
+             not line.startswith("+++")]
+    assert added[0].endswith("apt-get update && \\")
+    assert added[1].strip().startswith("apt-get install --no-install-recommends -y curl")
+    assert added[-1].strip() == "rm -rf /var/lib/apt/lists/*"
+
+
+def test_another_dockerfile_is_exit_2_naming_the_first_differing_step():
+    result = subprocess.run([sys.executable, "-m", "layerscope", "advise", "size:v2",
+                             "--dockerfile", str(STORY / "Dockerfile.v1"), "--patch"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first == (f"layerscope: error: --dockerfile {STORY / 'Dockerfile.v1'} does not match "
+                     "size:v2: step 6 (RUN rm -rf /var/lib/apt/lists/*) differs from "
+                     f"{STORY / 'Dockerfile.v1'}:14 (RUN pip install --break-system-packages "
+                     "--no-index --find...)")  # 57 characters, then ...

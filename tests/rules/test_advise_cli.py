@@ -45,7 +45,11 @@ def test_patch_folds_and_applies(tmp_path, capsys, monkeypatch):
         ("LS001", [2, 3], 700)
     code, diff, _ = run(capsys, "advise", image, "--dockerfile", "Dockerfile", "--patch",
                         "--no-cache")
-    assert code == 0 and diff.startswith("--- Dockerfile\n+++ Dockerfile\n")
+    header, rest = diff.split("\n", 1)
+    assert header == ("layerscope advise --patch: 1 fix (LS001 700 B); together they should "
+                      "save 700 B (700 bytes), each byte counted once")
+    assert code == 0 and rest.startswith("--- Dockerfile\n+++ Dockerfile\n@@ -1,3 +1,3 @@ "
+                                         "LS001 -700 B\n")
     subprocess.run(["patch", "-p0"], input=diff, text=True, check=True, capture_output=True)
     assert (tmp_path / "Dockerfile").read_text() == \
         "FROM base\nRUN make && \\\n    rm -rf /tmp/build\n"
