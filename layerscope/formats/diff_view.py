@@ -6,6 +6,9 @@ from ..analysis.diff import DiffReport, group_by_depth
 from .base import RenderOptions
 from .units import shorten, signed_percent, signed_size, size
 
+CONTEXT = 16
+"""Characters of shared text kept before the part two instructions differ in."""
+
 
 def summary_rows(report: DiffReport) -> list[list[str]]:
     """Metric, A, B, delta."""
@@ -25,35 +28,83 @@ def summary_rows(report: DiffReport) -> list[list[str]]:
     ]
 
 
-def divergence_line(report: DiffReport) -> str:
-    """Where the two histories part."""
+def _cut(text: str, start: int, width: int) -> str:
+    """text from start, fitted to width, with an ellipsis where text was left out."""
+    head = "…" if start > 0 else ""
+    body = text[start:]
+    if len(head) + len(body) > width:
+        return head + body[: max(width - len(head) - 1, 1)] + "…"
+    return head + body
+
+
+def differing_parts(x: str, y: str, width: int) -> tuple[str, str]:
+    """Both texts fitted to width so that the part where they differ shows: when it lies past
+    the cut, the shared start goes instead, keeping CONTEXT characters (from a word's start)."""
+    x, y = " ".join(x.split()), " ".join(y.split())
+    prefix = 0
+    while prefix < min(len(x), len(y)) and x[prefix] == y[prefix]:
+        prefix += 1
+    start = 0
+    if prefix + CONTEXT >= width:
+        start = prefix - CONTEXT
+        space = x.rfind(" ", start - CONTEXT, start)
+        start = space + 1 if space >= 0 else start
+    return _cut(x, start, width), _cut(y, start, width)
+
+
+def divergence_lines(report: DiffReport, width: int = 80) -> list[str]:
+    """Where the two histories part: a headline, then A's and B's steps with the part of their
+    instructions that differs in view."""
     shared = f"{report.shared_layers} shared layer(s), {report.shared_steps} shared step(s)"
     if report.identical:
-        return f"{shared}: the images have the same layers."
+        return [f"{shared}: the images have the same layers."]
     first = report.steps[0] if report.steps else None
     if first is None:
-        return f"{shared}."
-    where_a = f"A step {first.step_a}: {first.instruction_a}" if first.step_a is not None else "A ends"
-    where_b = f"B step {first.step_b}: {first.instruction_b}" if first.step_b is not None else "B ends"
-    return f"{shared}; the histories diverge at {shorten(where_a, 70)} | {shorten(where_b, 70)}"
+        return [f"{shared}."]
+    lines = [f"{shared}; the histories diverge here:"]
+    if first.step_a is not None and first.step_b is not None:
+        label_a, label_b = f"  A step {first.step_a}: ", f"  B step {first.step_b}: "
+        label_width = max(len(label_a), len(label_b))
+        text_a, text_b = differing_parts(first.instruction_a, first.instruction_b,
+                                         width - label_width)
+        return lines + [label_a.ljust(label_width) + text_a, label_b.ljust(label_width) + text_b]
+    for label, step, text in (("A", first.step_a, first.instruction_a),
+                              ("B", first.step_b, first.instruction_b)):
+        if step is None:
+            lines.append(f"  {label} has no step here (its history ends or goes on elsewhere)")
+        else:
+            lines.append(shorten(f"  {label} step {step}: {text}", width))
+    return lines
 
 
 def step_rows(report: DiffReport, width: int = 60) -> list[list[str]]:
-    """A#, B#, instruction, size A, size B, delta; a step whose text differs gets an A: line
-    with the figures and a B: line under it, so both instructions can be read in full width."""
+    """A#, B#, instruction, size A, size B, delta. An edited step (a counterpart with other
+    text) gets an A: line with the figures and a B: line under it, cut where they differ; a
+    step with no counterpart says so."""
     rows = []
     for pair in report.steps:
         numbers = ["-" if pair.step_a is None else str(pair.step_a),
                    "-" if pair.step_b is None else str(pair.step_b)]
-        figures = [size(pair.size_a), size(pair.size_b), signed_size(pair.delta)]
-        same = pair.instruction_a == pair.instruction_b
-        if same or pair.instruction_b is None or pair.instruction_a is None:
-            text = pair.instruction_a if pair.instruction_a is not None else pair.instruction_b
-            rows.append(numbers + [shorten(text or "", width)] + figures)
+        figures = ["-" if pair.step_a is None else size(pair.size_a),
+                   "-" if pair.step_b is None else size(pair.size_b), signed_size(pair.delta)]
+        if pair.step_a is None or pair.step_b is None:
+            only = "B" if pair.step_a is None else "A"
+            text = pair.instruction_b if pair.step_a is None else pair.instruction_a
+            rows.append(numbers + [shorten(f"(only in {only}) {text or ''}", width)] + figures)
+        elif pair.instruction_a == pair.instruction_b:
+            rows.append(numbers + [shorten(pair.instruction_a or "", width)] + figures)
         else:
-            rows.append(numbers + [shorten("A: " + pair.instruction_a, width)] + figures)
-            rows.append(["", "", shorten("B: " + pair.instruction_b, width), "", "", ""])
+            text_a, text_b = differing_parts(pair.instruction_a or "", pair.instruction_b or "",
+                                             width - 3)
+            rows.append(numbers + ["A: " + text_a] + figures)
+            rows.append(["", "", "B: " + text_b, "", "", ""])
     return rows
+
+
+def file_title(report: DiffReport, shown: int, total: int) -> str:
+    """The heading of the changed-file rows."""
+    where = f" under {report.path_glob}" if report.path_glob else ""
+    return f"Changed files{where}, most bytes to download first ({shown} of {total})"
 
 
 def file_rows(report: DiffReport, options: RenderOptions, width: int = 60) -> tuple[str, list[list[str]]]:
@@ -67,20 +118,43 @@ def file_rows(report: DiffReport, options: RenderOptions, width: int = 60) -> tu
                          shorten(g.path, width), size(g.size_a), size(g.size_b),
                          signed_size(g.delta)] for g in shown]
     shown = report.files[: options.top]
-    title = f"Changed files, largest first ({len(shown)} of {len(report.files)})"
-    return title, [[f.change, shorten(f.path, width), size(f.size_a), size(f.size_b),
-                    signed_size(f.delta)] for f in shown]
+    return file_title(report, len(shown), len(report.files)), [
+        [f.change, shorten(f.path, width), size(f.size_a), size(f.size_b), signed_size(f.delta)]
+        for f in shown]
+
+
+def no_file_changes(report: DiffReport) -> str:
+    """What to say when no file row is left: nothing differs, or --path matched nothing."""
+    if report.path_glob is None:
+        return "Files: no differences in the final filesystems."
+    if report.path_matches == 0 and not report.waste and not report.waste_unchanged_paths:
+        return (f"Files: --path {report.path_glob} matches no path in either image "
+                "(`*` stays inside one directory; `**` crosses them, see docs/globs.md).")
+    return (f"Files: no differences under {report.path_glob} "
+            f"({report.path_matches} matching paths).")
+
+
+def waste_title(report: DiffReport) -> str:
+    """The heading of the waste rows: how many, the net change, what was left out."""
+    net = sum(w.delta for w in report.waste)
+    title = (f"Wasted bytes that appeared, disappeared or changed ({len(report.waste)} "
+             f"path{'' if len(report.waste) == 1 else 's'}, net {signed_size(net)}")
+    if report.waste_unchanged_paths:
+        title += (f"; {report.waste_unchanged_paths} the same on both sides, "
+                  f"{size(report.waste_unchanged_bytes)}, left out")
+    return title + ")"
 
 
 def waste_rows(report: DiffReport, options: RenderOptions, width: int = 50) -> list[list[str]]:
-    """Dead bytes that appeared or disappeared."""
-    return [[w.side, shorten(w.path, width), size(w.size), shorten(w.written_by, 30),
+    """Dead bytes that appeared, disappeared or changed."""
+    return [[w.side, shorten(w.path, width), size(w.size_a) if w.size_a else "-",
+             size(w.size_b) if w.size_b else "-", shorten(w.written_by, 30),
              shorten(w.killed_by, 30)] for w in report.waste[: options.top]]
 
 
 FILE_HEADERS = ["Change", "Path", "Size A", "Size B", "Delta"]
 STEP_HEADERS = ["A#", "B#", "Instruction", "Size A", "Size B", "Delta"]
-WASTE_HEADERS = ["Waste", "Path", "Bytes", "Written by", "Killed by"]
+WASTE_HEADERS = ["Waste", "Path", "Dead A", "Dead B", "Written by", "Killed by"]
 
 
 def growth_line(report: DiffReport) -> str | None:

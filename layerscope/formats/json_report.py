@@ -158,7 +158,7 @@ def diff_document(report) -> dict:
         "steps": [
             {"step_a": p.step_a, "step_b": p.step_b, "instruction_a": p.instruction_a,
              "instruction_b": p.instruction_b, "size_a": p.size_a, "size_b": p.size_b,
-             "size_delta": p.delta}
+             "size_delta": p.delta, "pairing": p.pairing}
             for p in report.steps
         ],
         "files": [
@@ -167,10 +167,15 @@ def diff_document(report) -> dict:
             for f in report.files
         ],
         "waste": [
-            {"path": w.path, "change": w.side, "size": w.size, "written_by": w.written_by,
+            {"path": w.path, "change": w.side, "size": w.size, "size_a": w.size_a,
+             "size_b": w.size_b, "size_delta": w.delta, "written_by": w.written_by,
              "killed_by": w.killed_by}
             for w in report.waste
         ],
+        "waste_unchanged": {"paths": report.waste_unchanged_paths,
+                            "bytes": report.waste_unchanged_bytes},
+        "path_filter": None if report.path_glob is None else {
+            "glob": report.path_glob, "matching_paths": report.path_matches},
         "growth_check": None if report.growth is None else budget_document(report.growth),
     }
 

@@ -112,9 +112,9 @@ def render_diff(report, options: RenderOptions) -> str:
                           tablefmt="simple", colalign=("left", "right", "right", "right")))
     if report.growth is not None:
         parts += ["", diff_view.growth_line(report)]
-    parts += ["", diff_view.divergence_line(report)]
+    parts += [""] + diff_view.divergence_lines(report)
     if report.steps:
-        parts += ["", "Steps after the shared prefix"]
+        parts += ["", "Steps after the shared prefix, each beside its counterpart"]
         parts.append(tabulate(diff_view.step_rows(report), headers=diff_view.STEP_HEADERS,
                               tablefmt="simple",
                               colalign=("right", "right", "left", "right", "right", "right")))
@@ -124,9 +124,12 @@ def render_diff(report, options: RenderOptions) -> str:
         parts += [title, tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="simple",
                                   colalign=("left", "left", "right", "right", "right"))]
     else:
-        parts.append("Files: no differences in the final filesystems.")
+        parts.append(diff_view.no_file_changes(report))
     if report.waste:
-        parts += ["", f"Wasted bytes that appeared or disappeared ({len(report.waste)} paths)"]
+        parts += ["", diff_view.waste_title(report)]
         parts.append(tabulate(diff_view.waste_rows(report, options),
-                              headers=diff_view.WASTE_HEADERS, tablefmt="simple"))
+                              headers=diff_view.WASTE_HEADERS, tablefmt="simple",
+                              colalign=("left", "left", "right", "right", "left", "left")))
+    elif report.waste_unchanged_paths:
+        parts += ["", diff_view.waste_title(report)]
     return "\n".join(parts) + "\n"
