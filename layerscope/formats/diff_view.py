@@ -53,27 +53,32 @@ def differing_parts(x: str, y: str, width: int) -> tuple[str, str]:
 
 
 def divergence_lines(report: DiffReport, width: int = 80) -> list[str]:
-    """Where the two histories part: a headline, then A's and B's steps with the part of their
-    instructions that differs in view."""
+    """Where the two histories part: a headline, then the first step of each side after the
+    shared prefix, with the part of their instructions that differs in view."""
     shared = f"{report.shared_layers} shared layer(s), {report.shared_steps} shared step(s)"
     if report.identical:
         return [f"{shared}: the images have the same layers."]
-    first = report.steps[0] if report.steps else None
-    if first is None:
+    firsts = {}
+    for pair in report.steps:
+        for label, step, text in (("A", pair.step_a, pair.instruction_a),
+                                  ("B", pair.step_b, pair.instruction_b)):
+            if step is not None and (label not in firsts or step < firsts[label][0]):
+                firsts[label] = (step, text or "")
+    if not firsts:
         return [f"{shared}."]
     lines = [f"{shared}; the histories diverge here:"]
-    if first.step_a is not None and first.step_b is not None:
-        label_a, label_b = f"  A step {first.step_a}: ", f"  B step {first.step_b}: "
+    if len(firsts) == 2:
+        (step_a, text_a), (step_b, text_b) = firsts["A"], firsts["B"]
+        label_a, label_b = f"  A step {step_a}: ", f"  B step {step_b}: "
         label_width = max(len(label_a), len(label_b))
-        text_a, text_b = differing_parts(first.instruction_a, first.instruction_b,
-                                         width - label_width)
+        text_a, text_b = differing_parts(text_a, text_b, width - label_width)
         return lines + [label_a.ljust(label_width) + text_a, label_b.ljust(label_width) + text_b]
-    for label, step, text in (("A", first.step_a, first.instruction_a),
-                              ("B", first.step_b, first.instruction_b)):
-        if step is None:
-            lines.append(f"  {label} has no step here (its history ends or goes on elsewhere)")
+    for label in ("A", "B"):
+        if label in firsts:
+            step, text = firsts[label]
+            lines.append("  " + shorten(f"{label} step {step}: {text}", width - 2))
         else:
-            lines.append(shorten(f"  {label} step {step}: {text}", width))
+            lines.append(f"  {label} has no step after the shared ones")
     return lines
 
 
