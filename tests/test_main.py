@@ -1,6 +1,7 @@
 """The command line as a user runs it: exit codes, one-line errors, JSON output, --output."""
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -154,3 +155,46 @@ def test_a_repeat_inspect_reads_no_layer(tmp_path):
     assert (second.returncode, second.stdout) == (0, first.stdout)
     uncached = run("inspect", "--format", "json", "--no-cache", archive)
     assert uncached.returncode == 2 and "layer" in uncached.stderr
+
+
+def test_no_arguments_prints_the_help():
+    result = run()
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: layerscope ")
+    for command in ("inspect", "diff", "check", "advise", "cache"):
+        assert f"    {command} " in result.stdout
+
+
+@pytest.mark.parametrize("args, meant, command", [
+    (["inspect", "{archive}", "--fromat", "json"], "--format", "inspect"),
+    (["diff", "{archive}", "{archive}", "--exitcode"], "--exit-code", "diff"),
+    (["check", "{archive}", "--max-sise=3MB"], "--max-size", "check"),
+])
+def test_a_misspelt_option_names_the_one_meant_and_the_commands_help(tmp_path, args, meant,
+                                                                     command):
+    archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    result = run(*(str(archive) if a == "{archive}" else a for a in args))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[1] == f"hint: did you mean {meant}? see `layerscope {command} --help`"
+
+
+def test_dash_output_is_stdout(tmp_path):
+    archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    result = run("inspect", archive, "-o", "-", "--format", "json", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["schema"] == "layerscope/inspect/v1"
+    assert not (tmp_path / "-").exists()
+    result = run("diff", archive, archive, "--output", "-", "--format", "json", cwd=tmp_path)
+    assert json.loads(result.stdout)["summary"]["identical"] is True
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_socket_path_in_docker_host_suggests_unix_url(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "size:v1"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DOCKER_HOST": str(tmp_path / "docker.sock")})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"layerscope: error: cannot reach the Docker engine at {tmp_path / 'docker.sock'}",
+        f"hint: DOCKER_HOST is a socket path: write it as a URL, "
+        f"DOCKER_HOST=unix://{tmp_path / 'docker.sock'}"]

@@ -137,3 +137,16 @@ def test_diff_path_and_check_forbid_paths_match_the_same_files():
     result = layerscope("diff", "layerscope/busybox:base", "size:v1", "--path", shallow)
     assert result.returncode == 0
     assert f"Files: --path {shallow} matches no path in either image" in result.stdout
+
+
+def test_a_mistyped_engine_image_lists_the_tags_the_engine_has(client):
+    """size:v5 and sise:v1 are not there; the hint names the size repository's tags, as the
+    engine lists them."""
+    tags = sorted(tag for image in client.images.list(name="size") for tag in image.tags
+                  if tag.startswith("size:"))
+    for missing in ("size:v5", "sise:v1"):
+        result = layerscope("diff", "size:v1", missing)
+        assert result.returncode == 2
+        hint = result.stderr.splitlines()[1]
+        listed = hint.removeprefix("hint: the engine has ").split(";")[0]
+        assert listed.split(", ") == tags[:6], hint
