@@ -109,6 +109,9 @@ def build_parser(command: str | None = None) -> Parser:
                          help="write the report to FILE instead of stdout ('-': stdout)")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
+    inspect.add_argument("--path", metavar="GLOB",
+                         help="list only the wasted files at paths GLOB covers (the glob of "
+                              "diff --path and check --forbid-paths; docs/globs.md)")
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive, write_oci_layout
+from tests.imagebuilder import ImageSpec, Step, file, whiteout, write_docker_archive, write_oci_layout
 
 SPEC = ImageSpec(
     (Step("COPY a /a", (file("/a", "a" * 10),)), Step("RUN rm /a", (file("/b", "b"),)))
@@ -198,3 +198,29 @@ def test_a_socket_path_in_docker_host_suggests_unix_url(tmp_path):
         f"layerscope: error: cannot reach the Docker engine at {tmp_path / 'docker.sock'}",
         f"hint: DOCKER_HOST is a socket path: write it as a URL, "
         f"DOCKER_HOST=unix://{tmp_path / 'docker.sock'}"]
+
+
+WASTEFUL = ImageSpec((
+    Step("COPY src /", (file("/tmp/x.tgz", "t" * 8), file("/usr/lib/a.so.1", "a" * 5))),
+    Step("RUN rm /tmp/x.tgz", (whiteout("/tmp/x.tgz"),)),
+    Step("RUN build", (file("/usr/lib/a.so.1", "A" * 6),)),
+))
+
+
+def test_inspect_path_lists_the_waste_the_glob_covers(tmp_path):
+    """8 bytes of /tmp/x.tgz removed and 5 of /usr/lib/a.so.1 overwritten: --path '/usr/**/*.so.*'
+    keeps the 5-byte file, '/tmp' the tarball, '/usr/*.so.*' nothing; the headline stays 13."""
+    archive = write_docker_archive(WASTEFUL, tmp_path / "w.tar")
+    for glob, paths in (("/usr/**/*.so.*", ["/usr/lib/a.so.1"]), ("/tmp", ["/tmp/x.tgz"]),
+                        ("/usr/*.so.*", [])):
+        result = run("inspect", archive, "--path", glob, "--format", "json")
+        document = json.loads(result.stdout)
+        assert [w["path"] for w in document["wasted"]] == paths
+        assert document["image"]["wasted_bytes"] == 13
+        assert document["path_filter"] == {
+            "glob": glob, "wasted_files": len(paths),
+            "wasted_bytes": {"/usr/lib/a.so.1": 5, "/tmp/x.tgz": 8}.get(paths[0], 0) if paths else 0}
+    text = run("inspect", archive, "--path", "/usr/*.so.*").stdout.splitlines()
+    assert "Wasted bytes under /usr/*.so.*: none (--path; docs/globs.md)." in text
+    text = run("inspect", archive, "--path", "/tmp").stdout.splitlines()
+    assert "Wasted bytes under /tmp, largest first (1 of 1 groups, 1 files, 8 B)" in text

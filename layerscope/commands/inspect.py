@@ -29,6 +29,8 @@ class InspectOptions(ReadingOptions):
     """Wasted-file rows in the text report."""
     packages: bool = False
     """Per step, the packages it installed, upgraded or removed."""
+    path: str | None = None
+    """List only the wasted files this glob covers (analysis.globs); the figures stay whole."""
     replay_key: Pending | None = None
     """The run whose finished stdout may be stored for a replay of the same command (from
     __main__)."""
@@ -83,7 +85,13 @@ def run(options: InspectOptions) -> int:
     cache, reading = reading_for(options)
     with progress_for(options) as progress:
         report = inspect(options, progress, cache, reading)
-    text = formatter("inspect", options.format)(report, RenderOptions(top=options.top))
+    if options.path is not None:
+        from ..analysis.globs import PathGlob
+
+        covers = PathGlob(options.path).covers
+        report = replace(report, wasted=tuple(w for w in report.wasted if covers(w.path)))
+    text = formatter("inspect", options.format)(report, RenderOptions(top=options.top,
+                                                                      path_glob=options.path))
     write_report(text, options.output)
     if options.replay_key is not None:
         from .. import replay

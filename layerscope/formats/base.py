@@ -29,6 +29,8 @@ class RenderOptions:
     """How many rows of the long lists (wasted files, changed files) human formats show."""
     depth: int | None = None
     """diff: sum file changes by directory at this depth instead of listing files."""
+    path_glob: str | None = None
+    """inspect --path: the report's wasted files are those this glob covers (analysis.globs)."""
 
 
 class Formatter(Protocol):

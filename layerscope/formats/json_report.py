@@ -117,8 +117,14 @@ def render_advise(report, options: RenderOptions) -> str:
 
 
 def render_inspect(report: InspectReport, options: RenderOptions) -> str:
-    """The whole document; --top does not cut JSON, which always lists every dead version."""
-    return json.dumps(inspect_document(report), indent=2) + "\n"
+    """The whole document; --top does not cut JSON, which lists every dead version (every
+    one --path covers, with `path_filter` saying so)."""
+    document = inspect_document(report)
+    if options.path_glob is not None:
+        document["path_filter"] = {"glob": options.path_glob,
+                                   "wasted_files": len(report.wasted),
+                                   "wasted_bytes": sum(item.size for item in report.wasted)}
+    return json.dumps(document, indent=2) + "\n"
 
 
 DIFF_SCHEMA = "layerscope/diff/v1"

@@ -58,12 +58,16 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
                          f"replaced: {shorten(report.steps[killer].instruction, 50)}")
     parts.append("")
     groups = group_wasted(report.wasted)
-    if not groups:
+    under = f" under {options.path_glob}" if options.path_glob is not None else ""
+    if not groups and under:
+        parts.append(f"Wasted bytes{under}: none (--path; docs/globs.md).")
+    elif not groups:
         parts.append("Wasted bytes: none. Every byte in the image is visible in its filesystem.")
     else:
         shown = groups[: options.top]
-        parts.append(f"Wasted bytes, largest first ({len(shown)} of {len(groups)} groups, "
-                     f"{len(report.wasted)} files)")
+        parts.append(f"Wasted bytes{under}, largest first ({len(shown)} of {len(groups)} groups, "
+                     f"{len(report.wasted)} files"
+                     + (f", {size(sum(w.size for w in report.wasted))})" if under else ")"))
         rows = [[size(g.size), g.kind, shorten(g.label, 60), _step_label(report, g.written_by_step),
                  _step_label(report, g.killed_by_step)] for g in shown]
         parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
