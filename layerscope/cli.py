@@ -115,6 +115,7 @@ def build_parser(command: str | None = None) -> Parser:
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
+    _add_inspect_view_options(inspect)
     add_reading_options(inspect)
     inspect.set_defaults(handler=_run_inspect)
 
@@ -237,6 +238,28 @@ def _add_advise_parser(commands) -> None:
                         help="paths and packages listed under each finding in text (default: 5)")
     add_reading_options(advise)
     advise.set_defaults(handler=_run_advise)
+
+
+def _add_inspect_view_options(inspect: argparse.ArgumentParser) -> None:
+    """How inspect's text shows the report: width, columns, the files of one step."""
+    inspect.add_argument("--no-trunc", action="store_true",
+                         help="cut no instruction or path (as docker history --no-trunc); "
+                              "lines grow past the terminal's width")
+    inspect.add_argument("--wide", action="store_true",
+                         help="every column of the steps table (New, Rewrote, Removed below, "
+                              "Replaced below), even past the terminal's width")
+    inspect.add_argument("--expand", action="store_true",
+                         help="list the files of each wasted group under it (--top of them)")
+    inspect.add_argument("--files", metavar="STEP",
+                         type=_whole_number(0, "is not a step: steps count from 0"),
+                         help="the files of one step (its # in the steps table) as a tree, "
+                              "each marked added, changed, metadata-only or removed, as dive "
+                              "shows a layer")
+    inspect.add_argument("--sort", choices=("size", "path"), default="size",
+                         help="order of --files' tree: largest first (default) or by path")
+    inspect.add_argument("--dockerfile", metavar="PATH",
+                         help="the Dockerfile the image was built from: each step shows the "
+                              "line that made it")
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
