@@ -137,6 +137,8 @@ def build_parser(command: str | None = None) -> Parser:
                       help="only changed files and waste at paths GLOB covers ('*' stays in one "
                            "directory, '**' crosses them, a directory covers what is under it; "
                            "docs/globs.md), e.g. '/usr/lib/**/*.so.*'")
+    diff.add_argument("--no-trunc", action="store_true",
+                      help="cut no instruction or path in text (as docker history --no-trunc)")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit 1 when the images differ (different layers), like git diff")
     diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_growth,

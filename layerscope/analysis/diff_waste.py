@@ -31,6 +31,12 @@ class WasteChange:
     """Instruction that wrote them (B's when B has them)."""
     killed_by: str
     """Instruction that removed or replaced them (B's when B has them)."""
+    image: str
+    """"A" or "B": whose steps written_step and killed_step count (B's when B has them)."""
+    written_step: int
+    """Index of the step that wrote them, in that image."""
+    killed_step: int
+    """Index of the step that removed or replaced them, in that image."""
 
     @property
     def size(self) -> int:
@@ -56,14 +62,16 @@ class WasteComparison:
 
 
 def _waste(report: InspectReport, step_key, covers) -> dict[tuple, list]:
-    """(path, writer key, killer key) -> [dead bytes, writer text, killer text]."""
+    """(path, writer key, killer key) -> [dead bytes, writer text, killer text, writer step,
+    killer step]."""
     totals: dict[tuple, list] = {}
     for item in report.wasted:
         if covers is not None and not covers(item.path):
             continue
         key = (item.path, step_key(item.written_by_step), step_key(item.killed_by_step))
         entry = totals.setdefault(key, [0, report.steps[item.written_by_step].instruction,
-                                        report.steps[item.killed_by_step].instruction])
+                                        report.steps[item.killed_by_step].instruction,
+                                        item.written_by_step, item.killed_by_step])
         entry[0] += item.size
     return totals
 
@@ -83,6 +91,7 @@ def compare_waste(a: InspectReport, b: InspectReport, counterpart: dict[int, int
         side = APPEARED if x is None else DISAPPEARED if y is None else CHANGED
         shown = y if y is not None else x
         changes.append(WasteChange(key[0], side, x[0] if x else 0, y[0] if y else 0,
-                                   shown[1], shown[2]))
+                                   shown[1], shown[2], "A" if y is None else "B", shown[3],
+                                   shown[4]))
     changes.sort(key=lambda c: (-max(c.size_a, c.size_b), c.path, c.side, c.written_by))
     return WasteComparison(tuple(changes), same_paths, same_bytes)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from ..analysis.diff import DiffReport, group_by_depth
 from .base import RenderOptions
-from .units import shorten, signed_percent, signed_size, size
-
-CONTEXT = 16
-"""Characters of shared text kept before the part two instructions differ in."""
+from .fit import PLAIN, Fit, cut_end, cut_path, show_difference
+from .units import signed_percent, signed_size, size
 
 
 def summary_rows(report: DiffReport) -> list[list[str]]:
@@ -28,31 +26,7 @@ def summary_rows(report: DiffReport) -> list[list[str]]:
     ]
 
 
-def _cut(text: str, start: int, width: int) -> str:
-    """text from start, fitted to width, with an ellipsis where text was left out."""
-    head = "…" if start > 0 else ""
-    body = text[start:]
-    if len(head) + len(body) > width:
-        return head + body[: max(width - len(head) - 1, 1)] + "…"
-    return head + body
-
-
-def differing_parts(x: str, y: str, width: int) -> tuple[str, str]:
-    """Both texts fitted to width so that the part where they differ shows: when it lies past
-    the cut, the shared start goes instead, keeping CONTEXT characters (from a word's start)."""
-    x, y = " ".join(x.split()), " ".join(y.split())
-    prefix = 0
-    while prefix < min(len(x), len(y)) and x[prefix] == y[prefix]:
-        prefix += 1
-    start = 0
-    if prefix + CONTEXT >= width:
-        start = prefix - CONTEXT
-        space = x.rfind(" ", start - CONTEXT, start)
-        start = space + 1 if space >= 0 else start
-    return _cut(x, start, width), _cut(y, start, width)
-
-
-def divergence_lines(report: DiffReport, width: int = 80) -> list[str]:
+def divergence_lines(report: DiffReport, width: int = 80, fit: Fit = PLAIN) -> list[str]:
     """Where the two histories part: a headline, then the first step of each side after the
     shared prefix, with the part of their instructions that differs in view."""
     shared = f"{report.shared_layers} shared layer(s), {report.shared_steps} shared step(s)"
@@ -71,18 +45,18 @@ def divergence_lines(report: DiffReport, width: int = 80) -> list[str]:
         (step_a, text_a), (step_b, text_b) = firsts["A"], firsts["B"]
         label_a, label_b = f"  A step {step_a}: ", f"  B step {step_b}: "
         label_width = max(len(label_a), len(label_b))
-        text_a, text_b = differing_parts(text_a, text_b, width - label_width)
+        text_a, text_b = show_difference(text_a, text_b, width - label_width, fit)
         return lines + [label_a.ljust(label_width) + text_a, label_b.ljust(label_width) + text_b]
     for label in ("A", "B"):
         if label in firsts:
             step, text = firsts[label]
-            lines.append("  " + shorten(f"{label} step {step}: {text}", width - 2))
+            lines.append("  " + cut_end(f"{label} step {step}: {text}", width - 2, fit))
         else:
             lines.append(f"  {label} has no step after the shared ones")
     return lines
 
 
-def step_rows(report: DiffReport, width: int = 60) -> list[list[str]]:
+def step_rows(report: DiffReport, width: int = 60, fit: Fit = PLAIN) -> list[list[str]]:
     """A#, B#, instruction, size A, size B, delta. An edited step (a counterpart with other
     text) gets an A: line with the figures and a B: line under it, cut where they differ; a
     step with no counterpart says so."""
@@ -95,12 +69,13 @@ def step_rows(report: DiffReport, width: int = 60) -> list[list[str]]:
         if pair.step_a is None or pair.step_b is None:
             only = "B" if pair.step_a is None else "A"
             text = pair.instruction_b if pair.step_a is None else pair.instruction_a
-            rows.append(numbers + [shorten(f"(only in {only}) {text or ''}", width)] + figures)
+            rows.append(numbers + [cut_end(f"(only in {only}) {text or ''}", width, fit)]
+                        + figures)
         elif pair.instruction_a == pair.instruction_b:
-            rows.append(numbers + [shorten(pair.instruction_a or "", width)] + figures)
+            rows.append(numbers + [cut_end(pair.instruction_a or "", width, fit)] + figures)
         else:
-            text_a, text_b = differing_parts(pair.instruction_a or "", pair.instruction_b or "",
-                                             width - 3)
+            text_a, text_b = show_difference(pair.instruction_a or "", pair.instruction_b or "",
+                                             width - 3, fit)
             rows.append(numbers + ["A: " + text_a] + figures)
             rows.append(["", "", "B: " + text_b, "", "", ""])
     return rows
@@ -112,7 +87,8 @@ def file_title(report: DiffReport, shown: int, total: int) -> str:
     return f"Changed files{where}, most bytes to download first ({shown} of {total})"
 
 
-def file_rows(report: DiffReport, options: RenderOptions, width: int = 60) -> tuple[str, list[list[str]]]:
+def file_rows(report: DiffReport, options: RenderOptions,
+              width: int = 60) -> tuple[str, list[list[str]]]:
     """Title and rows of the file changes, grouped by directory when --depth is given."""
     if options.depth:
         groups = group_by_depth(report.files, options.depth)
@@ -120,11 +96,12 @@ def file_rows(report: DiffReport, options: RenderOptions, width: int = 60) -> tu
         title = (f"Changed files by directory (depth {options.depth}; {len(shown)} of "
                  f"{len(groups)} directories, {len(report.files)} paths)")
         return title, [[f"{g.file_count} file{'' if g.file_count == 1 else 's'}",
-                         shorten(g.path, width), size(g.size_a), size(g.size_b),
+                         cut_path(g.path, width, options.fit), size(g.size_a), size(g.size_b),
                          signed_size(g.delta)] for g in shown]
     shown = report.files[: options.top]
     return file_title(report, len(shown), len(report.files)), [
-        [f.change, shorten(f.path, width), size(f.size_a), size(f.size_b), signed_size(f.delta)]
+        [f.change, cut_path(f.path, width, options.fit), size(f.size_a), size(f.size_b),
+         signed_size(f.delta)]
         for f in shown]
 
 
@@ -140,26 +117,27 @@ def no_file_changes(report: DiffReport) -> str:
 
 
 def waste_title(report: DiffReport) -> str:
-    """The heading of the waste rows: how many, the net change, what was left out."""
+    """The heading of the waste rows: how many, the net change, how many were alike."""
     net = sum(w.delta for w in report.waste)
-    title = (f"Wasted bytes that appeared, disappeared or changed ({len(report.waste)} "
+    title = (f"Wasted bytes that differ ({len(report.waste)} "
              f"path{'' if len(report.waste) == 1 else 's'}, net {signed_size(net)}")
     if report.waste_unchanged_paths:
-        title += (f"; {report.waste_unchanged_paths} the same on both sides, "
-                  f"{size(report.waste_unchanged_bytes)}, left out")
+        title += f"; {report.waste_unchanged_paths} alike on both sides left out"
     return title + ")"
 
 
 def waste_rows(report: DiffReport, options: RenderOptions, width: int = 50) -> list[list[str]]:
-    """Dead bytes that appeared, disappeared or changed."""
-    return [[w.side, shorten(w.path, width), size(w.size_a) if w.size_a else "-",
-             size(w.size_b) if w.size_b else "-", shorten(w.written_by, 30),
-             shorten(w.killed_by, 30)] for w in report.waste[: options.top]]
+    """Dead bytes that appeared, disappeared or changed, with the steps (of B when B has
+    them, else of A) that wrote and lost them, as the step table numbers them."""
+    fit = options.fit
+    return [[w.side, cut_path(w.path, width, fit), size(w.size_a) if w.size_a else "-",
+             size(w.size_b) if w.size_b else "-", f"{w.image} {w.written_step}",
+             f"{w.image} {w.killed_step}"] for w in report.waste[: options.top]]
 
 
 FILE_HEADERS = ["Change", "Path", "Size A", "Size B", "Delta"]
 STEP_HEADERS = ["A#", "B#", "Instruction", "Size A", "Size B", "Delta"]
-WASTE_HEADERS = ["Waste", "Path", "Dead A", "Dead B", "Written by", "Killed by"]
+WASTE_HEADERS = ["Waste", "Path", "Dead A", "Dead B", "Written by", "Lost to"]
 
 
 def growth_line(report: DiffReport) -> str | None:

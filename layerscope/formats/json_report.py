@@ -175,7 +175,8 @@ def diff_document(report) -> dict:
         "waste": [
             {"path": w.path, "change": w.side, "size": w.size, "size_a": w.size_a,
              "size_b": w.size_b, "size_delta": w.delta, "written_by": w.written_by,
-             "killed_by": w.killed_by}
+             "killed_by": w.killed_by, "image": w.image, "written_step": w.written_step,
+             "killed_step": w.killed_step}
             for w in report.waste
         ],
         "waste_unchanged": {"paths": report.waste_unchanged_paths,

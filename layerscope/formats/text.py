@@ -117,24 +117,29 @@ def render_diff(report, options: RenderOptions) -> str:
                           tablefmt="simple", colalign=("left", "right", "right", "right")))
     if report.growth is not None:
         parts += ["", diff_view.growth_line(report)]
-    parts += [""] + diff_view.divergence_lines(report)
+    fit = options.fit
+    width = fit.width
+    parts += [""] + diff_view.divergence_lines(report, width, fit)
     if report.steps:
+        # A#, B#, three sizes (up to '-420.8 MB') and five two-space gaps take 45 columns
+        rows = diff_view.step_rows(report, max(width - 45, 24), fit)
         parts += ["", "Steps after the shared prefix, each beside its counterpart"]
-        parts.append(tabulate(diff_view.step_rows(report), headers=diff_view.STEP_HEADERS,
-                              tablefmt="simple",
+        parts.append(tabulate(rows, headers=diff_view.STEP_HEADERS, tablefmt="simple",
                               colalign=("right", "right", "left", "right", "right", "right")))
     parts.append("")
     if report.files:
-        title, rows = diff_view.file_rows(report, options)
+        # 'metadata-only', three sizes and four gaps take 48 columns
+        title, rows = diff_view.file_rows(report, options, max(width - 48, 24))
         parts += [title, tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="simple",
                                   colalign=("left", "left", "right", "right", "right"))]
     else:
         parts.append(diff_view.no_file_changes(report))
     if report.waste:
+        # 'disappeared', two sizes, 'Written by', 'Lost to' and five gaps take 54 columns
         parts += ["", diff_view.waste_title(report)]
-        parts.append(tabulate(diff_view.waste_rows(report, options),
+        parts.append(tabulate(diff_view.waste_rows(report, options, max(width - 54, 24)),
                               headers=diff_view.WASTE_HEADERS, tablefmt="simple",
-                              colalign=("left", "left", "right", "right", "left", "left")))
+                              colalign=("left", "left", "right", "right", "right", "right")))
     elif report.waste_unchanged_paths:
         parts += ["", diff_view.waste_title(report)]
     return "\n".join(parts) + "\n"

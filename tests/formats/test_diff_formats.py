@@ -58,12 +58,12 @@ Layers         3        4                  +1
   B step 2: RUN apt-get install -y --no-install-recommends big
 
 Steps after the shared prefix, each beside its counterpart
-  A#    B#  Instruction                                              Size A    Size B      Delta
-----  ----  -----------------------------------------------------  --------  --------  ---------
-   2     2  A: RUN apt-get install -y big                            2.0 MB    1.5 MB  -490.0 kB
-            B: RUN apt-get install -y --no-install-recommends big
-   -     3  (only in B) RUN rm /tmp/big.deb                               -       0 B        0 B
-   3     4  COPY file:1 in /app                                         7 B       7 B        0 B
+  A#    B#  Instruction                            Size A    Size B      Delta
+----  ----  -----------------------------------  --------  --------  ---------
+   2     2  A: …nstall -y big                      2.0 MB    1.5 MB  -490.0 kB
+            B: …nstall -y --no-install-recomme…
+   -     3  (only in B) RUN rm /tmp/big.deb             -       0 B        0 B
+   3     4  COPY file:1 in /app                       7 B       7 B        0 B
 
 Changed files, most bytes to download first (2 of 2)
 Change    Path                  Size A    Size B      Delta
@@ -71,10 +71,10 @@ Change    Path                  Size A    Size B      Delta
 changed   /usr/lib/big.so       2.0 MB    1.5 MB  -500.0 kB
 removed   /usr/share/doc/big   30.0 kB       0 B   -30.0 kB
 
-Wasted bytes that appeared, disappeared or changed (1 path, net +40.0 kB)
-Waste     Path            Dead A    Dead B  Written by                      Killed by
---------  ------------  --------  --------  ------------------------------  -------------------
-appeared  /tmp/big.deb         -   40.0 kB  RUN apt-get install -y --no-i…  RUN rm /tmp/big.deb
+Wasted bytes that differ (1 path, net +40.0 kB)
+Waste     Path            Dead A    Dead B    Written by    Lost to
+--------  ------------  --------  --------  ------------  ---------
+appeared  /tmp/big.deb         -   40.0 kB           B 2        B 3
 """
 
 EXPECTED_MARKDOWN = """\
@@ -113,11 +113,11 @@ B step 2: RUN apt-get install -y --no-install-recommends big
 
 </details>
 
-<details><summary>Wasted bytes that appeared, disappeared or changed (1 path, net +40.0 kB)</summary>
+<details><summary>Wasted bytes that differ (1 path, net +40.0 kB)</summary>
 
-| Waste    | Path         | Dead A   | Dead B   | Written by                     | Killed by           |
-|----------|--------------|----------|----------|--------------------------------|---------------------|
-| appeared | /tmp/big.deb | -        | 40.0 kB  | RUN apt-get install -y --no-i… | RUN rm /tmp/big.deb |
+| Waste    | Path         | Dead A   | Dead B   | Written by   | Lost to   |
+|----------|--------------|----------|----------|--------------|-----------|
+| appeared | /tmp/big.deb | -        | 40.0 kB  | B 2          | B 3       |
 
 </details>
 """
@@ -153,7 +153,8 @@ def test_json_document(report):
     assert document["waste"] == [{"path": "/tmp/big.deb", "change": "appeared", "size": 40_000,
                                   "size_a": 0, "size_b": 40_000, "size_delta": 40_000,
                                   "written_by": "RUN apt-get install -y --no-install-recommends big",
-                                  "killed_by": "RUN rm /tmp/big.deb"}]
+                                  "killed_by": "RUN rm /tmp/big.deb", "image": "B",
+                                  "written_step": 2, "killed_step": 3}]
     assert document["waste_unchanged"] == {"paths": 0, "bytes": 0}
     assert document["path_filter"] is None
 
@@ -202,25 +203,28 @@ APT = ('RUN echo "deb [trusted=yes] file:///repo/debs ./" > /etc/apt/sources.lis
 
 
 def test_instructions_that_differ_past_the_cut_show_the_difference():
-    """The two RUNs share their first 108 characters; at 80 columns (68 after the 12-character
-    'A step 2: ' label) the shared start gives way to an ellipsis and 16 characters of context
-    taken back to a word's start ('apt-get'), so --no-install-recommends is in view."""
+    """The two RUNs share their first 114 characters ('apt-get install -y ' starts at 95).
+    At 80 columns the divergence lines have 68 after the 12-character '  A step 2: ' label, and
+    the step table's instruction column at most 35 (80 less the 45 the numbers and sizes may
+    take), 32 after 'A: '. Each cut starts a third of its width before the difference (114 - 22
+    = 92, two characters before 'apt-get'; 114 - 10 = 104, inside 'install'), behind an
+    ellipsis; B's text, longer than 32, is cut at its end too."""
     a = build_image(BASE, CMD, (APT.format(""), [file("usr/bin/curl", b"c" * 1000)]))
     b = build_image(BASE, CMD, (APT.format("--no-install-recommends "),
                                 [file("usr/bin/curl", b"c" * 600)]))
     report = diff_images(analyze(a), analyze(b))
+    assert APT.format("").index("curl") == 114
     lines = text.render_diff(report, RenderOptions()).splitlines()
     start = lines.index("1 shared layer(s), 2 shared step(s); the histories diverge here:")
     assert lines[start + 1: start + 3] == [
-        "  A step 2: …apt-get install -y curl python3-pip",
-        "  B step 2: …apt-get install -y --no-install-recommends curl python3-pip"]
-    # the step table's instruction column is 60 wide: 57 after 'B: ', so B's text is cut at
-    # its end too, past the difference
+        "  A step 2: …&& apt-get install -y curl python3-pip",
+        "  B step 2: …&& apt-get install -y --no-install-recommends curl python3-pip"]
     step = lines.index("Steps after the shared prefix, each beside its counterpart") + 3
     assert lines[step:step + 2] == [
-        "   2     2  A: …apt-get install -y curl python3-pip" + " " * 25
-        + "1.0 kB     600 B   -400 B",
-        "            B: …apt-get install -y --no-install-recommends curl python3…"]
+        # tabulate pads each header by two: the size columns are 8 wide, Delta 7
+        "   2     2  A: …nstall -y curl python3-pip" + " " * 5 + "    1.0 kB     600 B   -400 B",
+        "            B: …nstall -y --no-install-recomme…"]
+    assert all(len(line) <= 80 for line in lines)
 
 
 def test_collapsed_waste_and_an_empty_path_filter_are_said():
@@ -232,12 +236,11 @@ def test_collapsed_waste_and_an_empty_path_filter_are_said():
     a = analyze(build_image(BASE, CMD, *steps, ("RUN echo a", [file("a", b"a")])))
     b = analyze(build_image(BASE, CMD, *steps, ("RUN echo b", [file("a", b"b")])))
     lines = text.render_diff(diff_images(a, b), RenderOptions()).splitlines()
-    assert lines[-1] == ("Wasted bytes that appeared, disappeared or changed (0 paths, net 0 B; "
-                         "1 the same on both sides, 100 B, left out)")
+    assert lines[-1] == "Wasted bytes that differ (0 paths, net 0 B; 1 alike on both sides left out)"
     lines = text.render_diff(diff_images(a, b, "/usr/*.so.*"), RenderOptions()).splitlines()
     assert lines[-1] == ("Files: --path /usr/*.so.* matches no path in either image (`*` stays "
                          "inside one directory; `**` crosses them, see docs/globs.md).")
     lines = text.render_diff(diff_images(a, b, "/tmp"), RenderOptions()).splitlines()
     assert lines[-3:] == ["Files: no differences under /tmp (0 matching paths).", "",
-                          "Wasted bytes that appeared, disappeared or changed (0 paths, net 0 B; "
-                          "1 the same on both sides, 100 B, left out)"]
+                          "Wasted bytes that differ (0 paths, net 0 B; 1 alike on both sides "
+                          "left out)"]
