@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis.diff import DiffReport, group_by_depth
 from .base import RenderOptions
-from .fit import PLAIN, Fit, cut_end, cut_path, show_difference
+from .fit import PLAIN, Fit, cut_end, cut_path, paint, show_difference
 from .units import signed_percent, signed_size, size
 
 
@@ -100,7 +100,8 @@ def file_rows(report: DiffReport, options: RenderOptions,
                          signed_size(g.delta)] for g in shown]
     shown = report.files[: options.top]
     return file_title(report, len(shown), len(report.files)), [
-        [f.change, cut_path(f.path, width, options.fit), size(f.size_a), size(f.size_b),
+        [paint(f.change, COLOUR.get(f.change, "changed"), options.fit),
+         cut_path(f.path, width, options.fit), size(f.size_a), size(f.size_b),
          signed_size(f.delta)]
         for f in shown]
 
@@ -135,6 +136,8 @@ def waste_rows(report: DiffReport, options: RenderOptions, width: int = 50) -> l
              f"{w.image} {w.killed_step}"] for w in report.waste[: options.top]]
 
 
+COLOUR = {"added": "added", "removed": "removed"}
+"""fit.paint's meaning of a file change on a terminal (content and metadata changes: changed)."""
 FILE_HEADERS = ["Change", "Path", "Size A", "Size B", "Delta"]
 STEP_HEADERS = ["A#", "B#", "Instruction", "Size A", "Size B", "Delta"]
 WASTE_HEADERS = ["Waste", "Path", "Dead A", "Dead B", "Written by", "Lost to"]

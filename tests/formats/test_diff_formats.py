@@ -244,3 +244,19 @@ def test_collapsed_waste_and_an_empty_path_filter_are_said():
     assert lines[-3:] == ["Files: no differences under /tmp (0 matching paths).", "",
                           "Wasted bytes that differ (0 paths, net 0 B; 1 alike on both sides "
                           "left out)"]
+
+
+def test_file_changes_are_coloured_on_a_terminal(report):
+    """With colour on (a terminal, NO_COLOR unset) the change word is yellow for changed and
+    red for removed, as dive marks them; the columns stay where they are without colour."""
+    from layerscope.formats.fit import Fit
+
+    coloured = text.render_diff(report, RenderOptions(fit=Fit(colour=True))).splitlines()
+    plain = text.render_diff(report, RenderOptions()).splitlines()
+    row = plain.index("Change    Path                  Size A    Size B      Delta") + 2
+    assert coloured[row: row + 2] == [
+        "\x1b[33mchanged\x1b[0m   /usr/lib/big.so       2.0 MB    1.5 MB  -500.0 kB",
+        "\x1b[31mremoved\x1b[0m   /usr/share/doc/big   30.0 kB       0 B   -30.0 kB"]
+    assert plain[row: row + 2] == [
+        "changed   /usr/lib/big.so       2.0 MB    1.5 MB  -500.0 kB",
+        "removed   /usr/share/doc/big   30.0 kB       0 B   -30.0 kB"]
