@@ -37,7 +37,9 @@ def likeness(x: StepSketch, y: StepSketch) -> float:
     if matcher.real_quick_ratio() >= PAIRED and matcher.quick_ratio() >= PAIRED:
         text = matcher.ratio()
     paths = 0.0
-    if x.paths and y.paths:
+    smaller, larger = sorted((len(x.paths), len(y.paths)))
+    # the share can be no more than smaller / larger: skip the intersection when that is low
+    if smaller and smaller >= PAIRED * larger and text < smaller / larger:
         shared = len(x.paths & y.paths)
         paths = shared / (len(x.paths) + len(y.paths) - shared)
     return max(text, paths)
