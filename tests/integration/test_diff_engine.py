@@ -150,3 +150,8 @@ def test_a_mistyped_engine_image_lists_the_tags_the_engine_has(client):
         hint = result.stderr.splitlines()[1]
         listed = hint.removeprefix("hint: the engine has ").split(";")[0]
         assert listed.split(", ") == tags[:6], hint
+    # a name without a tag means :latest, which layerscope/busybox does not have: its tags
+    busybox = sorted(tag for image in client.images.list(name="layerscope/busybox")
+                     for tag in image.tags)
+    hint = layerscope("inspect", "layerscope/busybox").stderr.splitlines()[1]
+    assert hint.startswith(f"hint: the engine has {', '.join(busybox)}; "), hint
