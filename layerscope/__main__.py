@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     debug = "--debug" in arguments
     try:
+        if not arguments:
+            # as dive and docker do: a bare command is a request for the help
+            from .cli import build_parser
+            from .output import stdout_bytes
+
+            write_stdout(stdout_bytes(build_parser("").format_help()))
+            return 0
         fingerprint = RunFingerprint()
         pending = replay_key(arguments, fingerprint)
         stored = None if pending is None else stored_output(pending)

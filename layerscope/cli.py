@@ -17,6 +17,36 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's hook
         raise UsageError(message, hint=f"see `{self.prog} --help`")
 
+    def parse_args(self, args=None, namespace=None):  # argparse's entry point
+        """As argparse's, but an unknown option names the one meant and the command's help."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self._command_parser(getattr(parsed, "command", None))
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)}",
+                             hint=_suggestion(extras, command or self))
+        return parsed
+
+    def _command_parser(self, name: str | None):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+                return action.choices[name]
+        return None
+
+
+def _suggestion(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """'did you mean --format? see `layerscope inspect --help`' for a misspelt option."""
+    import difflib
+
+    help_hint = f"see `{parser.prog} --help`"
+    known = [flag for action in parser._actions for flag in action.option_strings
+             if action.help != argparse.SUPPRESS]
+    for word in extras:
+        if word.startswith("--"):
+            near = difflib.get_close_matches(word.partition("=")[0], known, n=1, cutoff=0.6)
+            if near:
+                return f"did you mean {near[0]}? {help_hint}"
+    return help_hint
+
 
 def _whole_number(minimum: int, too_small: str):
     """An argparse type for whole numbers of at least `minimum`."""
@@ -76,12 +106,16 @@ def build_parser(command: str | None = None) -> Parser:
     inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]), default="text",
                          help="report format (default: text)")
     inspect.add_argument("--output", "-o", metavar="FILE",
-                         help="write the report to FILE instead of stdout")
+                         help="write the report to FILE instead of stdout ('-': stdout)")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
+    inspect.add_argument("--path", metavar="GLOB",
+                         help="list only the wasted files at paths GLOB covers (the glob of "
+                              "diff --path and check --forbid-paths; docs/globs.md)")
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
+    _add_inspect_view_options(inspect)
     add_reading_options(inspect)
     inspect.set_defaults(handler=_run_inspect)
 
@@ -94,13 +128,17 @@ def build_parser(command: str | None = None) -> Parser:
     diff.add_argument("--format", choices=tuple(FORMATS["diff"]), default="text",
                       help="report format (default: text); markdown fits a pull request comment")
     diff.add_argument("--output", "-o", metavar="FILE",
-                      help="write the report to FILE instead of stdout")
+                      help="write the report to FILE instead of stdout ('-': stdout)")
     diff.add_argument("--top", type=_positive, default=20, metavar="N",
                       help="changed-file rows in text and markdown (default: 20)")
     diff.add_argument("--depth", type=_positive, metavar="D",
                       help="sum changed files by directory, D path components deep")
     diff.add_argument("--path", metavar="GLOB",
-                      help="only files whose path matches GLOB (fnmatch, e.g. '/usr/lib/*')")
+                      help="only changed files and waste at paths GLOB covers ('*' stays in one "
+                           "directory, '**' crosses them, a directory covers what is under it; "
+                           "docs/globs.md), e.g. '/usr/lib/**/*.so.*'")
+    diff.add_argument("--no-trunc", action="store_true",
+                      help="cut no instruction or path in text (as docker history --no-trunc)")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit 1 when the images differ (different layers), like git diff")
     diff.add_argument("--fail-on-growth", metavar="SIZE|PCT", type=_growth,
@@ -206,11 +244,33 @@ def _add_advise_parser(commands) -> None:
     advise.add_argument("--format", choices=tuple(FORMATS["advise"]), default="text",
                         help="report format (default: text)")
     advise.add_argument("--output", "-o", metavar="FILE",
-                        help="write the report (or the patch) to FILE instead of stdout")
+                        help="write the report (or the patch) to FILE instead of stdout ('-': stdout)")
     advise.add_argument("--top", type=_positive, default=5, metavar="N",
                         help="paths and packages listed under each finding in text (default: 5)")
     add_reading_options(advise)
     advise.set_defaults(handler=_run_advise)
+
+
+def _add_inspect_view_options(inspect: argparse.ArgumentParser) -> None:
+    """How inspect's text shows the report: width, columns, the files of one step."""
+    inspect.add_argument("--no-trunc", action="store_true",
+                         help="cut no instruction or path (as docker history --no-trunc); "
+                              "lines grow past the terminal's width")
+    inspect.add_argument("--wide", action="store_true",
+                         help="every column of the steps table (New, Rewrote, Removed below, "
+                              "Replaced below), even past the terminal's width")
+    inspect.add_argument("--expand", action="store_true",
+                         help="list the files of each wasted group under it (--top of them)")
+    inspect.add_argument("--files", metavar="STEP",
+                         type=_whole_number(0, "is not a step: steps count from 0"),
+                         help="the files of one step (its # in the steps table) as a tree, "
+                              "each marked added, changed, metadata-only or removed, as dive "
+                              "shows a layer")
+    inspect.add_argument("--sort", choices=("size", "path"), default="size",
+                         help="order of --files' tree: largest first (default) or by path")
+    inspect.add_argument("--dockerfile", metavar="PATH",
+                         help="the Dockerfile the image was built from: each step shows the "
+                              "line that made it")
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
@@ -286,16 +346,21 @@ def _options(options_class, args: argparse.Namespace, **extra):
     return options_class(**picked)
 
 
+def _stdout(output: str | None) -> str | None:
+    """`-o -` is stdout, as in curl and tar."""
+    return None if output == "-" else output
+
+
 def _run_inspect(args: argparse.Namespace) -> int:
     from .commands import inspect
 
-    return inspect.run(_options(inspect.InspectOptions, args))
+    return inspect.run(_options(inspect.InspectOptions, args, output=_stdout(args.output)))
 
 
 def _run_diff(args: argparse.Namespace) -> int:
     from .commands import diff
 
-    return diff.run(_options(diff.DiffOptions, args))
+    return diff.run(_options(diff.DiffOptions, args, output=_stdout(args.output)))
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -307,7 +372,7 @@ def _run_check(args: argparse.Namespace) -> int:
 def _run_advise(args: argparse.Namespace) -> int:
     from .commands import advise
 
-    return advise.run(_options(advise.AdviseOptions, args))
+    return advise.run(_options(advise.AdviseOptions, args, output=_stdout(args.output)))
 
 
 def _run_cache(args: argparse.Namespace) -> int:

@@ -1,13 +1,14 @@
 """The command line as a user runs it: exit codes, one-line errors, JSON output, --output."""
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
 
 import pytest
 
-from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive, write_oci_layout
+from tests.imagebuilder import ImageSpec, Step, file, whiteout, write_docker_archive, write_oci_layout
 
 SPEC = ImageSpec(
     (Step("COPY a /a", (file("/a", "a" * 10),)), Step("RUN rm /a", (file("/b", "b"),)))
@@ -154,3 +155,72 @@ def test_a_repeat_inspect_reads_no_layer(tmp_path):
     assert (second.returncode, second.stdout) == (0, first.stdout)
     uncached = run("inspect", "--format", "json", "--no-cache", archive)
     assert uncached.returncode == 2 and "layer" in uncached.stderr
+
+
+def test_no_arguments_prints_the_help():
+    result = run()
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: layerscope ")
+    for command in ("inspect", "diff", "check", "advise", "cache"):
+        assert f"    {command} " in result.stdout
+
+
+@pytest.mark.parametrize("args, meant, command", [
+    (["inspect", "{archive}", "--fromat", "json"], "--format", "inspect"),
+    (["diff", "{archive}", "{archive}", "--exitcode"], "--exit-code", "diff"),
+    (["check", "{archive}", "--max-sise=3MB"], "--max-size", "check"),
+])
+def test_a_misspelt_option_names_the_one_meant_and_the_commands_help(tmp_path, args, meant,
+                                                                     command):
+    archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    result = run(*(str(archive) if a == "{archive}" else a for a in args))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[1] == f"hint: did you mean {meant}? see `layerscope {command} --help`"
+
+
+def test_dash_output_is_stdout(tmp_path):
+    archive = write_docker_archive(SPEC, tmp_path / "i.tar")
+    result = run("inspect", archive, "-o", "-", "--format", "json", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["schema"] == "layerscope/inspect/v1"
+    assert not (tmp_path / "-").exists()
+    result = run("diff", archive, archive, "--output", "-", "--format", "json", cwd=tmp_path)
+    assert json.loads(result.stdout)["summary"]["identical"] is True
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_socket_path_in_docker_host_suggests_unix_url(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "size:v1"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DOCKER_HOST": str(tmp_path / "docker.sock")})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"layerscope: error: cannot reach the Docker engine at {tmp_path / 'docker.sock'}",
+        f"hint: DOCKER_HOST is a socket path: write it as a URL, "
+        f"DOCKER_HOST=unix://{tmp_path / 'docker.sock'}"]
+
+
+WASTEFUL = ImageSpec((
+    Step("COPY src /", (file("/tmp/x.tgz", "t" * 8), file("/usr/lib/a.so.1", "a" * 5))),
+    Step("RUN rm /tmp/x.tgz", (whiteout("/tmp/x.tgz"),)),
+    Step("RUN build", (file("/usr/lib/a.so.1", "A" * 6),)),
+))
+
+
+def test_inspect_path_lists_the_waste_the_glob_covers(tmp_path):
+    """8 bytes of /tmp/x.tgz removed and 5 of /usr/lib/a.so.1 overwritten: --path '/usr/**/*.so.*'
+    keeps the 5-byte file, '/tmp' the tarball, '/usr/*.so.*' nothing; the headline stays 13."""
+    archive = write_docker_archive(WASTEFUL, tmp_path / "w.tar")
+    for glob, paths in (("/usr/**/*.so.*", ["/usr/lib/a.so.1"]), ("/tmp", ["/tmp/x.tgz"]),
+                        ("/usr/*.so.*", [])):
+        result = run("inspect", archive, "--path", glob, "--format", "json")
+        document = json.loads(result.stdout)
+        assert [w["path"] for w in document["wasted"]] == paths
+        assert document["image"]["wasted_bytes"] == 13
+        assert document["path_filter"] == {
+            "glob": glob, "wasted_files": len(paths),
+            "wasted_bytes": {"/usr/lib/a.so.1": 5, "/tmp/x.tgz": 8}.get(paths[0], 0) if paths else 0}
+    text = run("inspect", archive, "--path", "/usr/*.so.*").stdout.splitlines()
+    assert "Wasted bytes under /usr/*.so.*: none (--path; docs/globs.md)." in text
+    text = run("inspect", archive, "--path", "/tmp").stdout.splitlines()
+    assert "Wasted bytes under /tmp, largest first (1 of 1 groups, 1 files, 8 B)" in text

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import EntryKind, FileEntry
+from .diff_steps import StepPair, counterparts, pair_steps
+from .diff_waste import WasteChange, compare_waste
+from .globs import PathGlob
 from .image_report import Analysis, InspectReport
 from .tree import live_files
+
+__all__ = ["DiffReport", "FileChange", "StepPair", "WasteChange", "diff_images", "group_by_depth"]
 
 ADDED = "added"
 REMOVED = "removed"
@@ -39,29 +41,6 @@ class Side:
 
 
 @dataclass(frozen=True, slots=True)
-class StepPair:
-    """A step of A and its counterpart in B (either may be missing)."""
-
-    step_a: int | None
-    """Step index in A, or None when only B has it."""
-    step_b: int | None
-    """Step index in B, or None when only A has it."""
-    instruction_a: str | None
-    """Readable instruction in A."""
-    instruction_b: str | None
-    """Readable instruction in B."""
-    size_a: int
-    """Layer bytes in A (0 when absent or empty)."""
-    size_b: int
-    """Layer bytes in B."""
-
-    @property
-    def delta(self) -> int:
-        """B - A in bytes."""
-        return self.size_b - self.size_a
-
-
-@dataclass(frozen=True, slots=True)
 class FileChange:
     """A path whose final-filesystem entry differs between A and B."""
 
@@ -81,22 +60,6 @@ class FileChange:
 
 
 @dataclass(frozen=True, slots=True)
-class WasteChange:
-    """Dead bytes at a path that only one side has."""
-
-    path: str
-    """Where the dead bytes were written."""
-    side: str
-    """"appeared" (only B wastes them) or "disappeared" (only A did)."""
-    size: int
-    """Dead bytes at that path on that side."""
-    written_by: str
-    """Instruction that wrote them."""
-    killed_by: str
-    """Instruction that removed or replaced them."""
-
-
-@dataclass(frozen=True, slots=True)
 class DiffReport:
     """Everything `diff` shows, as plain data."""
 
@@ -109,11 +72,19 @@ class DiffReport:
     shared_steps: int
     """Leading steps identical on both sides (same instruction, same layer)."""
     steps: tuple[StepPair, ...]
-    """Steps after the shared prefix, aligned."""
+    """Steps after the shared prefix, each with its counterpart (analysis.step_pairing)."""
     files: tuple[FileChange, ...]
-    """Changed paths, largest |delta| first (after --path filtering)."""
+    """Changed paths, most bytes to download first (after --path filtering)."""
     waste: tuple[WasteChange, ...]
-    """Dead bytes that appeared or disappeared, largest first."""
+    """Dead bytes that appeared, disappeared or changed, largest first."""
+    waste_unchanged_paths: int = 0
+    """Paths whose waste is the same on both sides, left out of `waste`."""
+    waste_unchanged_bytes: int = 0
+    """Their dead bytes (on each side)."""
+    path_glob: str | None = None
+    """--path's glob, or None."""
+    path_matches: int = 0
+    """Live paths (files and directories) of A or B that --path covers."""
     growth: Any = None
     """--fail-on-growth's verdict (a rules.budgets BudgetResult, judged a floor above), or None."""
 
@@ -152,32 +123,18 @@ def _shared_prefix(a: InspectReport, b: InspectReport) -> tuple[int, int]:
     return layers, steps
 
 
-def pair_steps(a: InspectReport, b: InspectReport, shared_steps: int) -> tuple[StepPair, ...]:
-    """Pair the steps after the shared prefix: identical instructions first, then by position."""
-    rest_a, rest_b = a.steps[shared_steps:], b.steps[shared_steps:]
-    matcher = difflib.SequenceMatcher(a=[s.instruction for s in rest_a],
-                                      b=[s.instruction for s in rest_b], autojunk=False)
-    pairs = []
-    for _, a_start, a_end, b_start, b_end in matcher.get_opcodes():
-        for step_a, step_b in itertools.zip_longest(rest_a[a_start:a_end], rest_b[b_start:b_end]):
-            pairs.append(StepPair(
-                step_a.index if step_a else None, step_b.index if step_b else None,
-                step_a.instruction if step_a else None, step_b.instruction if step_b else None,
-                step_a.size if step_a else 0, step_b.size if step_b else 0))
-    return tuple(pairs)
-
-
 def _same_content(x: FileEntry, y: FileEntry) -> bool:
     return (x.kind == y.kind and x.size == y.size and x.content_hash == y.content_hash
             and x.link_target == y.link_target)
 
 
 def compare_files(files_a: dict[str, FileEntry], files_b: dict[str, FileEntry],
-                  path_glob: str | None = None) -> tuple[FileChange, ...]:
-    """Added, removed, content-changed and metadata-only paths (directories left out)."""
+                  covers=None) -> tuple[FileChange, ...]:
+    """Added, removed, content-changed and metadata-only paths (directories left out), those a
+    pull of B downloads most bytes for first (B's size), then those A had most bytes at."""
     changes = []
     for path in files_a.keys() | files_b.keys():
-        if path_glob and not fnmatch.fnmatchcase(path, path_glob):
+        if covers is not None and not covers(path):
             continue
         x, y = files_a.get(path), files_b.get(path)
         if (x is not None and x.kind == EntryKind.DIRECTORY) or (
@@ -192,41 +149,29 @@ def compare_files(files_a: dict[str, FileEntry], files_b: dict[str, FileEntry],
             changes.append(FileChange(path, CHANGED, x.size, y.size))
         elif (x.mode, x.uid, x.gid) != (y.mode, y.uid, y.gid):
             changes.append(FileChange(path, METADATA, x.size, y.size))
-    return tuple(sorted(changes, key=lambda c: (-abs(c.delta), c.path)))
-
-
-def _waste_by_cause(report: InspectReport) -> dict[tuple[str, str, str], int]:
-    """(path, writing instruction, killing instruction) -> dead bytes."""
-    totals: dict[tuple[str, str, str], int] = {}
-    for item in report.wasted:
-        key = (item.path, report.steps[item.written_by_step].instruction,
-               report.steps[item.killed_by_step].instruction)
-        totals[key] = totals.get(key, 0) + item.size
-    return totals
-
-
-def compare_waste(a: InspectReport, b: InspectReport) -> tuple[WasteChange, ...]:
-    """Dead bytes that only one side has: same path, same writing and killing instructions."""
-    waste_a, waste_b = _waste_by_cause(a), _waste_by_cause(b)
-    changes = [WasteChange(path, "appeared", waste_b[(path, writer, killer)], writer, killer)
-               for path, writer, killer in waste_b.keys() - waste_a.keys()]
-    changes += [WasteChange(path, "disappeared", waste_a[(path, writer, killer)], writer, killer)
-                for path, writer, killer in waste_a.keys() - waste_b.keys()]
-    return tuple(sorted(changes, key=lambda c: (-c.size, c.path, c.side, c.written_by)))
+    return tuple(sorted(changes, key=lambda c: (-c.size_b, -c.size_a, c.path)))
 
 
 def diff_images(a: Analysis, b: Analysis, path_glob: str | None = None) -> DiffReport:
-    """Compare two analysed images."""
+    """Compare two analysed images; `path_glob` (analysis.globs) narrows files and waste."""
     shared_layers, shared_steps = _shared_prefix(a.report, b.report)
+    steps = pair_steps(a, b, shared_steps)
+    files_a, files_b = live_files(a.merged.final_tree), live_files(b.merged.final_tree)
+    covers = None if path_glob is None else PathGlob(path_glob).covers
+    waste = compare_waste(a.report, b.report, counterparts(steps, shared_steps), covers)
     return DiffReport(
         a=_side(a.report),
         b=_side(b.report),
         shared_layers=shared_layers,
         shared_steps=shared_steps,
-        steps=pair_steps(a.report, b.report, shared_steps),
-        files=compare_files(live_files(a.merged.final_tree), live_files(b.merged.final_tree),
-                            path_glob),
-        waste=compare_waste(a.report, b.report),
+        steps=steps,
+        files=compare_files(files_a, files_b, covers),
+        waste=waste.changes,
+        waste_unchanged_paths=waste.unchanged_paths,
+        waste_unchanged_bytes=waste.unchanged_bytes,
+        path_glob=path_glob,
+        path_matches=0 if covers is None else sum(
+            1 for path in files_a.keys() | files_b.keys() if covers(path)),
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import LayerscopeError
 from ..formats.base import RenderOptions, formatter
+from ..formats.fit import for_reader
 from ..output import check_writable, write_report
 from .reading import ReadingOptions, progress_for, reading_for, registry_access
 
@@ -34,6 +36,8 @@ class DiffOptions(ReadingOptions):
     """Only files whose path matches this glob."""
     exit_code: bool = False
     """Exit 1 when the images differ."""
+    no_trunc: bool = False
+    """Cut no instruction or path in the text."""
     fail_on_growth: Any = None
     """A Growth: exit 1 when B outgrows A by more than it."""
 
@@ -79,8 +83,10 @@ def run(options: DiffOptions) -> int:
     cache, reading = reading_for(options, compared=True)
     with progress_for(options) as progress:
         report = diff(options, progress, cache, reading)
+    fit = for_reader(os.environ, None if options.output is not None else sys.stdout,
+                     no_trunc=options.no_trunc)
     text = formatter("diff", options.format)(report, RenderOptions(top=options.top,
-                                                                   depth=options.depth))
+                                                                   depth=options.depth, fit=fit))
     write_report(text, options.output)
     growth_failed = report.growth is not None and report.growth.status == "fail"
     if growth_failed and not options.quiet:

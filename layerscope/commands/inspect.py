@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..errors import UsageError
 from ..fingerprint import code_fingerprint
 from ..formats.base import RenderOptions, formatter
+from ..formats.fit import for_reader
 from ..output import check_writable, stdout_bytes, write_report
-from .reading import ReadingOptions, base_digests, progress_for, reading_for, source_for
+from .reading import (
+    ReadingOptions,
+    base_digests,
+    progress_for,
+    read_image,
+    reading_for,
+    source_for,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,6 +40,20 @@ class InspectOptions(ReadingOptions):
     """Wasted-file rows in the text report."""
     packages: bool = False
     """Per step, the packages it installed, upgraded or removed."""
+    path: str | None = None
+    """List only the wasted files this glob covers (analysis.globs); the figures stay whole."""
+    no_trunc: bool = False
+    """Cut no instruction or path in the text."""
+    wide: bool = False
+    """Every column of the steps table, even past the terminal's width."""
+    expand: bool = False
+    """List each wasted group's files under it."""
+    files: int | None = None
+    """Show this step's files as a tree instead of the report."""
+    sort: str = "size"
+    """Order of the --files tree: size (largest first) or path."""
+    dockerfile: str | None = None
+    """The Dockerfile the image was built from: each step shows its line."""
     replay_key: Pending | None = None
     """The run whose finished stdout may be stored for a replay of the same command (from
     __main__)."""
@@ -80,13 +105,66 @@ def run(options: InspectOptions) -> int:
     """Inspect, render, write; store the output for replay when __main__ gave a key."""
     if options.output is not None:
         check_writable(options.output)
+    if options.files is not None and options.format != "text":
+        raise UsageError(f"--files is a text view; --format {options.format} cannot show it",
+                         hint="drop --format, or use --format json for every step's figures")
+    fit = for_reader(os.environ, None if options.output is not None else sys.stdout,
+                     no_trunc=options.no_trunc, wide=options.wide)
     cache, reading = reading_for(options)
     with progress_for(options) as progress:
-        report = inspect(options, progress, cache, reading)
-    text = formatter("inspect", options.format)(report, RenderOptions(top=options.top))
+        if options.files is not None:
+            text = _files_text(options, fit, progress, cache, reading)
+        else:
+            report = inspect(options, progress, cache, reading)
+            if options.path is not None:
+                from ..analysis.globs import PathGlob
+
+                covers = PathGlob(options.path).covers
+                report = replace(report, wasted=tuple(w for w in report.wasted
+                                                      if covers(w.path)))
+            lines: tuple[tuple[int, int], ...] = ()
+            if options.dockerfile is not None:
+                report, lines = _with_dockerfile(report, options.dockerfile)
+            text = formatter("inspect", options.format)(report, RenderOptions(
+                top=options.top, fit=fit, expand=options.expand, dockerfile_lines=lines,
+                path_glob=options.path))
     write_report(text, options.output)
     if options.replay_key is not None:
         from .. import replay
 
         replay.store(options.replay_key, stdout_bytes(text), cache)
     return 0
+
+
+def _files_text(options: InspectOptions, fit, progress, cache, reading) -> str:
+    """--files STEP: that step's layer as a tree (read in full: the report memo keeps no
+    files)."""
+    from ..analysis.image_report import analyze
+    from ..analysis.step_files import step_files
+    from ..formats.files_view import render_files
+
+    image = read_image(options.image, options, progress, cache, reading)
+    report = analyze(image, base_digests(options, progress, reading)).report
+    last = len(report.steps) - 1
+    if options.files > last:
+        raise UsageError(f"--files {options.files}: the image has steps 0 to {last}",
+                         hint="the # column of `layerscope inspect` numbers them")
+    step = report.steps[options.files]
+    if step.layer is None:
+        return (f"Step {step.index} ({step.instruction}) made no layer: it changed no files, "
+                "only the image's configuration.\n")
+    return render_files(step_files(image, report, step.index), fit, options.sort)
+
+
+def _with_dockerfile(report, path: str):
+    """The report with its findings' Dockerfile lines, and (step, line) for each step the
+    Dockerfile's final stage made."""
+    from dataclasses import replace as replace_field
+
+    from ..rules.dockerfile import align, read_dockerfile, with_lines
+
+    aligned = align(read_dockerfile(path),
+                    [(s.index, s.instruction, s.base) for s in report.steps])
+    if report.findings is not None:
+        report = replace_field(report, findings=with_lines(report.findings, aligned))
+    return report, tuple(sorted((step, item.start) for step, item in aligned.items()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .fit import cut_path
 from .units import shorten, size
 
 
@@ -31,7 +32,8 @@ def finding_lines(finding, top: int, indent: str = "    ") -> list[str]:
     lines = [f"{indent}{finding.message}", f"{indent}fix: {finding.fix}"]
     items = finding.packages or finding.paths
     if items:
-        shown = ", ".join(shorten(item, 70) for item in items[:top])
+        cut = shorten if finding.packages else cut_path  # a path keeps its file name
+        shown = ", ".join(cut(item, 70) for item in items[:top])
         more = f" (+{len(items) - top} more)" if len(items) > top else ""
         lines.append(f"{indent}{'packages' if finding.packages else 'paths'}: {shown}{more}")
     return lines

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import FormatError
+from .fit import PLAIN, Fit
 
 __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
 FORMATS: dict[str, dict[str, str]] = {
-    "inspect": {"text": "text", "json": "json_report"},
+    "inspect": {"text": "text", "json": "json_report", "oneline": "oneline"},
     "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
               "junit": "junit", "github": "github"},
@@ -29,6 +30,14 @@ class RenderOptions:
     """How many rows of the long lists (wasted files, changed files) human formats show."""
     depth: int | None = None
     """diff: sum file changes by directory at this depth instead of listing files."""
+    path_glob: str | None = None
+    """inspect --path: the report's wasted files are those this glob covers (analysis.globs)."""
+    fit: Fit = PLAIN
+    """The reader's width, --no-trunc, --wide and colour (formats.fit)."""
+    expand: bool = False
+    """inspect: list the files of each wasted group under it (--top of them per group)."""
+    dockerfile_lines: tuple[tuple[int, int], ...] = ()
+    """inspect --dockerfile: (step, Dockerfile line) for the steps the Dockerfile made."""
 
 
 class Formatter(Protocol):

@@ -118,8 +118,14 @@ def render_advise(report, options: RenderOptions) -> str:
 
 
 def render_inspect(report: InspectReport, options: RenderOptions) -> str:
-    """The whole document; --top does not cut JSON, which always lists every dead version."""
-    return json.dumps(inspect_document(report), indent=2) + "\n"
+    """The whole document; --top does not cut JSON, which lists every dead version (every
+    one --path covers, with `path_filter` saying so)."""
+    document = inspect_document(report)
+    if options.path_glob is not None:
+        document["path_filter"] = {"glob": options.path_glob,
+                                   "wasted_files": len(report.wasted),
+                                   "wasted_bytes": sum(item.size for item in report.wasted)}
+    return json.dumps(document, indent=2) + "\n"
 
 
 DIFF_SCHEMA = "layerscope/diff/v1"
@@ -159,7 +165,7 @@ def diff_document(report) -> dict:
         "steps": [
             {"step_a": p.step_a, "step_b": p.step_b, "instruction_a": p.instruction_a,
              "instruction_b": p.instruction_b, "size_a": p.size_a, "size_b": p.size_b,
-             "size_delta": p.delta}
+             "size_delta": p.delta, "pairing": p.pairing}
             for p in report.steps
         ],
         "files": [
@@ -168,10 +174,16 @@ def diff_document(report) -> dict:
             for f in report.files
         ],
         "waste": [
-            {"path": w.path, "change": w.side, "size": w.size, "written_by": w.written_by,
-             "killed_by": w.killed_by}
+            {"path": w.path, "change": w.side, "size": w.size, "size_a": w.size_a,
+             "size_b": w.size_b, "size_delta": w.delta, "written_by": w.written_by,
+             "killed_by": w.killed_by, "image": w.image, "written_step": w.written_step,
+             "killed_step": w.killed_step}
             for w in report.waste
         ],
+        "waste_unchanged": {"paths": report.waste_unchanged_paths,
+                            "bytes": report.waste_unchanged_bytes},
+        "path_filter": None if report.path_glob is None else {
+            "glob": report.path_glob, "matching_paths": report.path_matches},
         "growth_check": None if report.growth is None else budget_document(report.growth),
     }
 

@@ -25,9 +25,12 @@ def render_diff(report, options: RenderOptions) -> str:
         growth = report.growth
         parts += ["", f"{ICON[growth.status]} **{STATUS_WORD[growth.status]}** "
                       f"`--fail-on-growth`: {growth.message}"]
-    parts += ["", diff_view.divergence_line(report)]
+    lines = diff_view.divergence_lines(report, width=100)
+    parts += ["", lines[0]]
+    if len(lines) > 1:
+        parts += ["", "```text", *(line[2:] for line in lines[1:]), "```"]
     if report.steps:
-        parts += ["", "#### Steps after the shared prefix", ""]
+        parts += ["", "#### Steps after the shared prefix, each beside its counterpart", ""]
         parts.append(tabulate(diff_view.step_rows(report, width=80),
                               headers=diff_view.STEP_HEADERS, tablefmt="github"))
     if report.files:
@@ -35,9 +38,10 @@ def render_diff(report, options: RenderOptions) -> str:
         parts += ["", f"<details><summary>{title}</summary>", ""]
         parts.append(tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="github"))
         parts += ["", "</details>"]
+    elif report.path_glob is not None:
+        parts += ["", diff_view.no_file_changes(report)]
     if report.waste:
-        parts += ["", f"<details><summary>Wasted bytes that appeared or disappeared "
-                      f"({len(report.waste)} paths)</summary>", ""]
+        parts += ["", f"<details><summary>{diff_view.waste_title(report)}</summary>", ""]
         parts.append(tabulate(diff_view.waste_rows(report, options, width=100),
                               headers=diff_view.WASTE_HEADERS, tablefmt="github"))
         parts += ["", "</details>"]

@@ -4,74 +4,79 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from ..analysis.image_report import InspectReport, StepReport
+from ..analysis.image_report import InspectReport
 from ..rules.waste_groups import group_wasted
 from .base import RenderOptions
-from .units import percent, shorten, size
-
-INSTRUCTION_WIDTH = 60
-
-
-def _layers(count: int) -> str:
-    return f"{count} layer" if count == 1 else f"{count} layers"
-
-
-def _step_label(report: InspectReport, index: int) -> str:
-    return f"{index}: {shorten(report.steps[index].instruction, 28)}"
-
-
-def _step_row(step: StepReport) -> list[str]:
-    marker = "base" if step.base else ""
-    instruction = shorten(step.instruction, INSTRUCTION_WIDTH)
-    if step.empty_layer:
-        return [str(step.index), marker, instruction, "-", "", "", "", "", ""]
-    return [str(step.index), marker, instruction, size(step.size), size(step.added_bytes),
-            size(step.replaced_bytes), size(step.deleted_lower_bytes), size(step.dead_bytes),
-            size(step.live_bytes)]
+from .fit import cut_path, paint
+from .units import size
 
 
 def render_inspect(report: InspectReport, options: RenderOptions) -> str:
-    """The text report."""
-    name = report.repo_tags[0] if report.repo_tags else report.ref
-    summary = [
-        ["Image", f"{name}  {report.image_id[:19]}  {report.platform}"],
-        ["Size", f"{size(report.size)} ({report.size:,} bytes) in {_layers(len(report.layers))}"],
-        ["Visible", f"{size(report.visible_bytes)} ({report.visible_bytes:,} bytes)"],
-        ["Wasted", f"{size(report.wasted_bytes)} ({report.wasted_bytes:,} bytes, "
-                   f"{percent(report.wasted_bytes, report.size)}): written by one step, "
-                   "removed or replaced by a later one"],
-        ["User", f"{size(report.user_size)} in "
-                 f"{_layers(len(report.layers) - report.base.layer_count)} after the base, "
-                 f"{size(report.user_wasted_bytes)} wasted "
-                 f"({percent(report.user_wasted_bytes, report.user_size)})"],
-        ["Base", f"{_layers(report.base.layer_count)}: {report.base.detail}"],
-        ["Efficiency", f"{100 * report.efficiency:.1f}% (dive's score, for comparison)"],
-    ]
-    parts = [tabulate(summary, tablefmt="plain"), ""]
-    parts.append("Steps (bytes per Dockerfile instruction)")
-    headers = ["#", "", "Instruction", "Size", "Added", "Replaced", "Deleted lower", "Dead", "Live"]
-    parts.append(tabulate([_step_row(s) for s in report.steps], headers=headers, tablefmt="simple",
-                          colalign=("right", "left", "left") + ("right",) * 6))
-    for step in report.steps:
-        for killer, dead in step.dead_by_step:
-            parts.append(f"  step {step.index} wrote {size(dead)} that step {killer} removed or "
-                         f"replaced: {shorten(report.steps[killer].instruction, 50)}")
+    """The text report, fitted to the reader's width (formats.fit)."""
+    from . import inspect_view as view
+
+    fit = options.fit
+    lines = dict(options.dockerfile_lines)
+    parts = []
+    for label, text in view.summary_rows(report):
+        parts += view.wrap(text, fit, indent=" " * 12, first=f"{label:<12}")
     parts.append("")
-    groups = group_wasted(report.wasted)
-    if not groups:
-        parts.append("Wasted bytes: none. Every byte in the image is visible in its filesystem.")
-    else:
-        shown = groups[: options.top]
-        parts.append(f"Wasted bytes, largest first ({len(shown)} of {len(groups)} groups, "
-                     f"{len(report.wasted)} files)")
-        rows = [[size(g.size), g.kind, shorten(g.label, 60), _step_label(report, g.written_by_step),
-                 _step_label(report, g.killed_by_step)] for g in shown]
-        parts.append(tabulate(rows, headers=["Size", "Kind", "Path", "Written by", "Killed by"],
-                              tablefmt="simple", colalign=("right", "left", "left", "left", "left")))
+    parts += view.wrap(view.STEPS_TITLE, fit)
+    headers, rows, align = view.step_table(report, fit, lines)
+    parts.append(tabulate(rows, headers=headers, tablefmt="simple", colalign=align))
+    parts += view.legend(fit, lines)
+    parts += view.kill_lines(report, fit)
+    parts.append("")
+    parts += _wasted_section(report, options)
     if report.warnings:
-        parts += ["", "Warnings"] + [f"  {item.message}" for item in report.warnings]
+        parts += ["", "Warnings"] + [line for item in report.warnings
+                                     for line in view.wrap(item.message, fit, indent="  ")]
     parts += _advice_sections(report, options)
     return "\n".join(parts) + "\n"
+
+
+WASTE_HEADERS = ["Size", "Kind", "Path", "Written\nby step", "Lost to\nstep"]
+KIND_MEANING = {"removed": "removed", "overwritten": "changed", "metadata-only": "changed",
+                "replaced-by-link": "changed"}
+
+
+def _wasted_section(report: InspectReport, options: RenderOptions) -> list[str]:
+    """The wasted groups, largest first; with --expand, each group's files under it."""
+    fit = options.fit
+    groups = group_wasted(report.wasted)
+    under = f" under {options.path_glob}" if options.path_glob is not None else ""
+    if not groups and under:
+        return [f"Wasted bytes{under}: none (--path; docs/globs.md)."]
+    if not groups:
+        return ["Wasted bytes: none. Every byte in the image is visible in its filesystem."]
+    shown = groups[: options.top]
+    title = (f"Wasted bytes{under}, largest first ({len(shown)} of {len(groups)} groups, "
+             f"{len(report.wasted)} files"
+             + (f", {size(sum(w.size for w in report.wasted))})" if under else ")"))
+    if not options.expand and any(g.files > 1 for g in shown):
+        title += "; --expand lists each group's files"
+    sizes = [size(g.size) for g in shown]
+    size_width = max(len("Size"), *(len(text) for text in sizes))
+    kind_width = max(len("Kind"), *(len(g.kind) for g in shown))
+    steps_width = max(len("by step"), len("Lost to"),
+                      *(len(str(g.killed_by_step)) for g in shown))
+    path_width = fit.width - size_width - kind_width - 2 * steps_width - 8
+    rows = []
+    for group, text in zip(shown, sizes):
+        rows.append([paint(text, "dead", fit), paint(group.kind, KIND_MEANING[group.kind], fit),
+                     cut_path(group.label, path_width, fit), str(group.written_by_step),
+                     str(group.killed_by_step)])
+        if options.expand and group.files > 1:
+            for item in group.items[: options.top]:
+                rows.append([size(item.size), "", "  " + cut_path(item.path, path_width - 2, fit),
+                             "", ""])
+            if group.files > options.top:
+                rows.append(["", "", f"  … {group.files - options.top} more (--top)", "", ""])
+    table = tabulate(rows, headers=WASTE_HEADERS, tablefmt="simple",
+                     colalign=("right", "left", "left", "right", "right"))
+    from .inspect_view import wrap
+
+    return wrap(title, fit) + [table]
 
 
 def _advice_sections(report: InspectReport, options: RenderOptions) -> list[str]:
@@ -115,21 +120,29 @@ def render_diff(report, options: RenderOptions) -> str:
                           tablefmt="simple", colalign=("left", "right", "right", "right")))
     if report.growth is not None:
         parts += ["", diff_view.growth_line(report)]
-    parts += ["", diff_view.divergence_line(report)]
+    fit = options.fit
+    width = fit.width
+    parts += [""] + diff_view.divergence_lines(report, width, fit)
     if report.steps:
-        parts += ["", "Steps after the shared prefix"]
-        parts.append(tabulate(diff_view.step_rows(report), headers=diff_view.STEP_HEADERS,
-                              tablefmt="simple",
+        # A#, B#, three sizes (up to '-420.8 MB') and five two-space gaps take 45 columns
+        rows = diff_view.step_rows(report, max(width - 45, 24), fit)
+        parts += ["", "Steps after the shared prefix, each beside its counterpart"]
+        parts.append(tabulate(rows, headers=diff_view.STEP_HEADERS, tablefmt="simple",
                               colalign=("right", "right", "left", "right", "right", "right")))
     parts.append("")
     if report.files:
-        title, rows = diff_view.file_rows(report, options)
+        # 'metadata-only', three sizes and four gaps take 48 columns
+        title, rows = diff_view.file_rows(report, options, max(width - 48, 24))
         parts += [title, tabulate(rows, headers=diff_view.FILE_HEADERS, tablefmt="simple",
                                   colalign=("left", "left", "right", "right", "right"))]
     else:
-        parts.append("Files: no differences in the final filesystems.")
+        parts.append(diff_view.no_file_changes(report))
     if report.waste:
-        parts += ["", f"Wasted bytes that appeared or disappeared ({len(report.waste)} paths)"]
-        parts.append(tabulate(diff_view.waste_rows(report, options),
-                              headers=diff_view.WASTE_HEADERS, tablefmt="simple"))
+        # 'disappeared', two sizes, 'Written by', 'Lost to' and five gaps take 54 columns
+        parts += ["", diff_view.waste_title(report)]
+        parts.append(tabulate(diff_view.waste_rows(report, options, max(width - 54, 24)),
+                              headers=diff_view.WASTE_HEADERS, tablefmt="simple",
+                              colalign=("left", "left", "right", "right", "right", "right")))
+    elif report.waste_unchanged_paths:
+        parts += ["", diff_view.waste_title(report)]
     return "\n".join(parts) + "\n"

@@ -29,6 +29,8 @@ class WasteGroup:
     """Shared writing step."""
     killed_by_step: int
     """Shared killing step."""
+    items: tuple[WastedFile, ...] = ()
+    """The dead versions in it, largest first (inspect --expand lists them)."""
 
 
 def group_wasted(wasted: Iterable[WastedFile]) -> list[WasteGroup]:
@@ -47,5 +49,5 @@ def group_wasted(wasted: Iterable[WastedFile]) -> list[WasteGroup]:
         else:
             label = f"{folder.rstrip('/')}/{'' if under_root else '*'} ({len(items)} files)"
         rows.append(WasteGroup(label, sum(i.size for i in items), len(items), kind, written,
-                               killed))
+                               killed, tuple(items)))
     return sorted(rows, key=lambda g: (-g.size, g.label))

@@ -132,9 +132,34 @@ def connect():
         client = docker.from_env(timeout=600)
         client.ping()
     except docker_errors.DockerException as error:
-        raise SourceError(f"cannot reach the Docker engine at {docker_host()}",
-                          hint="start dockerd, or point DOCKER_HOST at a running engine") from error
+        host = docker_host()
+        hint = (f"DOCKER_HOST is a socket path: write it as a URL, DOCKER_HOST=unix://{host}"
+                if host.startswith("/") else
+                "start dockerd, or point DOCKER_HOST at a running engine")
+        raise SourceError(f"cannot reach the Docker engine at {host}", hint=hint) from error
     return client
+
+
+def near_names(client, name: str, most: int = 6) -> str:
+    """The engine's tags of the same repository, else the names most like `name`, for the
+    hint of a mistyped image ('' when none is near or the engine cannot list them)."""
+    import difflib
+
+    from docker import errors as docker_errors
+
+    try:
+        tags = sorted({tag for image in client.api.images() for tag in image.get("RepoTags") or ()
+                       if tag != "<none>:<none>"})
+    except (docker_errors.DockerException, *_transport_errors()):
+        return ""
+    last = name.rsplit("/", 1)[-1]
+    repository = name.rsplit(":", 1)[0] if ":" in last else name
+    repositories = sorted({tag.rsplit(":", 1)[0] for tag in tags})
+    alike = ({repository} if repository in repositories else
+             set(difflib.get_close_matches(repository, repositories, n=3, cutoff=0.6)))
+    near = [tag for tag in tags if tag.rsplit(":", 1)[0] in alike]
+    shown = ", ".join(near[:most]) + (f" and {len(near) - most} more" if len(near) > most else "")
+    return shown
 
 
 class EngineSource:
@@ -177,8 +202,10 @@ class EngineSource:
         try:
             record = (client or self.client()).api.inspect_image(self.name)
         except docker_errors.ImageNotFound as error:
+            near = near_names(client or self.client(), self.name)
             raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
-                              hint=f"build it, or `docker pull {self.name}` first") from error
+                              hint=(f"the engine has {near}; " if near else "")
+                              + f"build it, or `docker pull {self.name}` first") from error
         except docker_errors.APIError as error:
             raise SourceError(f"the engine refused to inspect {self.name}: "
                               f"{error.explanation}") from error

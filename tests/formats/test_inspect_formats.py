@@ -26,29 +26,47 @@ def report():
     ))
 
 
+# Figures by hand: 1,500 + 500,000 + 52,000 + 0 = 553,500 bytes; /tmp/req's 500,000 are deleted
+# by step 4, so 53,500 are visible (90.3% wasted); after the base (step 0's 1,500 bytes):
+# 552,000, of them 500,000 wasted (90.6%). dive's score is 100%: it sees /tmp/req/a and b once
+# and the whiteout of the directory counts for the directory only, so the two differ and the
+# report says why. 80 columns (PLAIN): the steps table needs no cut; the default columns.
 EXPECTED_TEXT = '''\
 Image       test:latest  sha256:000000000000  linux/amd64
 Size        553.5 kB (553,500 bytes) in 4 layers
 Visible     53.5 kB (53,500 bytes)
-Wasted      500.0 kB (500,000 bytes, 90.3%): written by one step, removed or replaced by a later one
+Wasted      500.0 kB (500,000 bytes, 90.3%): written by one step, deleted or
+            replaced by a later one
 User        552.0 kB in 3 layers after the base, 500.0 kB wasted (90.6%)
-Base        1 layer: base ends at step 1 (CMD ["sh"]); heuristic: a base image's history ends with CMD/ENTRYPOINT or an import
+Base        1 layer: base ends at step 1 (CMD ["sh"]); heuristic: a base image's
+            history ends with CMD/ENTRYPOINT or an import
 Efficiency  100.0% (dive's score, for comparison)
+            dive's score calls 0.0% waste, layerscope 90.3%: dive weighs each
+            path's sizes across layers, so it misses files deleted with their
+            directory and charges an overwritten file its larger copy; Wasted is
+            exactly the bytes the final image does not show
 
-Steps (bytes per Dockerfile instruction)
-  #        Instruction                        Size     Added    Replaced    Deleted lower      Dead     Live
----  ----  -----------------------------  --------  --------  ----------  ---------------  --------  -------
-  0  base  (no instruction recorded)        1.5 kB    1.5 kB         0 B              0 B       0 B   1.5 kB
+Steps, oldest first (#: the place in the history from 0, `docker history` read
+bottom-up; - : no layer)
+  #        Instruction                        Size      Lost    Visible
+                                                       later
+---  ----  -----------------------------  --------  --------  ---------
+  0  base  (no instruction recorded)        1.5 kB       0 B     1.5 kB
   1  base  CMD ["sh"]                            -
-  2        COPY dir:0a1b in /tmp/req      500.0 kB  500.0 kB         0 B              0 B  500.0 kB      0 B
-  3        RUN pip install -r /tmp/req/a   52.0 kB   52.0 kB         0 B              0 B       0 B  52.0 kB
-  4        RUN rm -rf /tmp/req                 0 B       0 B         0 B         500.0 kB       0 B      0 B
-  step 2 wrote 500.0 kB that step 4 removed or replaced: RUN rm -rf /tmp/req
+  2        COPY dir:0a1b in /tmp/req      500.0 kB  500.0 kB        0 B
+  3        RUN pip install -r /tmp/req/a   52.0 kB       0 B    52.0 kB
+  4        RUN rm -rf /tmp/req                 0 B       0 B        0 B
+  Size: its layer (`docker history` SIZE); Lost later: bytes a later step
+  deleted or replaced (wasted); Visible: bytes the final image shows. --wide
+  adds New, Rewrote, Removed below and Replaced below.
+  step 2 wrote 500.0 kB that step 4 deleted: RUN rm -rf /tmp/req
 
-Wasted bytes, largest first (1 of 1 groups, 2 files)
-    Size  Kind     Path                 Written by                    Killed by
---------  -------  -------------------  ----------------------------  ----------------------
-500.0 kB  removed  /tmp/req/ (2 files)  2: COPY dir:0a1b in /tmp/req  4: RUN rm -rf /tmp/req
+Wasted bytes, largest first (1 of 1 groups, 2 files); --expand lists each
+group's files
+    Size  Kind     Path                   Written    Lost to
+                                          by step       step
+--------  -------  -------------------  ---------  ---------
+500.0 kB  removed  /tmp/req/ (2 files)          2          4
 '''
 
 

@@ -92,3 +92,66 @@ def test_a_missing_side_is_named():
     result = layerscope("diff", "/nonexistent/a.tar", "size:v1")
     assert result.returncode == 2
     assert result.stderr.startswith("layerscope: error: IMAGE_A (/nonexistent/a.tar): no such archive")
+
+
+def _layer_sizes(client, image):
+    """docker history's SIZE per history entry (a step), oldest first."""
+    return [row["Size"] for row in reversed(client.api.history(image))]
+
+
+def test_the_edited_install_step_is_measured_against_its_counterpart(client):
+    """v3 -> v4 adds --no-install-recommends to the one RUN after the ARG: the steps pair by
+    their likeness (not as 'only in B'), and the delta is docker history's v4 size of that
+    step minus v3's; the waste the two RUNs leave alike is collapsed, and the rows left add up
+    to the change of the wasted bytes."""
+    result = layerscope("diff", "size:v3", "size:v4", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    sizes_a, sizes_b = _layer_sizes(client, "size:v3"), _layer_sizes(client, "size:v4")
+    edited = document["steps"][0]
+    assert (edited["step_a"], edited["step_b"], edited["pairing"]) == (2, 2, "edited")
+    assert "--no-install-recommends" in edited["instruction_b"]
+    assert (edited["size_a"], edited["size_b"]) == (sizes_a[2], sizes_b[2])
+    assert edited["size_delta"] == sizes_b[2] - sizes_a[2]
+    assert all(step["pairing"] == "same" for step in document["steps"][1:])
+    assert document["waste_unchanged"]["paths"] > 0
+    assert sum(w["size_delta"] for w in document["waste"]) == document["summary"]["wasted_delta"]
+    assert len({w["path"] for w in document["waste"]}) == len(document["waste"])
+
+
+def test_diff_path_and_check_forbid_paths_match_the_same_files():
+    """busybox has nothing under /usr, so every file of v1 that '/usr/**/*.so.*' matches is
+    'added' in the diff; check counts the same files. '/usr/*.so.*' matches nothing in both
+    (no shared object sits right under /usr)."""
+    glob = "/usr/**/*.so.*"
+    checked = layerscope("check", "size:v1", "--forbid-paths", glob, "--format", "json")
+    budget = json.loads(checked.stdout)["budgets"][0]
+    files = int(budget["message"].split(f"{glob} matches ")[1].split(" file")[0])
+    diffed = json.loads(layerscope("diff", "layerscope/busybox:base", "size:v1", "--path", glob,
+                                   "--format", "json").stdout)
+    assert [f["change"] for f in diffed["files"]] == ["added"] * files
+    assert sum(f["size_b"] for f in diffed["files"]) == budget["measured"]
+    shallow = "/usr/*.so.*"
+    assert json.loads(layerscope("check", "size:v1", "--forbid-paths", shallow, "--format",
+                                 "json").stdout)["budgets"][0]["status"] == "pass"
+    result = layerscope("diff", "layerscope/busybox:base", "size:v1", "--path", shallow)
+    assert result.returncode == 0
+    assert f"Files: --path {shallow} matches no path in either image" in result.stdout
+
+
+def test_a_mistyped_engine_image_lists_the_tags_the_engine_has(client):
+    """size:v5 and sise:v1 are not there; the hint names the size repository's tags, as the
+    engine lists them."""
+    tags = sorted(tag for image in client.images.list(name="size") for tag in image.tags
+                  if tag.startswith("size:"))
+    for missing in ("size:v5", "sise:v1"):
+        result = layerscope("diff", "size:v1", missing)
+        assert result.returncode == 2
+        hint = result.stderr.splitlines()[1]
+        listed = hint.removeprefix("hint: the engine has ").split(";")[0]
+        assert listed.split(", ") == tags[:6], hint
+    # a name without a tag means :latest, which layerscope/busybox does not have: its tags
+    busybox = sorted(tag for image in client.images.list(name="layerscope/busybox")
+                     for tag in image.tags)
+    hint = layerscope("inspect", "layerscope/busybox").stderr.splitlines()[1]
+    assert hint.startswith(f"hint: the engine has {', '.join(busybox)}; "), hint

@@ -1,58 +1,19 @@
 """forbid-paths: globs that must not match anything in the final filesystem.
 
-Glob syntax: `*` and `?` stay inside one path component, `[...]` is a character class, `**`
-matches any number of components (none included). A pattern without a leading `/` may match at
-any depth (`*.pem` is `**/*.pem`). A matched directory is reported once, with the bytes of
+The glob is analysis.globs' (docs/globs.md), as `diff --path` and `inspect --path` read it.
+A matched directory is reported once, with the bytes of
 everything under it; the counts are of files (every non-directory entry: a matched file is one,
 a matched directory counts the files under it), the paths are the topmost matches."""
 
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 
+from ...analysis.globs import glob_regex
 from ...analysis.tree import live_files
 from ...model import EntryKind
 from .base import GLOBS, Budget, BudgetResult, CheckContext, Contributor, Status, human
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """The regular expression for one glob, matched against whole absolute paths."""
-    text = pattern.strip()
-    if not text.startswith("/"):
-        text = "/**/" + text
-    parts = [p for p in text.rstrip("/").split("/")[1:] if p]
-    regex = ""
-    for index, part in enumerate(parts):
-        if part == "**":
-            regex += "(?:/[^/]+)+" if index == len(parts) - 1 else "(?:/[^/]+)*"
-        else:
-            regex += "/" + _component(part)
-    return re.compile(regex + r"\Z")
-
-
-def _component(part: str) -> str:
-    out, i = "", 0
-    while i < len(part):
-        char = part[i]
-        if char == "*":
-            out += "[^/]*"
-            while i + 1 < len(part) and part[i + 1] == "*":
-                i += 1
-        elif char == "?":
-            out += "[^/]"
-        elif char == "[" and part.find("]", i + 2) != -1:
-            end = part.find("]", i + 2)
-            body = part[i + 1:end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out += "[" + body.replace("\\", "\\\\") + "]"
-            i = end
-        else:
-            out += re.escape(char)
-        i += 1
-    return out
 
 
 @dataclass

@@ -29,20 +29,26 @@ def _signed(value: int) -> str:
 
 
 def grown_steps(ctx: CheckContext) -> tuple[Contributor, ...]:
-    """Steps that are new or larger than the baseline's step with the same instruction."""
-    earlier: dict[str, list[int]] = {}
-    for instruction, size in ctx.baseline.steps:
-        earlier.setdefault(instruction, []).append(size)
+    """Steps that are new or larger than their counterpart in the baseline: the step with the
+    same or a like instruction, in order (analysis.step_pairing), so an edited RUN's growth is
+    measured against the RUN it replaced."""
+    from ...analysis.step_pairing import StepSketch, align
+
+    steps = [step for step in ctx.report.steps if not step.empty_layer]
+    pairs = align([StepSketch(instruction) for instruction, _ in ctx.baseline.steps],
+                  [StepSketch(step.instruction) for step in steps])
     rows = []
-    for step in ctx.report.steps:
-        if step.empty_layer:
+    for before_index, index in pairs:
+        if index is None:
             continue
-        sizes = earlier.get(step.instruction)
-        if sizes:
-            before = sizes.pop(0)
+        step = steps[index]
+        if before_index is not None:
+            instruction, before = ctx.baseline.steps[before_index]
             if step.size > before:
+                edited = "" if instruction == step.instruction else "edited, "
                 rows.append(Contributor("step", step.instruction, step.size - before, step.index,
-                                        f"grew from {human(before)} to {human(step.size)}"))
+                                        f"{edited}grew from {human(before)} to "
+                                        f"{human(step.size)}"))
         elif step.size > 0:
             rows.append(Contributor("step", step.instruction, step.size, step.index,
                                     "not in the baseline"))

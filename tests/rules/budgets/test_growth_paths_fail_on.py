@@ -6,10 +6,10 @@ from fractions import Fraction
 
 import pytest
 
+from layerscope.analysis.globs import glob_regex
 from layerscope.analysis.image_report import analyze
 from layerscope.rules.base import RuleError
 from layerscope.rules.budgets.base import Baseline, Growth, Status
-from layerscope.rules.budgets.forbid_paths import glob_regex
 from tests.analysis.conftest import build_image
 from tests.imagebuilder import directory, file, symlink
 from tests.rules.budgets.conftest import judge
