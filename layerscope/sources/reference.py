@@ -90,13 +90,16 @@ def _locate(reference: str) -> tuple[str | None, str | None]:
     if transport == "dir":
         return rest, None
     if transport in ("docker-daemon", "containers-storage") or (
-            transport == "docker" and rest.startswith("//")):
+            transport == "docker" and rest.startswith("//")) or (
+            ":" in reference and _refused(transport, rest)):
         return None, None
-    if os.path.exists(reference) or _looks_like_path(reference):
+    if os.path.exists(reference):
         return reference, None
     existing = _existing_prefix(reference) if ":" in reference else None
     if existing is not None and _is_image_path(existing[0]):
         return existing
+    if _looks_like_path(reference):
+        return reference, None
     return None, None
 
 
@@ -107,13 +110,25 @@ def unknown_transport(reference: str) -> str | None:
     transport, colon, rest = reference.partition(":")
     if not colon or transport + ":" in TRANSPORTS or transport == "docker":
         return None
-    if not transport or not set(transport) <= _TRANSPORT_NAME or not transport[0].isalpha():
-        return None  # `ghcr.io/x:1`, `name@sha256:...`: an engine name, never a transport
-    if transport in _UNREAD or transport in _NOT_TRANSPORTS or _near_transport(transport):
+    if _refused(transport, rest):
         return transport
-    if transport == "sha256" or _engine_tail(rest):
-        return None
+    if not _transport_like(transport) or transport == "sha256" or _engine_tail(rest):
+        return None  # `ghcr.io/x:1`, `name@sha256:...`, `size:latest`: an engine name
     return None if _locate(reference)[0] is not None else transport
+
+
+def _transport_like(name: str) -> bool:
+    return bool(name) and set(name) <= _TRANSPORT_NAME and name[0].isalpha()
+
+
+def _refused(transport: str, rest: str) -> bool:
+    """A prefix that is surely meant as a transport layerscope does not read: containers/image's
+    others, a tool's name, or a near miss of a transport's name (`oci-archve:`)."""
+    if not _transport_like(transport):
+        return False
+    if transport in _UNREAD or transport in _NOT_TRANSPORTS:
+        return True
+    return not _engine_tail(rest) and _near_transport(transport)
 
 
 def _engine_tail(rest: str) -> bool:
