@@ -5,9 +5,11 @@ The store (containers-storage(5)) keeps, under its graph root, `<driver>-images/
 `<driver>-layers/layers.json` (each layer's parent and diff digest) and, for the overlay driver,
 each layer's files in `overlay/<layer ID>/diff` with whiteouts as 0/0 character devices and
 opaque directories marked by an xattr: the same upper-directory layout the Docker engine's
-overlay2 store keeps, indexed the same way (sources.overlay_layers). Everything is checked
-against its content address (the config's sha256 is the image ID, each layer's diff digest is
-the config's diff ID at its place), so the figures are those `podman save` of the image gives.
+overlay2 store keeps, indexed the same way (sources.overlay_layers). The vfs driver keeps each
+layer's whole tree in `vfs/dir/<layer ID>`: its layers, and overlay layers under --verify, are
+rebuilt from their tar-split as `podman save` rebuilds them (sources.tar_split). Everything is
+checked against its content address (the config's sha256 is the image ID, each layer's diff
+digest is the config's diff ID at its place), so the figures are those `podman save` gives.
 
 A reference is `containers-storage:[DRIVER@ROOT+RUNROOT:OPTIONS]NAME` as containers/image
 spells it; without the bracket the graph root is storage.conf's (CONTAINERS_STORAGE_CONF, else
@@ -25,6 +27,7 @@ import zlib
 from dataclasses import dataclass, replace
 
 from ..errors import SourceError, UsageError
+from ..layers.blob import IndexedBlob, index_blob
 from ..layers.cache import CacheStore
 from ..layers.limits import ReadOptions
 from ..model import Image
@@ -33,6 +36,7 @@ from .base import Progress
 from .manifests import Located, Selection
 from .overlay_layers import IndexedLayers, index_layers, writes_type_bits
 from .resolve import resolve
+from .tar_split import TarSplitStream
 
 ROOT_DEFAULT = "/var/lib/containers/storage"
 """The graph root of a root podman or buildah with no storage.conf."""
@@ -40,6 +44,8 @@ STORAGE_CONF = "/etc/containers/storage.conf"
 METADATA_LIMIT = 64 << 20
 """The largest images.json, layers.json or config read (a store of thousands of images)."""
 HEX = frozenset("0123456789abcdef")
+DRIVERS = {"overlay": ("overlay",), "vfs": ("vfs", "dir")}
+"""The drivers read, and where each keeps a layer's directory below the graph root."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class StorageReference:
     root: str
     """The store's graph root."""
     driver: str
-    """The graph driver ("overlay"; others are refused with a hint)."""
+    """The graph driver ("overlay" or "vfs"; others are refused with a hint)."""
 
 
 def parse(rest: str) -> StorageReference:
@@ -216,14 +222,15 @@ class ContainersStorageSource:
         if self._found is not None:
             return self._found
         ref = self.reference
-        if ref.driver != "overlay":
+        if ref.driver not in DRIVERS:
             raise SourceError(f"the containers storage at {ref.root} uses the {ref.driver} "
-                              "driver; layerscope reads the overlay driver's layers",
+                              "driver; layerscope reads the overlay and vfs drivers' layers",
                               hint=f"export the image: podman save -o IMAGE.tar {ref.name}")
-        images_dir = os.path.join(ref.root, "overlay-images")
+        images_dir = os.path.join(ref.root, f"{ref.driver}-images")
         if not os.path.isdir(images_dir):
-            raise SourceError(f"no containers storage at {ref.root} (no overlay-images)",
-                              hint="give the store's root: containers-storage:[overlay@ROOT]NAME")
+            raise SourceError(f"no containers storage at {ref.root} (no {ref.driver}-images)",
+                              hint="give the store's driver and root: "
+                                   "containers-storage:[overlay@ROOT]NAME")
         record = find_image(_records(os.path.join(images_dir, "images.json"), "image"),
                             ref.name)
         image_id = str(record.get("id") or "")
@@ -239,7 +246,7 @@ class ContainersStorageSource:
         except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise SourceError(f"image {image_id}'s config has no rootfs.diff_ids") from error
         top = record.get("layer")
-        layers_json = os.path.join(ref.root, "overlay-layers", "layers.json")
+        layers_json = os.path.join(ref.root, f"{ref.driver}-layers", "layers.json")
         chain = layer_chain(_records(layers_json, "layer"), str(top)) if top else []
         stored = [str(layer.get("diff-digest") or "") for layer in chain]
         if stored != diff_ids:
@@ -260,29 +267,64 @@ class ContainersStorageSource:
         config, diff_ids, chain, names = self._find()
         options = ReadOptions() if options is None else options
         cache = CacheStore(persistent=False) if cache is None else cache
-        root = self.reference.root
-        directories, type_bits = [], []
+        root, driver = self.reference.root, self.reference.driver
+        layer_ids = []
         for layer in chain:
             layer_id = str(layer.get("id") or "")
             if not layer_id or "/" in layer_id or layer_id.startswith("."):
                 raise SourceError(f"layers.json has a malformed layer ID {layer_id[:80]!r}")
-            directories.append(os.path.join(root, "overlay", layer_id, "diff"))
-            type_bits.append(_type_bits(root, layer_id))
+            layer_ids.append(layer_id)
+        directories = [os.path.join(root, *DRIVERS[driver], layer_id) for layer_id in layer_ids]
+        directories = [os.path.join(d, "diff") if driver == "overlay" else d
+                       for d in directories]
+        tar_splits = [os.path.join(root, f"{driver}-layers", layer_id + ".tar-split.gz")
+                      for layer_id in layer_ids]
         if progress:
             progress(f"indexing {len(chain)} layers from {root}")
-        blobs = index_layers(diff_ids, directories, type_bits, cache, options)
         located = Located(config, [(diff_id, None, None) for diff_id in diff_ids], names)
-        image = resolve(IndexedLayers(blobs), self.selection, cache, options, located)
+        if driver == "overlay" and not options.verify:
+            type_bits = [_type_bits(path) for path in tar_splits]
+            store = IndexedLayers(index_layers(diff_ids, directories, type_bits, cache, options))
+        else:  # the whole tree of each layer (vfs), or a digest to check: rebuild each tar
+            store = RebuiltLayers(dict(zip(diff_ids, zip(tar_splits, directories))), options)
+        image = resolve(store, self.selection, cache, options, located)
         return replace(image, repo_tags=names)
 
 
-def _type_bits(root: str, layer_id: str) -> bool:
+class RebuiltLayers:
+    """The store's layers as resolve reads blobs: each tar rebuilt from its tar-split and the
+    layer's directory, streamed into the layer reader."""
+
+    def __init__(self, layers: dict[str, tuple[str, str]], options: ReadOptions) -> None:
+        self.layers = layers
+        """diff ID -> (tar-split path, layer directory)."""
+        self.options = options
+        """How to index (capture, hashing, --verify's digest)."""
+
+    def has(self, name: str) -> bool:
+        return name in self.layers
+
+    def raw(self, name: str) -> bytes:
+        raise SourceError(f"{name} is not a document of the containers storage")
+
+    def layer(self, name: str) -> IndexedBlob:
+        tar_split, directory = self.layers[name]
+        if not os.path.exists(tar_split):
+            raise SourceError(f"layer {name} has no tar-split at {tar_split} to rebuild it from",
+                              hint="export the image: podman save -o IMAGE.tar NAME")
+        stream = TarSplitStream(tar_split, directory)
+        try:
+            return index_blob(stream, None, options=self.options)
+        finally:
+            stream.close()
+
+
+def _type_bits(path: str) -> bool:
     """Whether the layer's tar carried file-type bits in its modes, from its tar-split (a layer
-    without one, made by a driver that keeps none, is taken as Go's writer makes it)."""
-    path = os.path.join(root, "overlay-layers", layer_id + ".tar-split.gz")
+    without one is taken as Go's writer makes it)."""
     if not os.path.exists(path):
         return False
     try:
         return writes_type_bits(path)
     except (OSError, ValueError, zlib.error) as error:
-        raise SourceError(f"layer {layer_id}'s tar-split {path} cannot be read: {error}") from error
+        raise SourceError(f"the tar-split {path} cannot be read: {error}") from error
