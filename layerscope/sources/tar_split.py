@@ -33,30 +33,36 @@ class TarSplitStream:
     def __init__(self, tar_split: str, directory: str) -> None:
         self._lines = _entries(tar_split)
         self._root = os.path.realpath(directory)
-        self._buffer = bytearray()
+        self._piece = b""  # the piece being handed out, and how much of it has been
+        self._offset = 0
         self._file = None  # (handle, bytes still to read, name)
+        self._parents: dict[str, str] = {}
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            if not self._fill():
+        # pieces are sliced, never shifted: a read costs what it returns
+        need = size if size >= 0 else 1 << 62
+        out = []
+        while need > 0:
+            if self._offset < len(self._piece):
+                piece = self._piece[self._offset:self._offset + need]
+                self._offset += len(piece)
+                need -= len(piece)
+                out.append(piece)
+            elif not self._next(need):
                 break
-        if size < 0:
-            size = len(self._buffer)
-        out = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return out
+        return out[0] if len(out) == 1 else b"".join(out)
 
-    def _fill(self) -> bool:
-        """Append the next piece of the tar to the buffer; False at its end."""
+    def _next(self, wanted: int) -> bool:
+        """Make the next piece of the tar current; False at its end."""
+        self._offset = 0
         if self._file is not None:
             handle, left, name = self._file
-            data = handle.read(min(left, CHUNK))
-            if not data:
+            self._piece = handle.read(min(left, max(wanted, CHUNK)))
+            if not self._piece:
                 handle.close()
                 raise LayerReadError(f"{name} in {self._root} is shorter than the layer's tar "
                                      "says: the layer changed while it was read")
-            self._buffer += data
-            left -= len(data)
+            left -= len(self._piece)
             if left == 0:
                 handle.close()
                 self._file = None
@@ -65,10 +71,12 @@ class TarSplitStream:
             return True
         entry = next(self._lines, None)
         if entry is None:
+            self._piece = b""
             return False
         kind = entry.get("type")
+        self._piece = b""
         if kind == SEGMENT:
-            self._buffer += base64.b64decode(entry.get("payload") or "")
+            self._piece = base64.b64decode(entry.get("payload") or "")
         elif kind == FILE and int(entry.get("size") or 0) > 0:
             name = _name(entry)
             self._file = (self._open(name), int(entry["size"]), name)
@@ -76,7 +84,10 @@ class TarSplitStream:
 
     def _open(self, name: str):
         path = os.path.join(self._root, name.lstrip("/"))
-        real = os.path.realpath(os.path.dirname(path))
+        parent = os.path.dirname(path)
+        real = self._parents.get(parent)
+        if real is None:  # resolved once a directory: a layer's files share few of them
+            real = self._parents[parent] = os.path.realpath(parent)
         if real != self._root and not real.startswith(self._root + os.sep):
             raise LayerReadError(f"{name} leads outside the layer directory {self._root}")
         try:
