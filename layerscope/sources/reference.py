@@ -18,8 +18,8 @@ TRANSPORTS = ("containers-storage:", "dir:", "docker://", "docker-archive:", "do
 """The transports layerscope reads, as containers-transports(5) spells them."""
 _UNREAD = {"ostree": "ostree repositories", "sif": "Singularity image files",
            "tarball": "plain filesystem tarballs", "atomic": "the retired atomic registry"}
-_NOT_TRANSPORTS = frozenset(("podman", "buildah", "containerd", "nerdctl", "crio", "cri-o",
-                             "registry", "http", "https", "file", "image", "docker-image"))
+_NOT_TRANSPORTS = frozenset(("podman", "buildah", "containerd", "nerdctl", "crio", "cri-o"))
+"""Tools' names, written as if they were transports (`registry:2` and such stay engine names)."""
 _TRANSPORT_NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _TAG_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
@@ -128,7 +128,7 @@ def _refused(transport: str, rest: str) -> bool:
         return False
     if transport in _UNREAD or transport in _NOT_TRANSPORTS:
         return True
-    return not _engine_tail(rest) and _near_transport(transport)
+    return not _engine_tail(rest) and _near_transport(transport) is not None
 
 
 def _engine_tail(rest: str) -> bool:
@@ -141,11 +141,13 @@ def _engine_tail(rest: str) -> bool:
     return bool(slash and port.isdigit())
 
 
-def _near_transport(name: str) -> bool:
+def _near_transport(name: str) -> str | None:
+    """The transport (as spelt in TRANSPORTS) a misspelt name is closest to, if any."""
     import difflib  # only for a reference that already looks like a transport
 
-    names = [t.rstrip(":/") for t in TRANSPORTS]
-    return bool(difflib.get_close_matches(name, names, n=1, cutoff=0.75))
+    names = {t.rstrip(":/"): t for t in TRANSPORTS}
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    return names[close[0]] if close else None
 
 
 def _refuse_transport(reference: str, transport: str) -> UsageError:
@@ -155,8 +157,14 @@ def _refuse_transport(reference: str, transport: str) -> UsageError:
                           f"({transport}:); it reads {known}",
                           hint="copy the image to one of those first, e.g. `skopeo copy "
                                f"{transport}:... oci:DIR:REF`")
-    hint = "podman's and buildah's images: containers-storage:NAME" if transport in (
-        "podman", "buildah") else "an engine image is NAME[:TAG]; a file or directory is a path"
+    near = _near_transport(transport)
+    if near and transport not in _NOT_TRANSPORTS:
+        hint = f"did you mean {near}?"
+    elif transport in _NOT_TRANSPORTS:
+        hint = ("podman's and buildah's images: containers-storage:NAME; " if transport in (
+            "podman", "buildah") else "") + f"an engine image so named: docker-daemon:{reference}"
+    else:
+        hint = "a path is read as a file or directory; docker-daemon:NAME names an engine image"
     return UsageError(f"{reference}: {transport}: is not a transport; the transports are "
                       f"{known}", hint=hint)
 

@@ -189,14 +189,24 @@ def test_an_unknown_transport_is_refused_with_the_list(reference, transport):
     for known in ("containers-storage:", "dir:", "docker://", "docker-archive:",
                   "docker-daemon:", "oci:", "oci-archive:"):
         assert known in message
+    assert raised.value.hint == {
+        "podman": "podman's and buildah's images: containers-storage:NAME; "
+                  "an engine image so named: docker-daemon:podman:" + reference[7:],
+        "containerd": "an engine image so named: docker-daemon:containerd:app",
+        "oci-archve": "did you mean oci-archive:?",
+        "docker-deamon": "did you mean docker-daemon:?",
+        "mystery": "a path is read as a file or directory; docker-daemon:NAME names an engine "
+                   "image",
+    }.get(transport, raised.value.hint)
     assert raised.value.hint
     assert local_path(reference) is None  # a replayed run never keys on it either
 
 
 @pytest.mark.parametrize(
     "reference",
-    ["localhost:5000/app:1.0", "registry.example:5000/team/app", "app:1.0@sha256:" + "b" * 64,
-     "app@sha256:" + "c" * 64, "ghcr.io/owner/app:v1", "size:1.0-rc_2", "docker:plain"],
+    ["localhost:5000/app:1.0", "registry.example:5000/team/app", "registry:2", "image:1",
+     "app:1.0@sha256:" + "b" * 64, "app@sha256:" + "c" * 64, "ghcr.io/owner/app:v1",
+     "size:1.0-rc_2", "docker:plain"],
 )
 def test_engine_names_with_colons_stay_engine_images(reference):
     source = open_source(reference)
