@@ -35,9 +35,10 @@ demo: samples
 	  && $(VENV)/bin/layerscope inspect size:v2
 
 # scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
-# start their own registries on loopback ports)
+# start their own registries on loopback ports); scripts/builders.sh podman, buildah and umoci
+# for the builder tests (tests/integration/test_builders.py)
 test: samples
-	scripts/registry.sh && $(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && scripts/builders.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
 	$(PY) -m pytest -m "not engine"

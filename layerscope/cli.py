@@ -101,8 +101,9 @@ def build_parser(command: str | None = None) -> Parser:
                     "step wrote and a later step removed or replaced (wasted bytes).")
     inspect.add_argument("image", metavar="IMAGE",
                          help="name:tag or ID in the local engine, docker-daemon:NAME, "
-                              "docker-archive:PATH, a .tar from docker save, oci:DIR[:TAG], "
-                              "oci-archive:PATH[:TAG]")
+                              "docker-archive:PATH, a .tar from docker save, oci:DIR[:REF], "
+                              "oci-archive:PATH[:REF], dir:PATH, containers-storage:NAME, "
+                              "docker://REPO[:TAG]")
     inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]), default="text",
                          help="report format (default: text)")
     inspect.add_argument("--output", "-o", metavar="FILE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..analysis.steps import IMPORTED, Step, instruction_keyword
@@ -9,6 +10,8 @@ from ..analysis.steps import IMPORTED, Step, instruction_keyword
 HEURISTIC = "heuristic"
 FROM_REFERENCE = "base-image"
 NONE = "none"
+INTERMEDIATE = re.compile(r"[0-9a-f]{12}|(?:sha256:)?[0-9a-f]{64}")
+"""How buildah names the build's own previous step in a `FROM` comment: its short image ID."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +33,46 @@ def _closes_a_base(step: Step) -> bool:
             or step.instruction.startswith(IMPORTED))
 
 
+def _named_from(step: Step) -> str | None:
+    """The base a buildah/podman step names in its `FROM <base>` comment, when that is an image
+    name rather than the short ID of the build's own previous step."""
+    if not step.comment.startswith("FROM "):
+        return None
+    name = step.comment[5:].strip()
+    return None if not name or INTERMEDIATE.fullmatch(name) else name
+
+
+def boundary_from_buildah(steps: tuple[Step, ...]) -> BaseBoundary | None:
+    """buildah (and so podman build) writes `FROM <base>` as the comment of the first step it
+    commits on top of the base (of the one squashed step with --squash or --layers=false, of
+    the whole container with `buildah commit`): the base is what came before that step, up to
+    its last layer and the CMD/ENTRYPOINT steps that followed it. None without such a step, or
+    when nothing with a layer came before it (FROM scratch)."""
+    marked = [step for step in steps if _named_from(step) is not None]
+    if not marked:
+        return None
+    first_user = marked[-1]
+    before = [s for s in steps[: first_user.index] if s.layer is not None]
+    if not before:
+        return None
+    end = before[-1].index
+    for step in steps[end + 1: first_user.index]:
+        if not _closes_a_base(step):
+            break
+        end = step.index
+    return BaseBoundary(len(before), end + 1, HEURISTIC,
+                        f"base ends at step {end} ({steps[end].instruction}); buildah recorded "
+                        f"FROM {_named_from(first_user)} on step {first_user.index}")
+
+
 def boundary_from_heuristic(steps: tuple[Step, ...]) -> BaseBoundary:
-    """A base image's history ends with its CMD or ENTRYPOINT (or is a `docker import`, which
-    records its CMD in the config only): the last such step that is followed by a step with a
-    layer closes the base. Without one, nothing is counted as base."""
+    """buildah's `FROM <base>` comment where the image has one (boundary_from_buildah); else a
+    base image's history ends with its CMD or ENTRYPOINT (or is a `docker import` or `podman
+    import`, which record a CMD in the config only): the last such step that is followed by a
+    step with a layer closes the base. Without one, nothing is counted as base."""
+    named = boundary_from_buildah(steps)
+    if named is not None:
+        return named
     last_layer_step = max((s.index for s in steps if s.layer is not None), default=-1)
     closing = None
     for step in steps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from ..errors import SourceError
@@ -11,7 +12,7 @@ from ..layers.limits import ReadOptions
 from ..model import Image
 from .base import Progress
 from .documents import METADATA_LIMIT, check_metadata_size, normalize_member_name
-from .manifests import Located, Selection, locate_config
+from .manifests import REF_NAME, Located, Selection, locate_config
 from .resolve import resolve
 
 
@@ -65,6 +66,25 @@ class DirectoryStore:
         with open(path, "rb") as handle:
             return index_blob(handle, os.path.getsize(path), options=self._options)
 
+def _refuse_unnamed_choice(store: DirectoryStore, directory: str) -> None:
+    """Several images in the index and nothing to choose by: podman, skopeo and buildah write
+    one descriptor per copied image into a shared layout, named by its ref.name annotation and
+    without a platform, so only the name can choose (a --platform hint cannot help)."""
+    try:
+        index = json.loads(store.raw("index.json"))
+        manifests = [d for d in index.get("manifests") or () if isinstance(d, dict)]
+    except (ValueError, AttributeError, RecursionError):
+        return  # locate_config reports a malformed index in its own words
+    if len(manifests) < 2 or all(isinstance(d.get("platform"), dict) for d in manifests):
+        return
+    names = [str((d.get("annotations") or {}).get(REF_NAME) or "<unnamed>") for d in manifests
+             if isinstance(d.get("annotations") or {}, dict)]
+    example = next((n for n in names if n != "<unnamed>"), "REF")
+    raise SourceError(f"the layout {directory} holds {len(manifests)} images: "
+                      f"{', '.join(sorted(names))}",
+                      hint=f"name one: oci:{directory}:{example}")
+
+
 class OciLayoutSource:
     """An OCI image layout directory (``oci-layout`` + ``index.json`` + ``blobs/``).
 
@@ -95,6 +115,8 @@ class OciLayoutSource:
         present: a layer whose index is cached is still part of the image, and a layout
         without it fails from the cache as a first read does."""
         if self._located is None:
+            if self.selection.tag is None:
+                _refuse_unnamed_choice(store, self.directory)
             located = locate_config(store, self.selection)
             for name, _, _ in located.layers:
                 if not store.has(name):

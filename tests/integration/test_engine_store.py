@@ -16,7 +16,7 @@ import pytest
 from layerscope.analysis.packages import PACKAGE_DATABASES
 from layerscope.errors import LayerReadError
 from layerscope.layers.limits import ReadOptions
-from layerscope.sources import engine_store
+from layerscope.sources import overlay_layers
 from layerscope.sources.engine import EngineSource
 from layerscope.sources.engine_store import StoreUnreadable, chain_ids, locate
 from layerscope.sources.manifests import Selection
@@ -102,7 +102,7 @@ def test_a_layer_removed_while_read_sends_the_image_through_the_export(client, m
         raise LayerReadError(f"cannot read the layer directory {layers[0][0]}: "
                              "No such file or directory")
 
-    monkeypatch.setattr(engine_store, "index_directories", vanished)
+    monkeypatch.setattr(overlay_layers, "index_directories", vanished)
     image, notes = read("size:latest")
     reference, _ = read("size:latest", export=True)
     assert [note.split(": ", 1)[0] for note in notes] == ["size:latest"]
