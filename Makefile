@@ -32,12 +32,15 @@ samples: install
 demo: samples
 	$(ENGINE) && $(VENV)/bin/layerscope inspect size:latest \
 	  && echo && echo "--- the story's v2: clean-up in later layers makes the image bigger ---" \
-	  && $(VENV)/bin/layerscope inspect size:v2
+	  && $(VENV)/bin/layerscope inspect size:v2 \
+	  && $(VENV)/bin/layerscope inspect size:v2 -o $(CURDIR)/v2-report.html \
+	  && echo && echo "the v2 report as a page: file://$(CURDIR)/v2-report.html"
 
 # scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
-# start their own registries on loopback ports)
+# start their own registries on loopback ports); scripts/browser.sh Debian's chromium and
+# chromium-driver for the HTML report's browser tests
 test: samples
-	scripts/registry.sh && $(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && scripts/browser.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
 	$(PY) -m pytest -m "not engine"

@@ -73,10 +73,11 @@ def build_parser(command: str | None = None) -> Parser:
                          help="name:tag or ID in the local engine, docker-daemon:NAME, "
                               "docker-archive:PATH, a .tar from docker save, oci:DIR[:TAG], "
                               "oci-archive:PATH[:TAG]")
-    inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]), default="text",
-                         help="report format (default: text)")
-    inspect.add_argument("--output", "-o", metavar="FILE",
-                         help="write the report to FILE instead of stdout")
+    inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]),
+                         help="report format (default: text, or html for -o FILE.html)")
+    inspect.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
+                         help="write the report to FILE instead of stdout, or (repeatable) also "
+                              "write FORMAT to FILE, e.g. -o html=report.html")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
     inspect.add_argument("--packages", action="store_true",
@@ -91,10 +92,12 @@ def build_parser(command: str | None = None) -> Parser:
                     "the steps side by side, changed files, and wasted bytes.")
     diff.add_argument("image_a", metavar="IMAGE_A", help="the old image (any reference form)")
     diff.add_argument("image_b", metavar="IMAGE_B", help="the new image (any reference form)")
-    diff.add_argument("--format", choices=tuple(FORMATS["diff"]), default="text",
-                      help="report format (default: text); markdown fits a pull request comment")
-    diff.add_argument("--output", "-o", metavar="FILE",
-                      help="write the report to FILE instead of stdout")
+    diff.add_argument("--format", choices=tuple(FORMATS["diff"]),
+                      help="report format (default: text, or html for -o FILE.html); markdown "
+                           "fits a pull request comment")
+    diff.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
+                      help="write the report to FILE instead of stdout, or (repeatable) also "
+                           "write FORMAT to FILE, e.g. -o html=diff.html")
     diff.add_argument("--top", type=_positive, default=20, metavar="N",
                       help="changed-file rows in text and markdown (default: 20)")
     diff.add_argument("--depth", type=_positive, metavar="D",
@@ -161,8 +164,8 @@ def _add_check_parser(commands) -> None:
                                  help=setting.help)
         else:
             budgets.add_argument(f"--{name}", metavar=setting.metavar, help=setting.help)
-    check.add_argument("--format", choices=tuple(FORMATS["check"]), default="text",
-                       help="report format on stdout (default: text)")
+    check.add_argument("--format", choices=tuple(FORMATS["check"]),
+                       help="report format on stdout (default: text, or html for -o FILE.html)")
     check.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
                        help="write the --format report to FILE instead of stdout, or (repeatable) "
                             "also write FORMAT to FILE, e.g. -o junit=budget.xml")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..fingerprint import code_fingerprint
-from ..formats.base import RenderOptions, formatter
-from ..output import check_writable, stdout_bytes, write_report
+from ..formats.base import FORMATS, RenderOptions, formatter
+from ..output import check_writable, plan_outputs, stdout_bytes, write_report
 from .reading import ReadingOptions, base_digests, progress_for, reading_for, source_for
 
 TYPE_CHECKING = False
@@ -21,10 +21,10 @@ class InspectOptions(ReadingOptions):
 
     image: str
     """The image reference, as typed."""
-    format: str = "text"
-    """Report format name."""
-    output: str | None = None
-    """File to write the report to; None: stdout."""
+    format: str | None = None
+    """Report format name; None: by --output's extension, else text."""
+    output: tuple[str, ...] | None = None
+    """--output values as given: FILE, or FORMAT=FILE (repeatable); None: stdout."""
     top: int = 10
     """Wasted-file rows in the text report."""
     packages: bool = False
@@ -36,9 +36,10 @@ class InspectOptions(ReadingOptions):
     """Gives the code's fingerprint for the report key (from __main__: the run's, computed once)."""
 
 
-def inspect(options: InspectOptions, progress, cache, reading):
-    """The inspect report with findings; a repeat run is served from the report memo when the
-    image, base, options and code are the same."""
+def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool = False):
+    """The inspect report with findings, and with `filesystem` the final filesystem's files
+    for the HTML map (None otherwise); a repeat run is served from the report memo when the
+    image, base, options and code are the same and no filesystem is asked for."""
     from ..analysis import report_memo
     from ..analysis.image_report import analyze
     from ..sources.base import Identifiable
@@ -46,7 +47,7 @@ def inspect(options: InspectOptions, progress, cache, reading):
     source = source_for(options.image, options)
     base = base_digests(options, progress, reading)
     key = None
-    if cache.persistent and isinstance(source, Identifiable):
+    if cache.persistent and isinstance(source, Identifiable) and not filesystem:
         image_id = source.identity()
         if image_id is not None:
             key = report_memo.report_key(image_id, base,
@@ -55,11 +56,21 @@ def inspect(options: InspectOptions, progress, cache, reading):
             payload = cache.report(key)
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
-                return report
-    report = with_findings(analyze(source.read(progress, cache, reading), base), options.packages)
+                return report, None
+    analysis = analyze(source.read(progress, cache, reading), base)
+    report = with_findings(analysis, options.packages)
     if key is not None:
         cache.store_report(key, report_memo.dumps(report))
-    return report
+    return report, (final_files(analysis, report) if filesystem else None)
+
+
+def final_files(analysis, report) -> list[tuple[str, int, int, bool]]:
+    """(path, step that wrote it, bytes, False) for every file of the final filesystem."""
+    from ..analysis.tree import live_versions
+
+    steps = {layer.index: layer.step for layer in report.layers}
+    return [(version.entry.path, steps.get(version.layer, -1), version.entry.size, False)
+            for version in live_versions(analysis.merged.final_tree) if version.entry.size]
 
 
 def with_findings(analysis, packages: bool = False):
@@ -78,15 +89,20 @@ def with_findings(analysis, packages: bool = False):
 
 def run(options: InspectOptions) -> int:
     """Inspect, render, write; store the output for replay when __main__ gave a key."""
-    if options.output is not None:
-        check_writable(options.output)
+    outputs = plan_outputs(FORMATS["inspect"], options.format, options.output)
+    for _, path in outputs:
+        if path is not None:
+            check_writable(path)
     cache, reading = reading_for(options)
+    html = any(name == "html" for name, _ in outputs)
     with progress_for(options) as progress:
-        report = inspect(options, progress, cache, reading)
-    text = formatter("inspect", options.format)(report, RenderOptions(top=options.top))
-    write_report(text, options.output)
-    if options.replay_key is not None:
-        from .. import replay
+        report, filesystem = inspect(options, progress, cache, reading, filesystem=html)
+    render = RenderOptions(top=options.top, filesystem=filesystem)
+    for name, path in outputs:
+        text = formatter("inspect", name)(report, render)
+        write_report(text, path)
+        if path is None and options.replay_key is not None:
+            from .. import replay
 
-        replay.store(options.replay_key, stdout_bytes(text), cache)
+            replay.store(options.replay_key, stdout_bytes(text), cache)
     return 0

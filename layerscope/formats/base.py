@@ -11,10 +11,10 @@ from ..errors import FormatError
 __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
 FORMATS: dict[str, dict[str, str]] = {
-    "inspect": {"text": "text", "json": "json_report"},
-    "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
+    "inspect": {"text": "text", "json": "json_report", "html": "html.render"},
+    "diff": {"text": "text", "json": "json_report", "markdown": "markdown", "html": "html.render"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
-              "junit": "junit", "github": "github"},
+              "junit": "junit", "github": "github", "html": "html.render"},
     "advise": {"text": "text", "json": "json_report", "markdown": "markdown"},
 }
 """command -> --format name -> module of this package with a `render_<command>` function.
@@ -29,6 +29,9 @@ class RenderOptions:
     """How many rows of the long lists (wasted files, changed files) human formats show."""
     depth: int | None = None
     """diff: sum file changes by directory at this depth instead of listing files."""
+    filesystem: Any = None
+    """inspect html: the final filesystem's files as (path, step, bytes, False) tuples, for the
+    directory map (None: the map shows only the dead bytes)."""
 
 
 class Formatter(Protocol):
