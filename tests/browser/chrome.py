@@ -51,3 +51,10 @@ def requests(browser) -> list[str]:
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
     return urls
+
+
+def attributes(browser, selector: str, name: str) -> list[str | None]:
+    """An attribute of every element matching a CSS selector, in one round trip."""
+    return browser.execute_script(
+        "var name = arguments[1]; return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(function (e) { return e.getAttribute(name); });", selector, name)
