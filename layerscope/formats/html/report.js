@@ -435,7 +435,7 @@
   function checkVerdict() {
     var failed = D.status === "fail";
     var s = section("verdict", "Verdict");
-    s.appendChild(el("p", {"class": "verdict " + D.status, id: "verdict", "data-status": D.status},
+    s.appendChild(el("p", {"class": "verdict " + D.status, id: "verdict-line", "data-status": D.status},
       [el("span", {"class": "badge " + D.status}, failed ? "\u2717 FAIL" : "\u2713 PASS"), " " +
        Object.keys(D.counts).map(function (k) { return D.counts[k] + " " + k; }).join(", ") + " for " + D.image.ref + " (" + size(D.image.size) + ", " + exact(D.image.size) + " bytes)."]));
     if (D.config_files.length) { s.appendChild(el("p", null, "Settings from " + D.config_files.join(", ") + ".")); }
