@@ -18,12 +18,14 @@ BUDGET = 20_000
 
 
 class _Dir:
-    """A directory while the map is built: its children and bytes by (series, dead)."""
+    """A directory while the map is built: its children, the bytes of files that sat at its own
+    path, and (once summed) its bytes by (series, dead) and its file count."""
 
-    __slots__ = ("bytes", "children", "files")
+    __slots__ = ("bytes", "children", "files", "own")
 
     def __init__(self) -> None:
         self.children: dict[str, _Dir | list] = {}
+        self.own: dict[tuple[int, bool], int] = {}
         self.bytes: dict[tuple[int, bool], int] = {}
         self.files = 0
 
@@ -35,41 +37,61 @@ def build(items: Iterable[tuple[str, int, int, bool]], width: int = WIDTH,
     for the root), type "d" directory, "f" file, "o" the others summed, "c" a directory whose
     contents were not listed; live and dead are flat [series, bytes, ...] lists."""
     root = _Dir()
+    # each file touches only its own directory (found by its parent path, not walked from the
+    # root); the directories are summed once at the end
+    directories = {"": root}
     for path, series, size, dead in items:
-        names = [name for name in path.split("/") if name]
-        if not names:
+        parent, _, name = path.rpartition("/")
+        if not name:
             continue
-        node = root
+        node = directories.get(parent) or _directory(directories, parent)
         key = (series, dead)
-        node.bytes[key] = node.bytes.get(key, 0) + size
-        node.files += 1
-        for name in names[:-1]:
-            child = node.children.get(name)
-            if not isinstance(child, _Dir):
-                # a file here in one version and a directory in another: the map is of
-                # directories, so the directory wins and the file's bytes stay with it
-                replaced, child = child, _Dir()
-                node.children[name] = child
-                if replaced is not None:
-                    _add_file(child, replaced)
-            node = child
-            node.bytes[key] = node.bytes.get(key, 0) + size
-            node.files += 1
-        leaf = node.children.get(names[-1])
-        if isinstance(leaf, _Dir):
-            leaf.bytes[key] = leaf.bytes.get(key, 0) + size
+        leaf = node.children.get(name)
+        if leaf is None:
+            node.children[name] = [{key: size}]
+        elif isinstance(leaf, _Dir):
+            # a file at a path that is also a directory (in another version): the map is of
+            # directories, so the directory wins and the file's bytes stay with it
+            leaf.own[key] = leaf.own.get(key, 0) + size
             leaf.files += 1
-        elif leaf is None:
-            node.children[names[-1]] = [{key: size}]
         else:
             leaf[0][key] = leaf[0].get(key, 0) + size
+    _sum(root)
     return {"nodes": _flatten(root, width, budget)}
 
 
-def _add_file(directory: _Dir, file: list) -> None:
-    for key, size in file[0].items():
-        directory.bytes[key] = directory.bytes.get(key, 0) + size
-    directory.files += 1
+def _directory(directories: dict[str, _Dir], path: str) -> _Dir:
+    parent, _, name = path.rpartition("/")
+    above = directories.get(parent) or _directory(directories, parent)
+    node = above.children.get(name)
+    if not isinstance(node, _Dir):
+        replaced, node = node, _Dir()
+        if replaced is not None:
+            node.own = dict(replaced[0])
+            node.files = 1
+        above.children[name] = node
+    directories[path] = node
+    return node
+
+
+def _sum(root: _Dir) -> None:
+    """Each directory's bytes and file count: its own plus its children's, deepest first."""
+    order, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(child for child in node.children.values() if isinstance(child, _Dir))
+    for node in reversed(order):
+        totals = dict(node.own)
+        files = node.files
+        for child in node.children.values():
+            if isinstance(child, _Dir):
+                parts, files = child.bytes, files + child.files
+            else:
+                parts, files = child[0], files + 1
+            for key, size in parts.items():
+                totals[key] = totals.get(key, 0) + size
+        node.bytes, node.files = totals, files
 
 
 def _total(node) -> int:
