@@ -80,6 +80,10 @@ def build_parser(command: str | None = None) -> Parser:
                               "write FORMAT to FILE, e.g. -o html=report.html")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
+    inspect.add_argument("--dockerfile", metavar="PATH",
+                         help="the Dockerfile the image was built from: findings carry its line "
+                              "numbers, and the HTML report shows the patch of the mechanical "
+                              "fixes (as advise --patch prints it)")
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")

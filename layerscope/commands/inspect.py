@@ -29,6 +29,9 @@ class InspectOptions(ReadingOptions):
     """Wasted-file rows in the text report."""
     packages: bool = False
     """Per step, the packages it installed, upgraded or removed."""
+    dockerfile: str | None = None
+    """The Dockerfile the image was built from: findings carry its lines, and the HTML report
+    shows the patch of the mechanical fixes (advise --patch)."""
     replay_key: Pending | None = None
     """The run whose finished stdout may be stored for a replay of the same command (from
     __main__)."""
@@ -64,6 +67,17 @@ def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool 
     return report, (final_files(analysis, report) if filesystem else None)
 
 
+def with_dockerfile(report, path: str):
+    """(the report whose findings carry the Dockerfile's lines, the unified diff of their
+    mechanical fixes: "" when none apply)."""
+    from ..rules.dockerfile import align, patch, read_dockerfile, with_lines
+
+    parsed = read_dockerfile(path)
+    aligned = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps])
+    findings = with_lines(report.findings, aligned)
+    return replace(report, findings=findings), patch(parsed, findings, aligned)
+
+
 def final_files(analysis, report) -> list[tuple[str, int, int, bool]]:
     """(path, step that wrote it, bytes, False) for every file of the final filesystem."""
     from ..analysis.tree import live_versions
@@ -97,7 +111,10 @@ def run(options: InspectOptions) -> int:
     html = any(name == "html" for name, _ in outputs)
     with progress_for(options) as progress:
         report, filesystem = inspect(options, progress, cache, reading, filesystem=html)
-    render = RenderOptions(top=options.top, filesystem=filesystem)
+    patch = None
+    if options.dockerfile is not None:
+        report, patch = with_dockerfile(report, options.dockerfile)
+    render = RenderOptions(top=options.top, filesystem=filesystem, patch=patch)
     for name, path in outputs:
         text = formatter("inspect", name)(report, render)
         write_report(text, path)

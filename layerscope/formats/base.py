@@ -32,6 +32,9 @@ class RenderOptions:
     filesystem: Any = None
     """inspect html: the final filesystem's files as (path, step, bytes, False) tuples, for the
     directory map (None: the map shows only the dead bytes)."""
+    patch: str | None = None
+    """inspect --dockerfile: the unified diff of the findings' mechanical fixes (the HTML
+    report shows it)."""
 
 
 class Formatter(Protocol):

@@ -4,9 +4,13 @@ clicking a step, zooming a directory, searching and sorting the table do what th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+
+from tests.inprocess import run_main
 
 from . import chrome
 from .conftest import write_reports
@@ -18,10 +22,14 @@ APT_INSTALL_STEP = 3
 history step 3 after the base (0), ARG (1) and the sources list (2)."""
 
 
+DOCKERFILE = str(Path(__file__).parents[2] / "sample_images" / "story" / "Dockerfile.v2")
+
+
 @pytest.fixture(scope="module")
 def v2(browser, tmp_path_factory):
     """The v2 page opened, with the JSON report of the same run."""
-    page, document = write_reports(tmp_path_factory.mktemp("html-v2"), "inspect", "size:v2")
+    page, document = write_reports(tmp_path_factory.mktemp("html-v2"), "inspect", "size:v2",
+                                   "--dockerfile", DOCKERFILE)
     chrome.console(browser), chrome.requests(browser)  # what earlier pages left
     chrome.open_page(browser, page)
     return page, document
@@ -161,3 +169,17 @@ def test_findings_show_their_saving_and_fix(browser, v2):
         saving = item.find_element(By.CSS_SELECTOR, "strong[data-bytes]").get_attribute("data-bytes")
         assert saving == str(finding["estimated_saving_bytes"])
         assert finding["fix"] in item.text
+
+
+def test_the_dockerfile_patch_is_advise_patchs(browser, v2):
+    _, document = v2
+    code, patch = run_main("advise", "size:v2", "--dockerfile", DOCKERFILE, "--patch",
+                           "--no-progress")
+    assert code == 0 and patch.startswith(b"--- ")
+    shown = browser.find_element(By.ID, "patch").get_attribute("textContent")
+    assert shown == patch.decode()
+    # and each finding names its Dockerfile lines, as the JSON report's findings do
+    for item, finding in zip(browser.find_elements(By.CSS_SELECTOR, "li.finding"),
+                             document["findings"]):
+        if finding["lines"]:
+            assert "Dockerfile line " + ", ".join(map(str, finding["lines"])) in item.text

@@ -32,6 +32,8 @@ def render_inspect(report, options: RenderOptions) -> str:
     dead = ((item.path, item.written_by_step, item.size, True) for item in report.wasted)
     document["map"] = tree.build(_chain(live, dead))
     document["map"]["series"] = "step"
+    if options.patch is not None:
+        document["patch"] = options.patch
     document["kind"] = "inspect"
     return page(f"layerscope inspect {report.ref}", document)
 

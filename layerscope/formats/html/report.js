@@ -352,13 +352,18 @@
       list.appendChild(el("li", {"class": "finding", "data-rule": f.rule}, [
         el("h3", null, [el("span", {"class": "badge " + f.severity}, f.severity), " " + f.rule + " " + f.title]),
         el("p", null, ["Saving: ", el("strong", {"data-bytes": f.estimated_saving_bytes}, f.estimated_saving_bytes === null ? "n/a" : size(f.estimated_saving_bytes)),
-                       f.steps.length ? "; steps " + f.steps.join(" \u2192 ") : "", f.base ? " (base image)" : ""]),
+                       f.steps.length ? "; steps " + f.steps.join(" \u2192 ") : "",
+                       f.lines.length ? " (Dockerfile line " + f.lines.join(", ") + ")" : "", f.base ? " (base image)" : ""]),
         el("p", null, f.message), el("p", null, ["Fix: ", el("code", null, f.fix)]),
         (f.packages.length || f.paths.length) ? el("details", null, [el("summary", null, (f.packages.length ? "Packages" : "Paths") + " (" + (f.packages.length || f.paths.length) + ")"),
           el("ul", null, (f.packages.length ? f.packages : f.paths).map(function (p) { return el("li", null, el("code", null, p)); }))]) : null]));
     });
     s.appendChild(list);
-    if (D.patch) { s.appendChild(el("h3", null, "Dockerfile patch")); s.appendChild(el("pre", {"class": "patch"}, D.patch)); }
+    if (D.patch !== undefined) {
+      s.appendChild(el("h3", null, "Dockerfile patch"));
+      s.appendChild(D.patch ? el("pre", {"class": "patch", id: "patch"}, D.patch)
+                            : el("p", {id: "patch"}, "No mechanical fix applies to this Dockerfile."));
+    }
   }
 
   function warnings() {
