@@ -183,3 +183,27 @@ def test_the_dockerfile_patch_is_advise_patchs(browser, v2):
                              document["findings"]):
         if finding["lines"]:
             assert "Dockerfile line " + ", ".join(map(str, finding["lines"])) in item.text
+
+
+def test_a_directory_is_zoomed_from_the_keyboard(browser, v2):
+    var = browser.find_element(By.CSS_SELECTOR, "#map-svg g.zoomable[data-path='/var']")
+    assert var.get_attribute("tabindex") == "0" and "/var" in var.get_attribute("aria-label")
+    var.send_keys(Keys.ENTER)
+    try:
+        assert browser.find_element(By.ID, "map-zoomed").get_attribute("data-path") == "/var"
+    finally:
+        browser.find_element(By.CSS_SELECTOR, "nav.crumbs button.crumb").send_keys(Keys.ENTER)
+    assert browser.find_element(By.ID, "map-zoomed").get_attribute("data-path") == "/"
+
+
+def test_printed_the_controls_go_and_the_tables_print_whole(browser, v2):
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        style = browser.execute_script(
+            "var s = document.querySelector('label.search');"
+            "var t = document.querySelector('#wasted-table').parentElement;"
+            "return [getComputedStyle(s).display, getComputedStyle(t).maxHeight,"
+            "        getComputedStyle(t).overflow];")
+        assert style == ["none", "none", "visible"]
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
