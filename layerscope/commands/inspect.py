@@ -78,13 +78,19 @@ def with_dockerfile(report, path: str):
     return replace(report, findings=findings), patch(parsed, findings, aligned)
 
 
-def final_files(analysis, report) -> list[tuple[str, int, int, bool]]:
-    """(path, step that wrote it, bytes, False) for every file of the final filesystem."""
+def final_files(analysis, report):
+    """A function giving (path, step that wrote it, bytes, False) for every file of the final
+    filesystem, one at a time (a list of a million tuples would cost the report 100 MB)."""
     from ..analysis.tree import live_versions
 
     steps = {layer.index: layer.step for layer in report.layers}
-    return [(version.entry.path, steps.get(version.layer, -1), version.entry.size, False)
-            for version in live_versions(analysis.merged.final_tree) if version.entry.size]
+
+    def files():
+        for version in live_versions(analysis.merged.final_tree):
+            if version.entry.size:
+                yield version.entry.path, steps.get(version.layer, -1), version.entry.size, False
+
+    return files
 
 
 def with_findings(analysis, packages: bool = False):

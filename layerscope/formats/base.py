@@ -30,8 +30,8 @@ class RenderOptions:
     depth: int | None = None
     """diff: sum file changes by directory at this depth instead of listing files."""
     filesystem: Any = None
-    """inspect html: the final filesystem's files as (path, step, bytes, False) tuples, for the
-    directory map (None: the map shows only the dead bytes)."""
+    """inspect html: a function giving the final filesystem's files as (path, step, bytes,
+    False), for the directory map (None: the map shows only the dead bytes)."""
     patch: str | None = None
     """inspect --dockerfile: the unified diff of the findings' mechanical fixes (the HTML
     report shows it)."""

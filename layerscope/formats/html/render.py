@@ -4,6 +4,7 @@ browser opens quickly, the cut said on the page."""
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 from ..base import RenderOptions
@@ -28,19 +29,14 @@ def render_inspect(report, options: RenderOptions) -> str:
     document: dict[str, Any] = inspect_document(report)
     document["wasted"], document["wasted_count"] = _cut(document["wasted"],
                                                         lambda row: row["size"])
-    live = options.filesystem or ()
+    live = options.filesystem() if options.filesystem is not None else ()
     dead = ((item.path, item.written_by_step, item.size, True) for item in report.wasted)
-    document["map"] = tree.build(_chain(live, dead))
+    document["map"] = tree.build(chain(live, dead))
     document["map"]["series"] = "step"
     if options.patch is not None:
         document["patch"] = options.patch
     document["kind"] = "inspect"
     return page(f"layerscope inspect {report.ref}", document)
-
-
-def _chain(*parts):
-    for part in parts:
-        yield from part
 
 
 def render_diff(report, options: RenderOptions) -> str:
