@@ -83,8 +83,9 @@ def test_data_from_the_image_cannot_close_the_block_or_start_markup():
 
 
 def test_a_name_that_was_not_utf8_is_shown_by_its_bytes():
-    html = page("t", {"kind": "check", "path": "/caf\udce9"})
+    html = page("t", {"kind": "check", "path": "/caf\udce9", "label": "\ud800 from JSON"})
     assert _data(html)["path"] == "/caf\\xe9"
+    assert _data(html)["label"] == "\\ud800 from JSON"
     html.encode("utf-8")  # no lone surrogate left to break the file
 
 

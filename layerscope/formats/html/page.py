@@ -23,27 +23,26 @@ _ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
 
 def readable(value):
     """value with every string made printable: a name that was not UTF-8 in the image (kept as
-    surrogate escapes) shows its bytes as \\xNN, as the text report's terminal would not."""
+    surrogate escapes) shows its bytes as \\xNN; any other lone surrogate (from a config's
+    JSON) as \\udNNN. Either would make the page itself invalid UTF-8."""
     if isinstance(value, str):
+        if value.isascii():
+            return value
         try:
             value.encode("utf-8")
+            return value
         except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
-                if _escapes_only(value) else value.encode("utf-8", "backslashreplace").decode()
-        return value
+            pass
+        try:
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
     if isinstance(value, dict):
         return {key: readable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [readable(item) for item in value]
     return value
-
-
-def _escapes_only(value: str) -> bool:
-    try:
-        value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @cache
