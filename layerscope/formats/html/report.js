@@ -261,15 +261,20 @@
     function fillTable() {
       while (table.firstChild) { table.removeChild(table.firstChild); }
       table.appendChild(el("caption", null, "Entries of " + path(zoomed) + " (the map as a table)"));
-      table.appendChild(el("thead", null, el("tr", null, ["Entry", "Total", "Live", "Dead", "Entries", "By " + (D.kind === "diff" ? "change" : "step")].map(function (h) { return el("th", {scope: "col"}, h); }))));
+      // a diff's map has no dead bytes: its series are the kinds of change
+      var deadToo = D.kind !== "diff";
+      var heads = deadToo ? ["Entry", "Total", "Live", "Dead", "Entries", "By step"] : ["Entry", "Total", "Entries", "By change"];
+      table.appendChild(el("thead", null, el("tr", null, heads.map(function (h) { return el("th", {scope: "col"}, h); }))));
       var body = el("tbody");
       children[zoomed].forEach(function (c) {
         var n = nodes[c];
         var name = n[2] === "d" && children[c].length ? el("button", {type: "button", "class": "link"}, n[1] + "/") : n[1] + (n[2] === "d" || n[2] === "c" ? "/" : "");
         if (typeof name === "object") { activate(name, function () { zoom(c); }); }
-        body.appendChild(el("tr", {"data-node": c}, [el("td", {"class": "path"}, name), bytesCell(total(c)), bytesCell(sum(n[4])),
-          bytesCell(sum(n[5])), el("td", {"class": "num"}, exact(n[3])),
-          el("td", null, (n[4].length ? "live " + bySeries(n[4]) : "") + (n[5].length ? (n[4].length ? "; " : "") + "dead " + bySeries(n[5]) : ""))]));
+        var split = deadToo ? (n[4].length ? "live " + bySeries(n[4]) : "") + (n[5].length ? (n[4].length ? "; " : "") + "dead " + bySeries(n[5]) : "")
+          : bySeries(n[4]);
+        body.appendChild(el("tr", {"data-node": c}, [el("td", {"class": "path"}, name), bytesCell(total(c)),
+          deadToo ? bytesCell(sum(n[4])) : null, deadToo ? bytesCell(sum(n[5])) : null,
+          el("td", {"class": "num"}, exact(n[3])), el("td", null, split)]));
       });
       table.appendChild(body);
     }
@@ -390,7 +395,8 @@
     table.appendChild(body);
     s.appendChild(table);
     s.appendChild(el("p", null, D.shared_layers + " shared layer(s), " + D.shared_steps + " shared step(s)" +
-      (D.divergence ? "; the histories diverge at A step " + D.divergence.step_a + " / B step " + D.divergence.step_b : "") + "."));
+      (D.divergence ? "; the histories diverge at " + (D.divergence.step_a === null ? "the end of A" : "A step " + D.divergence.step_a) +
+       " / " + (D.divergence.step_b === null ? "the end of B" : "B step " + D.divergence.step_b) : "") + "."));
   }
   function diffSteps() {
     var s = section("steps", "Steps side by side", "The steps after the shared ones, A's bar above B's.");
