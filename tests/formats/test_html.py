@@ -137,3 +137,23 @@ def test_inspect_o_report_html_writes_the_page_with_the_json_reports_figures(tmp
     code, out = run_main("inspect", archive, "--format", "json", "--no-progress")
     document = json.loads(out)
     assert {k: v for k, v in data.items() if k not in ("kind", "map", "wasted_count")} == document
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("-o", "html="), "layerscope: error: --output html=: no file after '='"),
+    (("-o", "pdf=r.pdf"), "layerscope: error: --output pdf=r.pdf: unknown format 'pdf'"),
+    (("--dockerfile", "/nonexistent/Dockerfile", "-o", "{tmp}/r.html"),
+     "layerscope: error: cannot read --dockerfile /nonexistent/Dockerfile"),
+])
+def test_bad_html_arguments_are_one_line_and_exit_2(tmp_path, capfd, arguments, message):
+    from tests.imagebuilder import ImageSpec, Step, file, write_docker_archive
+    from tests.inprocess import run_main
+
+    archive = write_docker_archive(ImageSpec(steps=(Step("ADD a /", (file("/a", b"x"),)),)),
+                                   tmp_path / "image.tar")
+    code, out = run_main("inspect", archive, "--no-progress",
+                         *(a.format(tmp=tmp_path) for a in arguments))
+    errors = capfd.readouterr().err
+    assert (code, out) == (2, b"")
+    assert errors.startswith(message) and "Traceback" not in errors
+    assert not (tmp_path / "r.html").exists()
