@@ -43,7 +43,7 @@ test: samples
 	scripts/registry.sh && scripts/browser.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
-	$(PY) -m pytest -m "not engine"
+	scripts/browser.sh && $(PY) -m pytest -m "not engine"
 
 # layerscope against dive, side by side, into docs/benchmarks.md (BENCH_SCALE=0.1 for a quick run;
 # BENCH_ARGS for scripts/bench.py's options, e.g. BENCH_ARGS="--runs 5").
