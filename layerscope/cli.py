@@ -104,10 +104,11 @@ def build_parser(command: str | None = None) -> Parser:
                               "docker-archive:PATH, a .tar from docker save, oci:DIR[:REF], "
                               "oci-archive:PATH[:REF], dir:PATH, containers-storage:NAME, "
                               "docker://REPO[:TAG]")
-    inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]), default="text",
-                         help="report format (default: text)")
-    inspect.add_argument("--output", "-o", metavar="FILE",
-                         help="write the report to FILE instead of stdout ('-': stdout)")
+    inspect.add_argument("--format", choices=tuple(FORMATS["inspect"]),
+                         help="report format (default: text, or html for -o FILE.html)")
+    inspect.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
+                         help="write the report to FILE instead of stdout ('-': stdout), or "
+                              "(repeatable) also write FORMAT to FILE, e.g. -o html=report.html")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="wasted-file rows in the text report (default: 10)")
     inspect.add_argument("--path", metavar="GLOB",
@@ -126,10 +127,12 @@ def build_parser(command: str | None = None) -> Parser:
                     "the steps side by side, changed files, and wasted bytes.")
     diff.add_argument("image_a", metavar="IMAGE_A", help="the old image (any reference form)")
     diff.add_argument("image_b", metavar="IMAGE_B", help="the new image (any reference form)")
-    diff.add_argument("--format", choices=tuple(FORMATS["diff"]), default="text",
-                      help="report format (default: text); markdown fits a pull request comment")
-    diff.add_argument("--output", "-o", metavar="FILE",
-                      help="write the report to FILE instead of stdout ('-': stdout)")
+    diff.add_argument("--format", choices=tuple(FORMATS["diff"]),
+                      help="report format (default: text, or html for -o FILE.html); markdown "
+                           "fits a pull request comment")
+    diff.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
+                      help="write the report to FILE instead of stdout ('-': stdout), or "
+                           "(repeatable) also write FORMAT to FILE, e.g. -o html=diff.html")
     diff.add_argument("--top", type=_positive, default=20, metavar="N",
                       help="changed-file rows in text and markdown (default: 20)")
     diff.add_argument("--depth", type=_positive, metavar="D",
@@ -200,8 +203,8 @@ def _add_check_parser(commands) -> None:
                                  help=setting.help)
         else:
             budgets.add_argument(f"--{name}", metavar=setting.metavar, help=setting.help)
-    check.add_argument("--format", choices=tuple(FORMATS["check"]), default="text",
-                       help="report format on stdout (default: text)")
+    check.add_argument("--format", choices=tuple(FORMATS["check"]),
+                       help="report format on stdout (default: text, or html for -o FILE.html)")
     check.add_argument("--output", "-o", metavar="FILE|FORMAT=FILE", action="append",
                        help="write the --format report to FILE instead of stdout, or (repeatable) "
                             "also write FORMAT to FILE, e.g. -o junit=budget.xml")
@@ -271,7 +274,9 @@ def _add_inspect_view_options(inspect: argparse.ArgumentParser) -> None:
                          help="order of --files' tree: largest first (default) or by path")
     inspect.add_argument("--dockerfile", metavar="PATH",
                          help="the Dockerfile the image was built from: each step shows the "
-                              "line that made it")
+                              "line that made it, findings carry theirs, and the HTML report "
+                              "shows the patch of the mechanical fixes (as advise --patch "
+                              "prints it)")
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
@@ -355,13 +360,13 @@ def _stdout(output: str | None) -> str | None:
 def _run_inspect(args: argparse.Namespace) -> int:
     from .commands import inspect
 
-    return inspect.run(_options(inspect.InspectOptions, args, output=_stdout(args.output)))
+    return inspect.run(_options(inspect.InspectOptions, args))
 
 
 def _run_diff(args: argparse.Namespace) -> int:
     from .commands import diff
 
-    return diff.run(_options(diff.DiffOptions, args, output=_stdout(args.output)))
+    return diff.run(_options(diff.DiffOptions, args))
 
 
 def _run_check(args: argparse.Namespace) -> int:

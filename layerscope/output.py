@@ -135,3 +135,40 @@ def encode(text: str, encoding: str) -> bytes:
         return text.encode(encoding, "surrogateescape")
     except UnicodeEncodeError:
         return text.encode(encoding, "backslashreplace")
+
+
+BY_EXTENSION = {".html": "html", ".htm": "html"}
+"""The format a plain `--output FILE` picks from FILE's extension when --format is not given."""
+
+
+def plan_outputs(formats, fmt: str | None, outputs) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) pairs from --format and the --output values (FILE, or
+    FORMAT=FILE beside it, repeatable); `formats` are the command's format names. Without
+    --format, a plain FILE's extension picks the format (report.html: html), else text."""
+    from .errors import UsageError
+
+    plain, extra = [], []
+    for output in outputs or []:
+        name, equals, path = output.partition("=")
+        if equals and name in formats:
+            if not path:
+                raise UsageError(f"--output {output}: no file after '='",
+                                 hint="write --output FORMAT=FILE, e.g. --output html=report.html")
+            extra.append((name, None if path == "-" else path))
+        elif equals and "/" not in name and "." not in name:
+            raise UsageError(f"--output {output}: unknown format {name!r}",
+                             hint="choose from " + ", ".join(formats))
+        else:
+            plain.append(output)
+    if len(plain) > 1:
+        raise UsageError("--output FILE given more than once",
+                         hint="repeat --output only as FORMAT=FILE, e.g. -o json=report.json")
+    path = None if not plain or plain[0] == "-" else plain[0]
+    if fmt is None:
+        extension = os.path.splitext(path or "")[1].lower()
+        fmt = BY_EXTENSION.get(extension) if BY_EXTENSION.get(extension) in formats else "text"
+    planned = [(fmt, path), *extra]
+    if sum(1 for _, target in planned if target is None) > 1:
+        raise UsageError("more than one report would go to stdout",
+                         hint="give a file to all but one: --output FORMAT=FILE")
+    return planned

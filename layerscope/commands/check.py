@@ -6,9 +6,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import LayerscopeError, UsageError
+from ..errors import LayerscopeError
 from ..formats.base import FORMATS, RenderOptions, formatter
-from ..output import check_writable, write_report
+from ..output import check_writable, plan_outputs, write_report
 from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
 
 EXIT_FAILED = 1
@@ -26,38 +26,12 @@ class CheckOptions(ReadingOptions):
     """--config FILE, else the config file found in the current directory."""
     dive_ci: str | None = None
     """dive's .dive-ci file to read rules from."""
-    format: str = "text"
-    """Format of the main report."""
+    format: str | None = None
+    """Format of the main report; None: by --output's extension, else text."""
     output: tuple[str, ...] = ()
     """--output values as given: FILE, or FORMAT=FILE (repeatable)."""
     top: int = 5
     """Contributors listed under each failure."""
-
-
-def plan_outputs(fmt: str, outputs) -> list[tuple[str, str | None]]:
-    """(format, file or None for stdout) pairs; the --format report goes to stdout by default."""
-    plain, extra = [], []
-    for output in outputs or []:
-        name, equals, path = output.partition("=")
-        if equals and name in FORMATS["check"]:
-            if not path:
-                raise UsageError(f"--output {output}: no file after '='",
-                                 hint="write --output FORMAT=FILE, e.g. --output junit=report.xml")
-            extra.append((name, None if path == "-" else path))
-        elif equals and "/" not in name and "." not in name:
-            raise UsageError(f"--output {output}: unknown format {name!r}",
-                             hint="choose from " + ", ".join(FORMATS["check"]))
-        else:
-            plain.append(output)
-    if len(plain) > 1:
-        raise UsageError("--output FILE given more than once",
-                         hint="repeat --output only as FORMAT=FILE, e.g. -o json=check.json")
-    primary = (fmt, None if not plain or plain[0] == "-" else plain[0])
-    planned = [primary, *extra]
-    if sum(1 for _, path in planned if path is None) > 1:
-        raise UsageError("more than one report would go to stdout",
-                         hint="give a file to all but one: --output FORMAT=FILE")
-    return planned
 
 
 def _with_side(label: str, reference: str, read):
@@ -92,7 +66,7 @@ def run(options: CheckOptions) -> int:
     """Settings, image, baseline, budgets, every requested report; exit 1 on a failure."""
     from ..settings import load_settings
 
-    outputs = plan_outputs(options.format, options.output)
+    outputs = plan_outputs(FORMATS["check"], options.format, options.output)
     for _, path in outputs:
         if path is not None:
             check_writable(path)

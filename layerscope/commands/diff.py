@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import LayerscopeError
-from ..formats.base import RenderOptions, formatter
+from ..formats.base import FORMATS, RenderOptions, formatter
 from ..formats.fit import for_reader
-from ..output import check_writable, write_report
+from ..output import check_writable, plan_outputs, write_report
 from .reading import ReadingOptions, progress_for, reading_for, registry_access
 
 LABELS = ("IMAGE_A", "IMAGE_B")
@@ -24,10 +24,10 @@ class DiffOptions(ReadingOptions):
     """The old image's reference."""
     image_b: str
     """The new image's reference."""
-    format: str = "text"
-    """Report format name."""
-    output: str | None = None
-    """File to write the report to; None: stdout."""
+    format: str | None = None
+    """Report format name; None: by --output's extension, else text."""
+    output: tuple[str, ...] | None = None
+    """--output values as given: FILE, or FORMAT=FILE (repeatable); None: stdout."""
     top: int = 20
     """Changed-file rows in text and markdown."""
     depth: int | None = None
@@ -78,16 +78,19 @@ def diff(options: DiffOptions, progress, cache, reading):
 
 def run(options: DiffOptions) -> int:
     """Diff, render, write; exit 1 on --exit-code (images differ) or --fail-on-growth."""
-    if options.output is not None:
-        check_writable(options.output)
+    outputs = plan_outputs(FORMATS["diff"], options.format, options.output)
+    for _, path in outputs:
+        if path is not None:
+            check_writable(path)
     cache, reading = reading_for(options, compared=True)
     with progress_for(options) as progress:
         report = diff(options, progress, cache, reading)
-    fit = for_reader(os.environ, None if options.output is not None else sys.stdout,
+    to_stdout = any(path is None for _, path in outputs)
+    fit = for_reader(os.environ, sys.stdout if to_stdout else None,
                      no_trunc=options.no_trunc)
-    text = formatter("diff", options.format)(report, RenderOptions(top=options.top,
-                                                                   depth=options.depth, fit=fit))
-    write_report(text, options.output)
+    render = RenderOptions(top=options.top, depth=options.depth, fit=fit)
+    for name, path in outputs:
+        write_report(formatter("diff", name)(report, render), path)
     growth_failed = report.growth is not None and report.growth.status == "fail"
     if growth_failed and not options.quiet:
         # the report may be JSON or in a file: CI logs still show why the step failed

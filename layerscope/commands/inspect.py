@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 
 from ..errors import UsageError
 from ..fingerprint import code_fingerprint
-from ..formats.base import RenderOptions, formatter
+from ..formats.base import FORMATS, RenderOptions, formatter
 from ..formats.fit import for_reader
-from ..output import check_writable, stdout_bytes, write_report
+from ..output import check_writable, plan_outputs, stdout_bytes, write_report
 from .reading import (
     ReadingOptions,
     base_digests,
@@ -32,10 +32,10 @@ class InspectOptions(ReadingOptions):
 
     image: str
     """The image reference, as typed."""
-    format: str = "text"
-    """Report format name."""
-    output: str | None = None
-    """File to write the report to; None: stdout."""
+    format: str | None = None
+    """Report format name; None: by --output's extension, else text."""
+    output: tuple[str, ...] | None = None
+    """--output values as given: FILE, or FORMAT=FILE (repeatable); None: stdout."""
     top: int = 10
     """Wasted-file rows in the text report."""
     packages: bool = False
@@ -53,7 +53,8 @@ class InspectOptions(ReadingOptions):
     sort: str = "size"
     """Order of the --files tree: size (largest first) or path."""
     dockerfile: str | None = None
-    """The Dockerfile the image was built from: each step shows its line."""
+    """The Dockerfile the image was built from: each step shows its line, findings carry
+    theirs, and the HTML report shows the patch of the mechanical fixes (advise --patch)."""
     replay_key: Pending | None = None
     """The run whose finished stdout may be stored for a replay of the same command (from
     __main__)."""
@@ -61,9 +62,10 @@ class InspectOptions(ReadingOptions):
     """Gives the code's fingerprint for the report key (from __main__: the run's, computed once)."""
 
 
-def inspect(options: InspectOptions, progress, cache, reading):
-    """The inspect report with findings; a repeat run is served from the report memo when the
-    image, base, options and code are the same."""
+def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool = False):
+    """The inspect report with findings, and with `filesystem` the final filesystem's files
+    for the HTML map (None otherwise); a repeat run is served from the report memo when the
+    image, base, options and code are the same and no filesystem is asked for."""
     from ..analysis import report_memo
     from ..analysis.image_report import analyze
     from ..sources.base import Identifiable
@@ -71,7 +73,7 @@ def inspect(options: InspectOptions, progress, cache, reading):
     source = source_for(options.image, options)
     base = base_digests(options, progress, reading)
     key = None
-    if cache.persistent and isinstance(source, Identifiable):
+    if cache.persistent and isinstance(source, Identifiable) and not filesystem:
         image_id = source.identity()
         if image_id is not None:
             key = report_memo.report_key(image_id, base,
@@ -80,11 +82,27 @@ def inspect(options: InspectOptions, progress, cache, reading):
             payload = cache.report(key)
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
-                return report
-    report = with_findings(analyze(source.read(progress, cache, reading), base), options.packages)
+                return report, None
+    analysis = analyze(source.read(progress, cache, reading), base)
+    report = with_findings(analysis, options.packages)
     if key is not None:
         cache.store_report(key, report_memo.dumps(report))
-    return report
+    return report, (final_files(analysis, report) if filesystem else None)
+
+
+def final_files(analysis, report):
+    """A function giving (path, step that wrote it, bytes, False) for every file of the final
+    filesystem, one at a time (a list of a million tuples would cost the report 100 MB)."""
+    from ..analysis.tree import live_versions
+
+    steps = {layer.index: layer.step for layer in report.layers}
+
+    def files():
+        for version in live_versions(analysis.merged.final_tree):
+            if version.entry.size:
+                yield version.entry.path, steps.get(version.layer, -1), version.entry.size, False
+
+    return files
 
 
 def with_findings(analysis, packages: bool = False):
@@ -103,37 +121,52 @@ def with_findings(analysis, packages: bool = False):
 
 def run(options: InspectOptions) -> int:
     """Inspect, render, write; store the output for replay when __main__ gave a key."""
-    if options.output is not None:
-        check_writable(options.output)
-    if options.files is not None and options.format != "text":
-        raise UsageError(f"--files is a text view; --format {options.format} cannot show it",
+    outputs = plan_outputs(FORMATS["inspect"], options.format, options.output)
+    for _, path in outputs:
+        if path is not None:
+            check_writable(path)
+    names = [name for name, _ in outputs]
+    if options.files is not None and names != ["text"]:
+        raise UsageError(f"--files is a text view; --format {names[0]} cannot show it",
                          hint="drop --format, or use --format json for every step's figures")
-    fit = for_reader(os.environ, None if options.output is not None else sys.stdout,
+    to_stdout = any(path is None for _, path in outputs)
+    fit = for_reader(os.environ, sys.stdout if to_stdout else None,
                      no_trunc=options.no_trunc, wide=options.wide)
     cache, reading = reading_for(options)
     with progress_for(options) as progress:
         if options.files is not None:
-            text = _files_text(options, fit, progress, cache, reading)
+            texts = [(_files_text(options, fit, progress, cache, reading), outputs[0][1])]
         else:
-            report = inspect(options, progress, cache, reading)
-            if options.path is not None:
-                from ..analysis.globs import PathGlob
+            texts = _report_texts(options, outputs, fit, progress, cache, reading)
+    for text, path in texts:
+        write_report(text, path)
+        if path is None and options.replay_key is not None:
+            from .. import replay
 
-                covers = PathGlob(options.path).covers
-                report = replace(report, wasted=tuple(w for w in report.wasted
-                                                      if covers(w.path)))
-            lines: tuple[tuple[int, int], ...] = ()
-            if options.dockerfile is not None:
-                report, lines = _with_dockerfile(report, options.dockerfile)
-            text = formatter("inspect", options.format)(report, RenderOptions(
-                top=options.top, fit=fit, expand=options.expand, dockerfile_lines=lines,
-                path_glob=options.path))
-    write_report(text, options.output)
-    if options.replay_key is not None:
-        from .. import replay
-
-        replay.store(options.replay_key, stdout_bytes(text), cache)
+            replay.store(options.replay_key, stdout_bytes(text), cache)
     return 0
+
+
+def _report_texts(options: InspectOptions, outputs, fit, progress, cache, reading):
+    """(rendered report, path) for each output asked for."""
+    html = any(name == "html" for name, _ in outputs)
+    report, filesystem = inspect(options, progress, cache, reading, filesystem=html)
+    if options.path is not None:
+        from ..analysis.globs import PathGlob
+
+        covers = PathGlob(options.path).covers
+        report = replace(report, wasted=tuple(w for w in report.wasted if covers(w.path)))
+    lines: tuple[tuple[int, int], ...] = ()
+    patch = None
+    if options.dockerfile is not None:
+        from ..rules.advise import dockerfile_view
+
+        findings, lines, patch = dockerfile_view(report, options.dockerfile, want_patch=html)
+        report = replace(report, findings=findings if report.findings is not None else None)
+    render = RenderOptions(top=options.top, fit=fit, expand=options.expand,
+                           dockerfile_lines=lines, path_glob=options.path,
+                           filesystem=filesystem, patch=patch)
+    return [(formatter("inspect", name)(report, render), path) for name, path in outputs]
 
 
 def _files_text(options: InspectOptions, fit, progress, cache, reading) -> str:
@@ -154,17 +187,3 @@ def _files_text(options: InspectOptions, fit, progress, cache, reading) -> str:
         return (f"Step {step.index} ({step.instruction}) made no layer: it changed no files, "
                 "only the image's configuration.\n")
     return render_files(step_files(image, report, step.index), fit, options.sort)
-
-
-def _with_dockerfile(report, path: str):
-    """The report with its findings' Dockerfile lines, and (step, line) for each step the
-    Dockerfile's final stage made."""
-    from dataclasses import replace as replace_field
-
-    from ..rules.dockerfile import align, read_dockerfile, with_lines
-
-    aligned = align(read_dockerfile(path),
-                    [(s.index, s.instruction, s.base) for s in report.steps])
-    if report.findings is not None:
-        report = replace_field(report, findings=with_lines(report.findings, aligned))
-    return report, tuple(sorted((step, item.start) for step, item in aligned.items()))

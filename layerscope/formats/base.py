@@ -12,10 +12,11 @@ from .fit import PLAIN, Fit
 __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
 FORMATS: dict[str, dict[str, str]] = {
-    "inspect": {"text": "text", "json": "json_report", "oneline": "oneline"},
-    "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
+    "inspect": {"text": "text", "json": "json_report", "oneline": "oneline",
+                "html": "html.render"},
+    "diff": {"text": "text", "json": "json_report", "markdown": "markdown", "html": "html.render"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
-              "junit": "junit", "github": "github"},
+              "junit": "junit", "github": "github", "html": "html.render"},
     "advise": {"text": "text", "json": "json_report", "markdown": "markdown"},
 }
 """command -> --format name -> module of this package with a `render_<command>` function.
@@ -38,6 +39,12 @@ class RenderOptions:
     """inspect: list the files of each wasted group under it (--top of them per group)."""
     dockerfile_lines: tuple[tuple[int, int], ...] = ()
     """inspect --dockerfile: (step, Dockerfile line) for the steps the Dockerfile made."""
+    filesystem: Any = None
+    """inspect html: a function giving the final filesystem's files as (path, step, bytes,
+    False), for the directory map (None: the map shows only the dead bytes)."""
+    patch: str | None = None
+    """inspect --dockerfile: the unified diff of the findings' mechanical fixes (the HTML
+    report shows it)."""
 
 
 class Formatter(Protocol):

@@ -90,6 +90,23 @@ def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,
                         patch_report, warnings)
 
 
+def dockerfile_view(report, path: str, want_patch: bool = False):
+    """inspect --dockerfile: (the report's findings with their Dockerfile lines, (step, line)
+    of each step the final stage made, the patch's text when asked: "" when no fix applies).
+    The Dockerfile must match the image, as for advise."""
+    from .patch.align import align
+    from .patch.dockerfile import read_dockerfile
+
+    parsed = read_dockerfile(path)
+    alignment = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps],
+                      report.ref)
+    findings = tuple(_with_lines(f, alignment.steps) for f in report.findings or ())
+    lines = tuple(sorted((step, item.start) for step, item in alignment.steps.items()))
+    patch = (_patch(parsed, findings, alignment, report.user_size).text if want_patch
+             else None)
+    return findings, lines, patch
+
+
 def _with_lines(finding: Finding, steps) -> Finding:
     from dataclasses import replace
 

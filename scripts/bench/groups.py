@@ -207,6 +207,10 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_startup(args)
         elif name == "registry":
             rows += bench_registry(args)
+        elif name == "html":
+            from .html import bench_html  # html.py reads this module's ls_env
+
+            rows += bench_html(inputs, args)
         elif name == "scaling":
             for half_name, info in half.items():
                 rows += bench_archive(half_name, info, args, dive_cfg, cached=False)

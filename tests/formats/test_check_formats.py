@@ -32,7 +32,7 @@ def render(name, result):
 
 
 def test_registry_has_every_check_format():
-    assert set(FORMATS["check"]) == {"text", "json", "markdown", "junit", "github"}
+    assert set(FORMATS["check"]) == {"text", "json", "markdown", "junit", "github", "html"}
 
 
 EXPECTED_TEXT = """\
