@@ -175,7 +175,8 @@ def test_the_dockerfile_patch_is_advise_patchs(browser, v2):
     _, document = v2
     code, patch = run_main("advise", "size:v2", "--dockerfile", DOCKERFILE, "--patch",
                            "--no-progress")
-    assert code == 0 and patch.startswith(b"--- ")
+    # advise's first line sums the fixes up; the unified diff follows it
+    assert code == 0 and patch.startswith(b"layerscope advise --patch: ") and b"\n--- " in patch
     shown = browser.find_element(By.ID, "patch").get_attribute("textContent")
     assert shown == patch.decode()
     # and each finding names its Dockerfile lines, as the JSON report's findings do
