@@ -121,7 +121,11 @@ def engine_targets(rows) -> list[tuple[str, str, str]]:
                 (f"engine: inspect {name} (store) <= 0.15 x dive from the engine", store, dive,
                  0.15),
                 (f"engine: inspect {name} --export <= 1.2 x docker save", export, save, 1.2)):
-            if row and other:
+            if row and other and other.timed_out() and row.wall_median():
+                bound = row.wall_median() / other.timed_out()  # it ran longer than the timeout
+                out.append((label, f"< {bound:.3f}x (stopped after {other.timed_out():.0f} s)",
+                            verdict(bound <= limit)))
+            elif row and other:
                 r = ratio(row.wall_median(), other.wall_median())
                 out.append((label, f"{r:.2f}x" if r else "-",
                             verdict(None if r is None else r <= limit)))
