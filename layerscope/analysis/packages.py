@@ -20,9 +20,10 @@ from ..model import EntryKind, Image
 
 STATUS = "/var/lib/dpkg/status"
 DEBCONF = "/var/cache/debconf/"
-RECORDS = (STATUS, STATUS + "-old", DEBCONF + "templates.dat", DEBCONF + "config.dat",
+RECORDS = (STATUS, DEBCONF + "templates.dat", DEBCONF + "config.dat",
            DEBCONF + "templates.dat-old", DEBCONF + "config.dat-old")
-"""dpkg's and debconf's databases: a stanza per package (or per debconf question)."""
+"""dpkg's and debconf's databases: a stanza per package (or per debconf question). dpkg's
+status-old is not read: it holds the same stanzas as the status beside it."""
 EXTENDED_STATES = "/var/lib/apt/extended_states"
 EIPP_LOG = "/var/log/apt/eipp.log.xz"
 INFO_DIR = "/var/lib/dpkg/info/"

@@ -8,12 +8,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from ..analysis.packages import DEBCONF, INFO_DIR, RECORDS, PackageHistory
+from ..analysis.packages import DEBCONF, INFO_DIR, RECORDS, STATUS, PackageHistory
 from ..model import EntryKind, Image
 
 Part = tuple[int, str, int]
 """(layer, path, bytes): one version's bytes a fix removes, as Finding.removes holds them."""
 
+STATUS_OLD = STATUS + "-old"
+"""dpkg's backup of its status, rewritten beside it."""
 OLD_COPIES = (DEBCONF + "templates.dat-old", DEBCONF + "config.dat-old")
 """debconf's backups, written only when an install changed its database."""
 BOOKKEEPING = ("/var/lib/dpkg/", "/var/lib/apt/", "/var/cache/", "/var/log/", "/etc/ld.so.cache")
@@ -113,6 +115,8 @@ def _records(image: Image, layer: int, names: frozenset[str]) -> Iterator[Part]:
                        if _belongs(key, owners, names))
             if size:
                 yield index, path, size
+                if path == STATUS and any(e.path == STATUS_OLD for e in image.layers[index].files):
+                    yield index, STATUS_OLD, size  # dpkg's backup: the same stanzas, near enough
 
 
 def _only_theirs_changed(captured: Mapping[str, bytes], below: Mapping[str, bytes],

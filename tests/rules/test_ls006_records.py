@@ -36,14 +36,14 @@ def built(tool_asks: bool = False):
     config = LIBC6_QUESTION + CERTS_QUESTION + (TOOL_QUESTION if tool_asks else b"")
     templates = CERTS_TEMPLATE + (TOOL_TEMPLATE if tool_asks else b"")
     records = {"/var/lib/dpkg/status": LIBC6 + TOOL + CERTS,
-               "/var/lib/dpkg/status-old": LIBC6 + TOOL,
                DEBCONF + "config.dat": config, DEBCONF + "config.dat-old": LIBC6_QUESTION,
                DEBCONF + "templates.dat": templates,
                DEBCONF + "templates.dat-old": b"#" * 30,
                "/var/lib/apt/extended_states": b"Package: certs\nAuto-Installed: 1\n\n"}
     captured = {**records, **LISTS}
     files = [file(path.lstrip("/"), data) for path, data in captured.items()]
-    files += [file("usr/bin/tool", b"t" * 500),
+    files += [file("var/lib/dpkg/status-old", LIBC6 + TOOL),  # written, not captured
+              file("usr/bin/tool", b"t" * 500),
               file("usr/lib/x86_64-linux-gnu/libtool.so.1", b"l" * 70),  # tool's, as /lib/...
               file("usr/bin/certs-update", b"u" * 300),
               file("var/lib/dpkg/info/certs.postinst", b"p" * 40),
@@ -67,9 +67,10 @@ def test_control_generated_files_records_and_debconf_backups_count():
     listed = 300  # /usr/bin/certs-update
     control = len(LISTS["/var/lib/dpkg/info/certs.list"]) + 40 + 20
     generated = 200 + 11
-    # certs' stanza in status (not in status-old: dpkg wrote that before certs); its question
-    # in config.dat and its template; the whole of both backups: nothing else changed debconf
-    records = len(CERTS) + len(CERTS_QUESTION) + len(CERTS_TEMPLATE) + len(LIBC6_QUESTION) + 30
+    # certs' stanza in status and in status-old beside it; its question in config.dat and its
+    # template; the whole of both debconf backups: nothing else changed debconf
+    records = 2 * len(CERTS) + len(CERTS_QUESTION) + len(CERTS_TEMPLATE) + len(LIBC6_QUESTION) \
+        + 30
     assert finding.estimated_saving_bytes == listed + control + generated + records
     removed = {path for _, path, _ in finding.removes}
     assert not removed & {"/etc/motd", "/usr/lib/x86_64-linux-gnu/libtool.so.1",
@@ -80,7 +81,7 @@ def test_debconf_backups_stay_when_a_needed_package_changed_debconf_too():
     finding = recommends(built(tool_asks=True))
     # the backups are written anyway: only certs' stanzas in them would go (none: they hold
     # what was there before the install)
-    records = len(CERTS) + len(CERTS_QUESTION) + len(CERTS_TEMPLATE)
+    records = 2 * len(CERTS) + len(CERTS_QUESTION) + len(CERTS_TEMPLATE)
     assert finding.estimated_saving_bytes == 300 + len(LISTS["/var/lib/dpkg/info/certs.list"]) \
         + 40 + 20 + 200 + 11 + records
 
