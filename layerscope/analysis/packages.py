@@ -4,7 +4,8 @@ carried (captured while streaming; the image is never run).
 Debian: /var/lib/dpkg/status (Package, Status, Installed-Size, Depends, Pre-Depends, Recommends,
 Provides), /var/lib/dpkg/info/PKG.list (the paths a package owns), /var/lib/apt/extended_states
 (apt's Auto-Installed marks), /var/log/apt/eipp.log.xz (stanzas, with Depends, of packages an apt
-run removed again). Python: */NAME-VERSION.dist-info/RECORD (path, hash, size lines).
+run removed again), debconf's templates.dat and config.dat (read by rules/ls006_records.py).
+Python: */NAME-VERSION.dist-info/RECORD (path, hash, size lines).
 """
 
 from __future__ import annotations

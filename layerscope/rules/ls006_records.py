@@ -61,8 +61,7 @@ def _generated(written: Mapping[str, object], history: PackageHistory, layer: in
     for path in written:
         if path in owners or path.startswith(BOOKKEEPING):
             continue
-        parts = path.strip("/").split("/")
-        if any(part == name or part.startswith(name + ".") for part in parts for name in names):
+        if not names.isdisjoint(_name_stems(path)):
             yield path
             continue
         parent = posixpath.dirname(path)
@@ -70,6 +69,17 @@ def _generated(written: Mapping[str, object], history: PackageHistory, layer: in
             parent = posixpath.dirname(parent)
         if parent != "/" and owners[parent] <= names:
             yield path
+
+
+def _name_stems(path: str) -> Iterator[str]:
+    """Each component of the path and each of its prefixes before a dot: what a package named
+    in it is called (/etc/ca-certificates.conf -> ..., 'ca-certificates.conf', 'ca-certificates')."""
+    for part in path.strip("/").split("/"):
+        yield part
+        dot = part.find(".")
+        while dot > 0:
+            yield part[:dot]
+            dot = part.find(".", dot + 1)
 
 
 def _stanzas(data: bytes) -> Iterator[tuple[str, str, int]]:
