@@ -4,7 +4,8 @@ carried (captured while streaming; the image is never run).
 Debian: /var/lib/dpkg/status (Package, Status, Installed-Size, Depends, Pre-Depends, Recommends,
 Provides), /var/lib/dpkg/info/PKG.list (the paths a package owns), /var/lib/apt/extended_states
 (apt's Auto-Installed marks), /var/log/apt/eipp.log.xz (stanzas, with Depends, of packages an apt
-run removed again). Python: */NAME-VERSION.dist-info/RECORD (path, hash, size lines).
+run removed again), debconf's templates.dat and config.dat (read by rules/ls006_records.py).
+Python: */NAME-VERSION.dist-info/RECORD (path, hash, size lines).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from ..layers.tarindex import CapturePolicy
 from ..model import EntryKind, Image
 
 STATUS = "/var/lib/dpkg/status"
+DEBCONF = "/var/cache/debconf/"
+RECORDS = (STATUS, DEBCONF + "templates.dat", DEBCONF + "config.dat",
+           DEBCONF + "templates.dat-old", DEBCONF + "config.dat-old")
+"""dpkg's and debconf's databases: a stanza per package (or per debconf question). dpkg's
+status-old is not read: it holds the same stanzas as the status beside it."""
 EXTENDED_STATES = "/var/lib/apt/extended_states"
 EIPP_LOG = "/var/log/apt/eipp.log.xz"
 INFO_DIR = "/var/lib/dpkg/info/"
@@ -26,15 +32,16 @@ RECORD_SUFFIX = ".dist-info/RECORD"
 
 
 def _wanted(path: str) -> bool:
-    return (path in (STATUS, EXTENDED_STATES, EIPP_LOG)
+    return (path in (EXTENDED_STATES, EIPP_LOG) or path in RECORDS
             or (path.startswith(INFO_DIR) and path.endswith(".list"))
             or path.endswith(RECORD_SUFFIX))
 
 
-PACKAGE_DATABASES = CapturePolicy(("/var/lib/dpkg/", "/var/lib/apt/", "/var/log/apt/"), ("/RECORD",),
-                                  _wanted)
+PACKAGE_DATABASES = CapturePolicy(("/var/lib/dpkg/", "/var/lib/apt/", "/var/log/apt/", DEBCONF),
+                                  ("/RECORD",), _wanted)
 """The files this analysis reads, which the tar reader keeps as the layers stream past: dpkg's
-status and .list files, apt's extended_states and planner log (eipp.log.xz keeps the Depends of
+status and .list files, the records a package's install adds (RECORDS, for the Recommends
+estimate), apt's extended_states and planner log (eipp.log.xz keeps the Depends of
 packages removed in the same step, for the Recommends estimate), and Python's dist-info RECORDs."""
 
 

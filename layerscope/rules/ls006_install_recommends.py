@@ -2,6 +2,7 @@
 
 from ..analysis.packages import install_commands, recommends_estimate, skips_recommends
 from .base import WARNING, Finding, Rule
+from .ls006_records import extra_parts
 
 
 def check(context):
@@ -23,6 +24,14 @@ def check(context):
                 continue
         names = tuple(name for name, _ in packages)
         removes = context.live_parts(_owned(context.packages, step.layer, names)) if names else ()
+        if names:
+            # their control files, generated files and database records go with them
+            listed = {(layer, path) for layer, path, _ in removes}
+            extra = tuple(part for part in extra_parts(image, context.packages, step.layer, names,
+                                                       context.live_parts)
+                          if part[:2] not in listed)
+            removes += extra
+            saving += sum(size for _, _, size in extra)
         message = (f"step {step.index} ran `{commands[0][0]}` with Recommends: "
                    + (f"{len(names)} packages ({saving:,} bytes) are there only because "
                       f"something recommended them" if saving is not None

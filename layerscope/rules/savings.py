@@ -31,7 +31,9 @@ def together(findings: Iterable[Finding], touchable: int) -> int:
         if not finding.removes:
             unlisted += finding.estimated_saving_bytes or 0
         for layer, path, size in finding.removes:
-            versions[(layer, path)] = size
+            # a part of a version (a package's stanzas in dpkg's status) is inside the whole
+            # version another fix removes
+            versions[(layer, path)] = max(size, versions.get((layer, path), 0))
     return min(touchable, sum(versions.values()) + unlisted)
 
 

@@ -1,0 +1,151 @@
+"""What Recommends-only packages cost beyond the files their .list names, read from the image's
+own layers: dpkg's per-package control files, the files their maintainer scripts generate, and
+the records their install adds to dpkg's and debconf's databases (docs/rules/LS006.md says
+which of these are estimates)."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from ..analysis.packages import DEBCONF, INFO_DIR, RECORDS, STATUS, PackageHistory
+from ..model import EntryKind, Image
+
+Part = tuple[int, str, int]
+"""(layer, path, bytes): one version's bytes a fix removes, as Finding.removes holds them."""
+
+STATUS_OLD = STATUS + "-old"
+"""dpkg's backup of its status, rewritten beside it."""
+OLD_COPIES = (DEBCONF + "templates.dat-old", DEBCONF + "config.dat-old")
+"""debconf's backups, written only when an install changed its database."""
+BOOKKEEPING = ("/var/lib/dpkg/", "/var/lib/apt/", "/var/cache/", "/var/log/", "/etc/ld.so.cache")
+"""Files every apt run rewrites whatever it installs: never a package's generated file."""
+MERGED = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
+"""dpkg lists some files under their pre-usrmerge names; on a merged /usr they live below /usr."""
+
+
+def extra_parts(image: Image, history: PackageHistory, layer: int, names: Iterable[str],
+                live_parts: Callable[[Iterable[str]], tuple[Part, ...]]) -> tuple[Part, ...]:
+    """The versions installing `names` in `layer` added besides their listed files: control
+    files and generated files (weighed by their visible bytes, as the listed files are), and
+    their stanzas in every version of dpkg's and debconf's records from `layer` on."""
+    names = frozenset(names)
+    written = {e.path: e for e in image.layers[layer].files
+               if e.kind in (EntryKind.FILE, EntryKind.SYMLINK)}
+    paths = [path for path in written if _control_file_of(path) in names]
+    paths += _generated(written, history, layer, names)
+    return live_parts(paths) + tuple(_records(image, layer, names))
+
+
+def _control_file_of(path: str) -> str | None:
+    """/var/lib/dpkg/info/libsasl2-modules:amd64.postinst -> 'libsasl2-modules'."""
+    if not path.startswith(INFO_DIR) or "/" in path[len(INFO_DIR):]:
+        return None
+    stem = path[len(INFO_DIR):].rpartition(".")[0]
+    return stem.split(":", 1)[0] or None
+
+
+def _generated(written: Mapping[str, object], history: PackageHistory, layer: int,
+               names: frozenset[str]) -> Iterator[str]:
+    """Files the layer wrote that no package lists, below a directory only `names` list (the
+    links update-ca-certificates makes in /etc/ssl/certs) or named after one of them
+    (/etc/ca-certificates.conf): what their maintainer scripts generate."""
+    state = history.states[layer] or history.final()
+    owners: dict[str, set[str]] = {}
+    for source in (history.final().owned, state.owned):
+        for name, paths in source.items():
+            for path in paths:
+                owners.setdefault(path, set()).add(name)
+                if path.startswith(MERGED):
+                    owners.setdefault("/usr" + path, set()).add(name)
+    for path in written:
+        if path in owners or path.startswith(BOOKKEEPING):
+            continue
+        if not names.isdisjoint(_name_stems(path)):
+            yield path
+            continue
+        parent = posixpath.dirname(path)
+        while parent not in owners and parent != "/":
+            parent = posixpath.dirname(parent)
+        if parent != "/" and owners[parent] <= names:
+            yield path
+
+
+def _name_stems(path: str) -> Iterator[str]:
+    """Each component of the path and each of its prefixes before a dot: what a package named
+    in it is called (/etc/ca-certificates.conf -> ..., 'ca-certificates.conf', 'ca-certificates')."""
+    for part in path.strip("/").split("/"):
+        yield part
+        dot = part.find(".")
+        while dot > 0:
+            yield part[:dot]
+            dot = part.find(".", dot + 1)
+
+
+def _stanzas(data: bytes) -> Iterator[tuple[str, str, int]]:
+    """(Package or Name, Owners, bytes with the blank line after it) of each stanza."""
+    for chunk in data.split(b"\n\n"):
+        if not chunk.strip():
+            continue
+        fields = {}
+        for line in chunk.strip(b"\n").split(b"\n"):
+            if line[:1] not in (b" ", b"\t"):
+                key, _, value = line.partition(b":")
+                fields[key] = value.strip().decode("utf-8", "replace")
+        yield (fields.get(b"Package") or fields.get(b"Name", ""), fields.get(b"Owners", ""),
+               len(chunk) + 2)
+
+
+def _belongs(key: str, owners: str, names: frozenset[str]) -> bool:
+    """A dpkg stanza is its package's; a debconf question is in its package's namespace
+    (ca-certificates/trust_new_crts), or config.dat lists only such packages as owners."""
+    if key in names or key.split("/", 1)[0] in names:
+        return True
+    listed = {owner.strip() for owner in owners.split(",") if owner.strip()}
+    return bool(listed) and listed <= names
+
+
+def _records(image: Image, layer: int, names: frozenset[str]) -> Iterator[Part]:
+    """The packages' stanzas in each version of the records from `layer` on; in `layer`, the
+    whole of debconf's backups when only these packages changed its database (installed
+    without them, debconf never writes the backups)."""
+    below: dict[str, bytes] = {}
+    for index in range(layer):
+        below.update({p: d for p, d in image.layers[index].captured.items() if p in RECORDS})
+    for index in range(layer, len(image.layers)):
+        captured = image.layers[index].captured
+        own_only = index == layer and _only_theirs_changed(captured, below, names)
+        for path in RECORDS:
+            if path not in captured:
+                continue
+            if own_only and path in OLD_COPIES:
+                yield index, path, len(captured[path])
+                continue
+            size = sum(n for key, owners, n in _stanzas(captured[path])
+                       if _belongs(key, owners, names))
+            if size:
+                yield index, path, size
+                if path == STATUS and any(e.path == STATUS_OLD for e in image.layers[index].files):
+                    yield index, STATUS_OLD, size  # dpkg's backup: the same stanzas, near enough
+
+
+def _only_theirs_changed(captured: Mapping[str, bytes], below: Mapping[str, bytes],
+                         names: frozenset[str]) -> bool:
+    """True when every debconf question the layer added or changed is one of `names`'."""
+    changed = False
+    for path in (DEBCONF + "templates.dat", DEBCONF + "config.dat"):
+        if path not in captured:
+            continue
+        before = set(_raw_stanzas(below.get(path, b"")))
+        for chunk in _raw_stanzas(captured[path]):
+            if chunk in before:
+                continue
+            changed = True
+            (key, owners, _), = _stanzas(chunk)
+            if not _belongs(key, owners, names):
+                return False
+    return changed
+
+
+def _raw_stanzas(data: bytes) -> list[bytes]:
+    return [chunk for chunk in data.split(b"\n\n") if chunk.strip()]
