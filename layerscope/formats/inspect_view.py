@@ -79,17 +79,18 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
     for step in report.steps:
         values = step_figures(step, removed.get(step.index, 0))
         figures.append(None if step.empty_layer else [size(values[key]) for key in keys])
-    headers = ["#"] + (["Line"] if lines else []) + ["", "Instruction"]
+    based = any(step.base for step in report.steps)  # the "base" column only when needed
+    headers = ["#"] + (["Line"] if lines else []) + ([""] if based else []) + ["Instruction"]
     headers += [COLUMNS[key].header for key in keys]
     rows = []
     for step, values in zip(report.steps, figures):
         lead = [str(step.index)] + ([str(lines.get(step.index, ""))] if lines else [])
-        marker = "base" if step.base else ""
+        lead += ["base" if step.base else ""] if based else []
         if values is None:
-            rows.append(lead + [marker, step.instruction, "-"] + [""] * (len(keys) - 1))
+            rows.append(lead + [step.instruction, "-"] + [""] * (len(keys) - 1))
         else:
-            rows.append(lead + [marker, step.instruction] + values)
-    text_column = len(lead) + 1
+            rows.append(lead + [step.instruction] + values)
+    text_column = len(lead)
     room = fit.width - sum(_column_width(headers, rows, column)
                            for column in range(len(headers)) if column != text_column)
     room -= 2 * (len(headers) - 1)
@@ -99,7 +100,8 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
         for position, key in enumerate(keys if values is not None else ()):
             cell = text_column + 1 + position
             row[cell] = _paint_figure(row[cell], COLUMNS[key].meaning, fit)
-    align = ("right",) * len(lead) + ("left", "left") + ("right",) * len(keys)
+    align = ("right",) * (2 if lines else 1) + ("left",) * (text_column + 1 - (2 if lines else 1))
+    align += ("right",) * len(keys)
     return headers, rows, align
 
 
