@@ -281,3 +281,28 @@ def test_replay_key_follows_the_width_and_colour(archive, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert replay.replay_key(["inspect", str(archive)]).name != plain
     assert replay.replay_key(["inspect", str(archive), "--wide", "--files", "1"]) is not None
+
+
+def test_cli_dockerfile_lines(archive, tmp_path, monkeypatch):
+    from tests.inprocess import run_main
+
+    # Line 1 is FROM; the four steps are lines 2 to 5 in order; ENV makes no layer but has a
+    # line. The findings' step (1 -> 3) gets its lines, 3 and 5.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY app /app\nCOPY blob /tmp/blob\nENV A=1\n"
+                          "RUN rm /tmp/blob\n")
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out = run_main("inspect", archive, "--no-cache", "-q", "--dockerfile", dockerfile)
+    text = out.decode()
+    assert code == 0
+    # Widths: # 3, Line 6 ("Line" + 2), Instruction 19 ("COPY blob /tmp/blob"), Size 6.
+    assert section(text, "  #    Line", 7) == [
+        "  #    Line  Instruction            Size     Lost    Visible",
+        "                                            later",
+        "---  ------  -------------------  ------  -------  ---------",
+        "  0       2  COPY app /app         500 B      0 B      500 B",
+        "  1       3  COPY blob /tmp/blob  1.0 kB   1.0 kB        0 B",
+        "  2       4  ENV A=1                   -",
+        "  3       5  RUN rm /tmp/blob        0 B      0 B        0 B",
+    ]
+    assert "[steps 1 -> 3 (Dockerfile:3,5)]" in text
