@@ -129,8 +129,7 @@ def legend(fit: Fit, lines: dict[int, int]) -> list[str]:
     return wrap(text, fit, indent="  ")
 
 
-STEPS_TITLE = ("Steps, oldest first (#: the place in the history from 0, `docker history` "
-               "read bottom-up; - : no layer)")
+STEPS_TITLE = "Steps (# = history position from 0, `docker history` bottom-up; - = no layer)"
 
 
 def wrap(text: str, fit: Fit, indent: str = "", first: str | None = None) -> list[str]:
