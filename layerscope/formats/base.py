@@ -12,7 +12,8 @@ from .fit import PLAIN, Fit
 __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
 FORMATS: dict[str, dict[str, str]] = {
-    "inspect": {"text": "text", "json": "json_report", "oneline": "oneline"},
+    "inspect": {"text": "text", "json": "json_report", "markdown": "markdown",
+                "oneline": "oneline"},
     "diff": {"text": "text", "json": "json_report", "markdown": "markdown"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
               "junit": "junit", "github": "github"},

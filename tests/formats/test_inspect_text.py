@@ -306,3 +306,23 @@ def test_cli_dockerfile_lines(archive, tmp_path, monkeypatch):
         "  3       5  RUN rm /tmp/blob        0 B      0 B        0 B",
     ]
     assert "[steps 1 -> 3 (Dockerfile:3,5)]" in text
+
+
+def test_markdown_shows_every_column_and_cuts_no_instruction_or_path(story):
+    # A PR comment wraps: the 132-character RUN is whole (under the 160 cut for scripts), the
+    # group's path too; every column is there, chmod's 100,000 bytes under "Replaced below".
+    from layerscope.formats.markdown import render_inspect as render_markdown
+
+    text = render_markdown(story[1], RenderOptions(fit=Fit(width=80)))
+    lines = text.split("\n")
+    assert lines[0] == "### layerscope inspect `test:latest`: 251.0 kB, 150.0 kB wasted (59.8%)"
+    header = next(line for line in lines if line.startswith("|   # |"))
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "#", "", "Instruction", "Size", "New", "Rewrote", "Removed below", "Replaced below",
+        "Lost later", "Visible"]
+    chmod = next(line for line in lines if line.startswith("|   3 |"))
+    assert [cell.strip() for cell in chmod.strip("|").split("|")] == [
+        "3", "", "RUN chmod -R 700 /opt", "100.0 kB", "0 B", "100.0 kB", "0 B", "100.0 kB",
+        "0 B", "100.0 kB"]
+    assert INSTALL in text
+    assert f"`/{CERTIFI}/ (3 files)`" in text
