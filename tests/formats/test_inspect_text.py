@@ -326,3 +326,43 @@ def test_markdown_shows_every_column_and_cuts_no_instruction_or_path(story):
         "0 B", "100.0 kB"]
     assert INSTALL in text
     assert f"`/{CERTIFI}/ (3 files)`" in text
+
+
+def _on_a_terminal(archive, **env) -> str:
+    """inspect's stdout when it is a real pseudo-terminal, 100 columns wide."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    process = subprocess.Popen([sys.executable, "-m", "layerscope", "inspect", str(archive),
+                                "--no-cache", "-q"], stdout=follower,
+                               env=environment | env | {"TERM": "xterm"})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_colour_and_width_on_a_real_terminal(archive):
+    # Step 1's 1,000 lost bytes in magenta; the terminal is 100 columns, so the Wasted line
+    # (90 characters at 100) is not wrapped as it is at 80.
+    text = _on_a_terminal(archive)
+    assert "\x1b[35m1.0 kB\x1b[0m" in text
+    assert ("Wasted      1.0 kB (1,000 bytes, 66.7%): written by one step, deleted or replaced by "
+            "a later one\n") in text
+    assert "\x1b[" not in _on_a_terminal(archive, NO_COLOR="1")
