@@ -78,7 +78,8 @@ def build_parser(command: str | None = None) -> Parser:
     inspect.add_argument("--output", "-o", metavar="FILE",
                          help="write the report to FILE instead of stdout")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
-                         help="wasted-file rows in the text report (default: 10)")
+                         help="wasted groups in the text report, and files under each with "
+                              "--expand (default: 10)")
     inspect.add_argument("--packages", action="store_true",
                          help="per step, the packages (dpkg, Python) it installed, upgraded or "
                               "removed, with their bytes")
