@@ -82,6 +82,7 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
     based = any(step.base for step in report.steps)  # the "base" column only when needed
     headers = ["#"] + (["Line"] if lines else []) + ([""] if based else []) + ["Instruction"]
     headers += [COLUMNS[key].header for key in keys]
+    text_column = 1 + bool(lines) + based
     rows = []
     for step, values in zip(report.steps, figures):
         lead = [str(step.index)] + ([str(lines.get(step.index, ""))] if lines else [])
@@ -90,7 +91,6 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
             rows.append(lead + [step.instruction, "-"] + [""] * (len(keys) - 1))
         else:
             rows.append(lead + [step.instruction] + values)
-    text_column = len(lead)
     room = fit.width - sum(_column_width(headers, rows, column)
                            for column in range(len(headers)) if column != text_column)
     room -= 2 * (len(headers) - 1)
@@ -100,8 +100,8 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
         for position, key in enumerate(keys if values is not None else ()):
             cell = text_column + 1 + position
             row[cell] = _paint_figure(row[cell], COLUMNS[key].meaning, fit)
-    align = ("right",) * (2 if lines else 1) + ("left",) * (text_column + 1 - (2 if lines else 1))
-    align += ("right",) * len(keys)
+    numbers = 1 + bool(lines)
+    align = ("right",) * numbers + ("left",) * (text_column + 1 - numbers) + ("right",) * len(keys)
     return headers, rows, align
 
 
