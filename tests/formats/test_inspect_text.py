@@ -366,3 +366,12 @@ def test_colour_and_width_on_a_real_terminal(archive):
     assert ("Wasted      1.0 kB (1,000 bytes, 66.7%): written by one step, deleted or replaced by "
             "a later one\n") in text
     assert "\x1b[" not in _on_a_terminal(archive, NO_COLOR="1")
+
+
+def test_an_image_without_history_renders():
+    from layerscope.formats.markdown import render_inspect as render_markdown
+
+    empty = analyze(build_image()).report
+    assert "Wasted bytes: none." in render_text(empty, RenderOptions())
+    assert render_markdown(empty, RenderOptions()).startswith(
+        "### layerscope inspect `test:latest`: 0 B, 0 B wasted (0.0%)\n")
