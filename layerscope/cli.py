@@ -110,7 +110,8 @@ def build_parser(command: str | None = None) -> Parser:
                          help="write the report to FILE instead of stdout ('-': stdout), or "
                               "(repeatable) also write FORMAT to FILE, e.g. -o html=report.html")
     inspect.add_argument("--top", type=_positive, default=10, metavar="N",
-                         help="wasted-file rows in the text report (default: 10)")
+                         help="wasted groups in the text report, and files under each with "
+                              "--expand (default: 10)")
     inspect.add_argument("--path", metavar="GLOB",
                          help="list only the wasted files at paths GLOB covers (the glob of "
                               "diff --path and check --forbid-paths; docs/globs.md)")

@@ -40,12 +40,15 @@ SAFE_AGE_NS = 3_000_000_000
 a rewrite within the filesystem's granularity keeps the old time (whole seconds on ext4 with
 128-byte inodes and some network filesystems, two seconds on FAT), and one more second allows
 for a file server's clock running ahead of this machine's."""
-VALUE_OPTIONS = frozenset({"--format", "--top", "--platform", "--base", "--max-ratio"})
+VALUE_OPTIONS = frozenset({"--format", "--top", "--platform", "--base", "--max-ratio", "--files",
+                           "--sort"})
 """inspect's options that take a value and may be replayed (a test keeps these in step with
 the parser)."""
-FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress"})
+FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress", "--no-trunc", "--wide",
+                          "--expand"})
 """inspect's options without a value that may be replayed."""
-ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
+ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COLUMNS", "NO_COLOR", "TERM")
+"""The variables the output depends on (the text's width and colour: formats.fit)."""
 
 
 class Pending:
@@ -83,9 +86,18 @@ def replay_key(arguments: list[str], fingerprint=code_fingerprint) -> Pending | 
     if not states:
         return None
     parts = (FORMAT, fingerprint(), os.getcwd(), arguments, states, stdout_encoding(),
-             os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT])
+             os.uname().machine, [os.environ.get(name) for name in ENVIRONMENT], _terminal())
     key = xxhash.xxh3_128_hexdigest(repr(parts).encode("utf-8", "surrogateescape"))
     return Pending(key, started, images, platform)
+
+
+def _terminal() -> int | None:
+    """stdout's terminal width, None when it is no terminal: the text is fitted to it and
+    coloured on it."""
+    try:
+        return os.get_terminal_size(1).columns if os.isatty(1) else None
+    except OSError:
+        return None
 
 
 def _images(arguments: list[str]) -> tuple[list[str], str | None] | None:

@@ -12,8 +12,8 @@ from .fit import PLAIN, Fit
 __all__ = ["FORMATS", "FormatError", "Formatter", "RenderOptions", "formatter"]
 
 FORMATS: dict[str, dict[str, str]] = {
-    "inspect": {"text": "text", "json": "json_report", "oneline": "oneline",
-                "html": "html.render"},
+    "inspect": {"text": "text", "json": "json_report", "markdown": "markdown",
+                "oneline": "oneline", "html": "html.render"},
     "diff": {"text": "text", "json": "json_report", "markdown": "markdown", "html": "html.render"},
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
               "junit": "junit", "github": "github", "html": "html.render"},

@@ -20,6 +20,9 @@ MIN_CUT = 8
 """No text is cut shorter than this: below it a cell says nothing."""
 _COUNT = re.compile(r"^(.*?)( \([\d,]+ (?:files?|paths?)\))$")
 """A group's label ends with its own count, as in 'scipy/special/* (41 files)'."""
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(32), 127)} | {10: "\\n", 9: "\\t"}
+"""A path keeps its spaces (they are part of its name) but shows control characters escaped,
+so a newline in a file name cannot break a table row."""
 _SGR = {"added": "32", "changed": "33", "removed": "31", "dead": "35", "bold": "1"}
 """ANSI colours by meaning: dive's green added, yellow changed, red removed; dead bytes
 (written, then lost to a later step) magenta, so they never read as a removal."""
@@ -100,7 +103,7 @@ def cut_path(path: str, width: int, fit: Fit = PLAIN) -> str:
     """A path of at most `width` characters, cut in the middle: the file name and as many of
     its parent directories as fit in two thirds of the width stay whole, then the path's start;
     a group's own count ('(41 files)') is never cut."""
-    path = one_line(path)
+    path = path.translate(_CONTROL)
     width = max(width, MIN_CUT)
     if not fit.truncate or len(path) <= width:
         return path

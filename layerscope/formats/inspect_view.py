@@ -79,17 +79,18 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
     for step in report.steps:
         values = step_figures(step, removed.get(step.index, 0))
         figures.append(None if step.empty_layer else [size(values[key]) for key in keys])
-    headers = ["#"] + (["Line"] if lines else []) + ["", "Instruction"]
+    based = any(step.base for step in report.steps)  # the "base" column only when needed
+    headers = ["#"] + (["Line"] if lines else []) + ([""] if based else []) + ["Instruction"]
     headers += [COLUMNS[key].header for key in keys]
+    text_column = 1 + bool(lines) + based
     rows = []
     for step, values in zip(report.steps, figures):
         lead = [str(step.index)] + ([str(lines.get(step.index, ""))] if lines else [])
-        marker = "base" if step.base else ""
+        lead += ["base" if step.base else ""] if based else []
         if values is None:
-            rows.append(lead + [marker, step.instruction, "-"] + [""] * (len(keys) - 1))
+            rows.append(lead + [step.instruction, "-"] + [""] * (len(keys) - 1))
         else:
-            rows.append(lead + [marker, step.instruction] + values)
-    text_column = len(lead) + 1
+            rows.append(lead + [step.instruction] + values)
     room = fit.width - sum(_column_width(headers, rows, column)
                            for column in range(len(headers)) if column != text_column)
     room -= 2 * (len(headers) - 1)
@@ -99,7 +100,8 @@ def step_table(report: InspectReport, fit: Fit, lines: dict[int, int]):
         for position, key in enumerate(keys if values is not None else ()):
             cell = text_column + 1 + position
             row[cell] = _paint_figure(row[cell], COLUMNS[key].meaning, fit)
-    align = ("right",) * len(lead) + ("left", "left") + ("right",) * len(keys)
+    numbers = 1 + bool(lines)
+    align = ("right",) * numbers + ("left",) * (text_column + 1 - numbers) + ("right",) * len(keys)
     return headers, rows, align
 
 
@@ -127,8 +129,7 @@ def legend(fit: Fit, lines: dict[int, int]) -> list[str]:
     return wrap(text, fit, indent="  ")
 
 
-STEPS_TITLE = ("Steps, oldest first (#: the place in the history from 0, `docker history` "
-               "read bottom-up; - : no layer)")
+STEPS_TITLE = "Steps (# = history position from 0, `docker history` bottom-up; - = no layer)"
 
 
 def wrap(text: str, fit: Fit, indent: str = "", first: str | None = None) -> list[str]:

@@ -12,6 +12,9 @@ INSPECT_SCHEMA = "layerscope/inspect/v1"
 
 def inspect_document(report: InspectReport) -> dict:
     """The inspect report as the JSON document described in docs/schema/inspect-v1.md."""
+    from .inspect_view import removed_below
+
+    removed = removed_below(report)
     return {
         "schema": INSPECT_SCHEMA,
         "image": {
@@ -56,6 +59,8 @@ def inspect_document(report: InspectReport) -> dict:
                 "added_bytes": step.added_bytes,
                 "replaced_bytes": step.replaced_bytes,
                 "deleted_lower_bytes": step.deleted_lower_bytes,
+                "removed_lower_bytes": removed.get(step.index, 0),
+                "replaced_lower_bytes": step.deleted_lower_bytes - removed.get(step.index, 0),
                 "dead_bytes": step.dead_bytes,
                 "live_bytes": step.live_bytes,
                 "dead_by_step": [{"step": s, "bytes": b} for s, b in step.dead_by_step],

@@ -69,3 +69,71 @@ def render_advise(report, options: RenderOptions) -> str:
         parts += [f"- {f.rule} {saving(f)}: {f.message}. Fix: {f.fix}" for f in base]
         parts += ["", "</details>"]
     return "\n".join(parts) + "\n"
+
+
+MARKDOWN_INSTRUCTION = 160
+"""A PR comment wraps long cells, so only a long RUN script is cut (never with --no-trunc)."""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_inspect(report, options: RenderOptions) -> str:
+    """The inspect report as a PR comment: headline, every step column, the wasted groups and
+    findings folded; paths are never cut (the comment wraps them)."""
+    from dataclasses import replace
+
+    from ..rules.waste_groups import group_wasted
+    from . import inspect_view as view
+    from .fit import cut_end
+    from .units import percent, size
+
+    fit = replace(options.fit, wide=True, colour=False)
+    name = report.repo_tags[0] if report.repo_tags else report.ref
+    parts = [f"### layerscope inspect `{name}`: {size(report.size)}, "
+             f"{size(report.wasted_bytes)} wasted ({percent(report.wasted_bytes, report.size)})",
+             ""]
+    summary: list[list[str]] = []
+    for label, text in view.summary_rows(report):
+        if label:
+            summary.append([label, text])
+        else:
+            summary[-1][1] += f" ({text})"  # the why under Efficiency
+    parts += [f"- **{label}**: {text}" for label, text in summary]
+    lines = dict(options.dockerfile_lines)
+    parts += ["", f"#### {view.STEPS_TITLE}", ""]
+    keys = view.shown_columns(fit)
+    removed = view.removed_below(report)
+    rows = []
+    for step in report.steps:
+        lead = [str(step.index)] + ([str(lines.get(step.index, ""))] if lines else [])
+        text = _cell(cut_end(step.instruction, MARKDOWN_INSTRUCTION, fit))
+        figures = view.step_figures(step, removed.get(step.index, 0))
+        values = ["-"] + [""] * (len(keys) - 1) if step.empty_layer else [
+            size(figures[key]) for key in keys]
+        rows.append(lead + ["base" if step.base else "", text] + values)
+    headers = ["#"] + (["Line"] if lines else []) + ["", "Instruction"]
+    headers += [view.COLUMNS[key].header.replace("\n", " ") for key in keys]
+    parts.append(tabulate(rows, headers=headers, tablefmt="github"))
+    parts += [""] + [" ".join(view.legend(replace(fit, width=10_000), lines)).strip()]
+    groups = group_wasted(report.wasted)
+    if groups:
+        shown = groups[: options.top]
+        parts += ["", f"<details><summary>Wasted bytes, largest first ({len(shown)} of "
+                      f"{len(groups)} groups, {len(report.wasted)} files)</summary>", ""]
+        parts.append(tabulate(
+            [[size(g.size), g.kind, f"`{g.label}`", g.written_by_step, g.killed_by_step]
+             for g in shown],
+            headers=["Size", "Kind", "Path", "Written by step", "Lost to step"],
+            tablefmt="github"))
+        parts += ["", "</details>"]
+    if report.findings:
+        from .advise_view import saving, where
+
+        user = [f for f in report.findings if not f.base]
+        if user:
+            parts += ["", "#### Findings", ""]
+            parts += [f"- **{f.rule}** {saving(f)}: {f.title} ({where(f)}). Fix: {f.fix}"
+                      for f in user]
+    return "\n".join(parts) + "\n"

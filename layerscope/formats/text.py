@@ -58,8 +58,8 @@ def _wasted_section(report: InspectReport, options: RenderOptions) -> list[str]:
     sizes = [size(g.size) for g in shown]
     size_width = max(len("Size"), *(len(text) for text in sizes))
     kind_width = max(len("Kind"), *(len(g.kind) for g in shown))
-    steps_width = max(len("by step"), len("Lost to"),
-                      *(len(str(g.killed_by_step)) for g in shown))
+    # tabulate pads a header by 2; the step numbers are never wider than their headers
+    steps_width = max(len("by step"), len("Lost to")) + 2
     path_width = fit.width - size_width - kind_width - 2 * steps_width - 8
     rows = []
     for group, text in zip(shown, sizes):
@@ -67,11 +67,15 @@ def _wasted_section(report: InspectReport, options: RenderOptions) -> list[str]:
                      cut_path(group.label, path_width, fit), str(group.written_by_step),
                      str(group.killed_by_step)])
         if options.expand and group.files > 1:
-            for item in group.items[: options.top]:
-                rows.append([size(item.size), "", "  " + cut_path(item.path, path_width - 2, fit),
+            # tabulate strips a cell's leading spaces: a tree mark indents the files instead
+            items = group.items[: options.top]
+            more = group.files - len(items)
+            for n, item in enumerate(items):
+                mark = "└ " if n == len(items) - 1 and not more else "├ "
+                rows.append([size(item.size), "", mark + cut_path(item.path, path_width - 2, fit),
                              "", ""])
-            if group.files > options.top:
-                rows.append(["", "", f"  … {group.files - options.top} more (--top)", "", ""])
+            if more:
+                rows.append(["", "", f"└ … {more} more (--top)", "", ""])
     table = tabulate(rows, headers=WASTE_HEADERS, tablefmt="simple",
                      colalign=("right", "left", "left", "right", "right"))
     from .inspect_view import wrap
@@ -88,7 +92,17 @@ def _advice_sections(report: InspectReport, options: RenderOptions) -> list[str]
         parts += [""] + advise_view.findings_text(report.findings, options.top, report.user_size)
     if report.packages:
         parts += [""] + advise_view.packages_text(report, options.top)
-    return parts
+    return [wrapped for line in parts for wrapped in _fitted(line, options)]
+
+
+def _fitted(line: str, options: RenderOptions) -> list[str]:
+    """A long line wrapped to the width, its continuation indented under it (nothing cut)."""
+    from .inspect_view import wrap
+
+    if len(line) <= options.fit.width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip(" ")))
+    return wrap(line.strip(" "), options.fit, indent=indent + "  ", first=indent)
 
 
 def render_advise(report, options: RenderOptions) -> str:

@@ -9,6 +9,8 @@ import struct
 import termios
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layerscope.formats.fit import (
     PLAIN,
@@ -91,6 +93,8 @@ def test_path_cut_in_the_middle_keeps_the_file_name():
     assert cut_path(PYC, 12) == "…hon-311.pyc"
     assert cut_path(PYC, 82) == PYC
     assert cut_path(PYC, 20, Fit(truncate=False)) == PYC
+    # A file name keeps its spaces; a newline in it is shown escaped, so no table row breaks.
+    assert cut_path("/srv/my  file\nname.txt", 80) == "/srv/my  file\\nname.txt"
 
 
 def test_group_keeps_its_own_count():
@@ -124,3 +128,29 @@ def test_two_instructions_that_differ_only_past_the_cut():
     assert show_difference("RUN x " + "y" * 80, "RUN z " + "y" * 80, 20) == (
         "RUN x " + "y" * 13 + "…", "RUN z " + "y" * 13 + "…")
     assert show_difference(a, b, 60, Fit(truncate=False)) == (a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.text(alphabet="ab./_ -é", min_size=1, max_size=12), min_size=1,
+                      max_size=8),
+       count=st.sampled_from(["", " (2 files)", " (1,234 files)"]),
+       width=st.integers(min_value=1, max_value=90))
+def test_cut_path_never_exceeds_the_width_and_keeps_what_it_promises(parts, count, width):
+    path = "/" + "/".join(parts) + count
+    shown = cut_path(path, width)
+    assert len(shown) <= max(width, 8)
+    if len(path) <= max(width, 8):
+        assert shown == path
+    name = parts[-1]
+    if " " not in name and count and len(name) + len(count) + 2 <= max(width, 8) - 8:
+        assert shown.endswith("/" + name + count) or shown == path
+
+
+@settings(max_examples=200, deadline=None)
+@given(shared=st.text(alphabet="abc ", max_size=150), a=st.text(alphabet="xyz", max_size=40),
+       b=st.text(alphabet="pq", min_size=1, max_size=40), width=st.integers(20, 100))
+def test_show_difference_keeps_the_first_difference_on_screen(shared, a, b, width):
+    left, right = shared + "x" + a, shared + b
+    shown_left, shown_right = show_difference(left, right, width)
+    assert len(shown_left) <= width and len(shown_right) <= width
+    assert shown_left != shown_right

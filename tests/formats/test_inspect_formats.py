@@ -46,8 +46,7 @@ Efficiency  100.0% (dive's score, for comparison)
             directory and charges an overwritten file its larger copy; Wasted is
             exactly the bytes the final image does not show
 
-Steps, oldest first (#: the place in the history from 0, `docker history` read
-bottom-up; - : no layer)
+Steps (# = history position from 0, `docker history` bottom-up; - = no layer)
   #        Instruction                        Size      Lost    Visible
                                                        later
 ---  ----  -----------------------------  --------  --------  ---------
@@ -92,10 +91,14 @@ def test_json_report_keys_and_integers(report):
         "index": 2, "instruction": "COPY dir:0a1b in /tmp/req",
         "created_by": "/bin/sh -c #(nop) COPY dir:0a1b in /tmp/req ", "empty_layer": False,
         "layer": 1, "size": 500_000, "added_bytes": 500_000, "replaced_bytes": 0,
-        "deleted_lower_bytes": 0, "dead_bytes": 500_000, "live_bytes": 0,
+        "deleted_lower_bytes": 0, "removed_lower_bytes": 0, "replaced_lower_bytes": 0,
+        "dead_bytes": 500_000, "live_bytes": 0,
         "dead_by_step": [{"step": 4, "bytes": 500_000}], "base": False, "history_missing": False,
     }
     assert document["steps"][1]["layer"] is None and document["steps"][1]["empty_layer"] is True
+    # step 4's rm -rf deleted step 2's 500,000 bytes: all removed, none replaced
+    assert [document["steps"][4][key] for key in ("deleted_lower_bytes", "removed_lower_bytes",
+                                                  "replaced_lower_bytes")] == [500_000, 500_000, 0]
     assert document["wasted"] == [
         {"path": "/tmp/req/a", "size": 300_000, "kind": "removed", "written_by_step": 2,
          "killed_by_step": 4},

@@ -65,6 +65,7 @@ def test_a_waste_group_has_one_count_in_inspect_and_check(tmp_path):
     assert result.returncode == 1, result.stderr
     checked = [line.split("  ")[-1].split(" (removed")[0] for line in result.stdout.splitlines()
                if "/usr/lib/python3/dist-packages/pip/ (" in line]
+    # --no-trunc: inspect's text cuts a long path in the middle to fit the width
     inspect = subprocess.run([sys.executable, "-m", "layerscope", "inspect", "size:v2", "--top",
                               "50", "--no-trunc"], capture_output=True, text=True, timeout=600)
     shown = [line for line in inspect.stdout.splitlines()
