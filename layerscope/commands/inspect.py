@@ -164,7 +164,8 @@ def _report_texts(options: InspectOptions, outputs, fit, progress, cache, readin
         findings, lines, patch = dockerfile_view(report, options.dockerfile, want_patch=html)
         report = replace(report, findings=findings if report.findings is not None else None)
     render = RenderOptions(top=options.top, fit=fit, expand=options.expand,
-                           dockerfile_lines=lines, path_glob=options.path,
+                           dockerfile_lines=lines, dockerfile=options.dockerfile,
+                           path_glob=options.path,
                            filesystem=filesystem, patch=patch)
     return [(formatter("inspect", name)(report, render), path) for name, path in outputs]
 

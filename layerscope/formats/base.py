@@ -39,6 +39,8 @@ class RenderOptions:
     """inspect: list the files of each wasted group under it (--top of them per group)."""
     dockerfile_lines: tuple[tuple[int, int], ...] = ()
     """inspect --dockerfile: (step, Dockerfile line) for the steps the Dockerfile made."""
+    dockerfile: str | None = None
+    """inspect --dockerfile: its path as given, for the findings' PATH:LINE locations."""
     filesystem: Any = None
     """inspect html: a function giving the final filesystem's files as (path, step, bytes,
     False), for the directory map (None: the map shows only the dead bytes)."""

@@ -89,7 +89,8 @@ def _advice_sections(report: InspectReport, options: RenderOptions) -> list[str]
 
     parts = []
     if report.findings is not None:
-        parts += [""] + advise_view.findings_text(report.findings, options.top, report.user_size)
+        parts += [""] + advise_view.findings_text(report.findings, options.top, report.user_size,
+                                                  options.dockerfile)
     if report.packages:
         parts += [""] + advise_view.packages_text(report, options.top)
     return [wrapped for line in parts for wrapped in _fitted(line, options)]

@@ -305,7 +305,7 @@ def test_cli_dockerfile_lines(archive, tmp_path, monkeypatch):
         "  2       4  ENV A=1                   -",
         "  3       5  RUN rm /tmp/blob        0 B      0 B        0 B",
     ]
-    assert "[steps 1 -> 3 (Dockerfile:3,5)]" in text
+    assert f"[steps 1 -> 3 ({dockerfile}:3, {dockerfile}:5)]" in text  # PATH:LINE, as hadolint
 
 
 def test_markdown_shows_every_column_and_cuts_no_instruction_or_path(story):
