@@ -134,7 +134,7 @@ STEPS_TITLE = "Steps (# = history position from 0, `docker history` bottom-up; -
 
 def wrap(text: str, fit: Fit, indent: str = "", first: str | None = None) -> list[str]:
     """text wrapped to the width (words are never cut; nothing is hidden by wrapping)."""
-    return textwrap.wrap(text, width=max(fit.width, 40), initial_indent=first or indent,
+    return textwrap.wrap(text, width=max(fit.width, 40), initial_indent=indent if first is None else first,
                          subsequent_indent=indent, break_long_words=False,
                          break_on_hyphens=False)
 
