@@ -20,7 +20,8 @@ from ..model import Image, LayerDigests
 from .base import LayerDescriptor, Progress, RangeNotSupported
 from .manifests import Located, Selection
 from .registry_auth import Authenticator, find_credentials
-from .registry_http import BlobStream, Http, RegistryAccess, status_error
+from .registry_blob import BlobStream
+from .registry_http import Http, RegistryAccess, status_error
 from .registry_manifest import (
     diff_ids,
     fetch_config,
