@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .measure import Row, measure, prewarm, run_text
-from .registry import bench_registry
+from .registry import bench_registry, bench_registry_toc
 
 
 def group_of(row_group: str) -> str:
@@ -173,6 +173,8 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_startup(args)
         elif name == "registry":
             rows += bench_registry(args)
+        elif name == "registry-toc":
+            rows += bench_registry_toc(args)
         elif name == "scaling":
             for half_name, info in half.items():
                 rows += bench_archive(half_name, info, args, dive_cfg, cached=False)
