@@ -101,9 +101,11 @@ class BlobStream:
                         piece = next(chunks, b"")
                         if not piece:
                             raise LayerReadError(f"blob {self._digest} ended early on a resumed read")
+                        dropped = min(skip, len(piece))
+                        self._http.counter.add(fetched=dropped)  # fetched all the same
                         if len(piece) > skip:
                             position = self._take(piece[skip:], position)
-                        skip -= len(piece)
+                        skip -= dropped
                 for piece in chunks:
                     position = self._take(piece, position)
                 return
