@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 from typing import BinaryIO
 
+from isal import isal_zlib
+
 from ..errors import LayerReadError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -68,7 +70,11 @@ class PrefixedStream:
 
 
 class GzipStream:
-    """Streaming gzip decoding (multi-member safe) with zlib, faster than gzip.GzipFile.
+    """Streaming gzip decoding (multi-member safe), faster than gzip.GzipFile.
+
+    ISA-L's inflate (isal) rather than zlib's: the same API and results, 2.2x the speed
+    (size:v1's 184 MB gzip layer: 1.45 s -> 0.58-0.69 s on this machine); inflating is most of a
+    gzip layer's indexing time, and for a registry it is the whole difference with a download.
 
     Output is bounded per call (zlib's max_length), so a member of a few KiB that inflates to
     gigabytes of zeros never sits in memory at once: a bomb is stopped by the reader's limits.
@@ -76,7 +82,7 @@ class GzipStream:
 
     def __init__(self, source) -> None:
         self._source = source
-        self._inflater = zlib.decompressobj(wbits=31)
+        self._inflater = isal_zlib.decompressobj(wbits=31)
         self._pending = b""  # compressed input not yet decoded
         self._buffer = bytearray()
         self._eof = False
@@ -94,7 +100,7 @@ class GzipStream:
             self._pending = chunk
         inflater = self._inflater
         if inflater.eof:  # the previous member ended: the next one starts here
-            self._inflater = inflater = zlib.decompressobj(wbits=31)
+            self._inflater = inflater = isal_zlib.decompressobj(wbits=31)
         self._buffer += inflater.decompress(self._pending, limit)
         self._pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
 
@@ -102,7 +108,7 @@ class GzipStream:
         while not self._eof and (size < 0 or len(self._buffer) < size):
             try:
                 self._feed(CHUNK if size < 0 else max(size - len(self._buffer), 64 << 10))
-            except zlib.error as error:
+            except (zlib.error, isal_zlib.error) as error:
                 raise LayerReadError(f"corrupt gzip layer data: {error}") from error
         if size < 0 or size >= len(self._buffer):
             data = bytes(self._buffer)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob, index_blob
@@ -20,7 +19,8 @@ from ..model import Image, LayerDigests
 from .base import LayerDescriptor, Progress, RangeNotSupported
 from .manifests import Located, Selection
 from .registry_auth import Authenticator, find_credentials
-from .registry_http import BlobStream, Http, RegistryAccess, status_error
+from .registry_blob import BlobStream
+from .registry_http import Http, RegistryAccess, status_error
 from .registry_manifest import (
     diff_ids,
     fetch_config,
@@ -28,11 +28,9 @@ from .registry_manifest import (
     layer_descriptors,
 )
 from .registry_name import RegistryName
+from .registry_read import read_registry_images
 from .resolve import resolve
-from .toc_source import TocCache, comparable, toc_index
-
-PARALLEL = 3
-"""Layers fetched at once: enough to keep a link busy while one is being indexed."""
+from .toc_source import comparable, toc_index
 
 
 class BlobRanges:
@@ -201,47 +199,43 @@ class RegistrySource:
             stream.close()
         return blob
 
-    def _prefetch(self, located: Located, cache: CacheStore, options: ReadOptions,
-                  progress: Progress | None) -> dict[str, IndexedBlob]:
-        """Every layer the cache lacks, indexed, PARALLEL at a time; by blob digest."""
-        ids = diff_ids(located.config)
+    def begin_read(self, cache, options: ReadOptions) -> dict[str, LayerDescriptor]:
+        """Find the manifest and config, remember how this run reads (for comparable_with);
+        the layers the cache lacks, by blob digest (none when the config's diff IDs do not
+        match the manifest: resolve names the mismatch)."""
+        self._reading = (cache, options)
+        ids = diff_ids(self._locate().config)
         if ids is None or len(ids) != len(self._layers):
-            return {}  # resolve names the mismatch
-        wanted = {layer.digest: layer for layer, diff_id in zip(self._layers, ids)
-                  if cache.get(diff_id) is None}
-        if not wanted:
             return {}
-        done: dict[str, IndexedBlob] = {}
-        abort = threading.Event()
-        with ThreadPoolExecutor(min(PARALLEL, len(wanted))) as workers:
-            futures = {digest: workers.submit(self.index_layer, layer, options, abort)
-                       for digest, layer in wanted.items()}
-            try:
-                for count, (digest, future) in enumerate(futures.items(), 1):
-                    done[digest] = future.result()
-                    if progress:
-                        progress(f"fetched layer {count}/{len(futures)}: {digest[:19]}")
-            except BaseException:
-                abort.set()  # the others stop at their next read instead of downloading on
-                for future in futures.values():
-                    future.cancel()
-                raise
-        return done
+        return {layer.digest: layer for layer, diff_id in zip(self._layers, ids)
+                if cache.get(diff_id) is None}
+
+    def assemble(self, fetched: dict[str, IndexedBlob], cache, options: ReadOptions) -> Image:
+        """The image from the layers fetched (by blob digest) and the cache."""
+        image = resolve(_FetchedStore(self, fetched, options), self.selection, cache, options,
+                        self._locate())
+        return comparable(image, self.layer_blobs(), cache, options, self._tocs,
+                          lambda layer: self.index_layer(layer, options, toc=False))
+
+    def report_counts(self) -> None:
+        """Write what this source fetched so far to the stats file (registry_http.Counter)."""
+        if self._http is not None:
+            self._http.counter.report()
 
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
              options: ReadOptions | None = None) -> Image:
-        options = ReadOptions() if options is None else options
-        cache = TocCache(CacheStore(persistent=False) if cache is None else cache)
-        self._reading = (cache, options)
-        located = self._locate()
-        fetched = self._prefetch(located, cache, options, progress)
-        try:
-            image = resolve(_FetchedStore(self, fetched, options), self.selection, cache,
-                            options, located)
-            return comparable(image, self.layer_blobs(), cache, options, self._tocs,
-                              lambda layer: self.index_layer(layer, options, toc=False))
-        finally:
-            self.http().counter.report()
+        return read_registry_images([self], progress, cache, None, options)[0]
+
+    def read_together(self, others: list, progress: Progress | None = None,
+                      cache: CacheStore | None = None, labels: list[str] | None = None,
+                      options: ReadOptions | None = None) -> list[Image] | None:
+        """This image and others of registries in one pass (ReadsTogether): each layer blob
+        that any of them names and the cache lacks is fetched once, and the second image's
+        layers are fetched alongside the first's."""
+        sources = [self, *others]
+        if not all(isinstance(source, RegistrySource) for source in sources):
+            return None
+        return read_registry_images(sources, progress, cache, labels, options)
 
     def comparable_with(self, image: Image, others: list[Image]) -> Image:
         """The image read() gave, with its TOC digests that meet another kind of hash in the

@@ -1,10 +1,9 @@
 """HTTP to a registry: TLS (or plain HTTP on loopback only), timeouts, retries with backoff,
-redirects followed by hand (credentials never leave the registry's host), and blob streams that
-resume with a Range request and verify their digest as they go. Every byte fetched is counted."""
+redirects followed by hand (credentials never leave the registry's host). Every byte fetched is
+counted. Blob streams are registry_blob's."""
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import threading
@@ -13,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..errors import LayerReadError, SourceError
+from ..errors import SourceError
 from .registry_access import RegistryAccess
 
 TIMEOUT = (10.0, 30.0)
@@ -23,7 +22,6 @@ RETRIES = 4
 BACKOFF = 0.5
 """Seconds before the first retry, doubled each time (a Retry-After of at most 30 s wins)."""
 MAX_REDIRECTS = 5
-CHUNK = 1 << 20
 STATS_VARIABLE = "LAYERSCOPE_REGISTRY_STATS"
 """Names a file to which each run appends "<requests> <bytes fetched>" (the bench reads it)."""
 RETRIED = {429, 500, 502, 503, 504}
@@ -148,7 +146,7 @@ class Http:
                 response = self._follow(self.url(path), dict(headers or {}), authorized, stream)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last or not _transient(error):
-                    raise SourceError(f"cannot reach registry {self.host}: {_reason(error)}",
+                    raise SourceError(f"cannot reach registry {self.host}: {reason(error)}",
                                       hint=_tls_hint(error)) from error
             else:
                 if not (retry_statuses and response.status_code in RETRIED) or last:
@@ -204,7 +202,8 @@ def _retry_after(response, delay: float) -> float:
         return delay
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
+    """A failed connection's cause in a few words."""
     text = str(error)
     for marker in ("Read timed out", "Connection refused", "certificate verify failed",
                    "Name or service not known", "Temporary failure in name resolution",
@@ -226,102 +225,6 @@ def _host(url: str) -> str:
 
 def _path(url: str) -> str:
     return urlsplit(url).path
-
-
-class BlobStream:
-    """read() over one blob as it downloads: resumed with a Range request from the byte it
-    reached when the connection drops, checked against its size and digest at the end
-    (finish()). A blob that fails either is a LayerReadError, never an index."""
-
-    def __init__(self, opener, http: Http, digest: str, size: int | None,
-                 abort: threading.Event | None = None) -> None:
-        self._opener = opener
-        """headers -> a successful response (200 or 206) for the blob."""
-        self._http = http
-        self._digest = digest
-        algorithm, _, self._expected = digest.partition(":")
-        self._hash = hashlib.new(algorithm)
-        self._size = size
-        self._abort = abort
-        self._position = 0
-        self._response = None
-        self._chunks = None
-        self._buffer = b""
-        self._resumes = 0
-        self.broken = False
-        """True once the transport failed for good (finish() would only fail again)."""
-
-    def _open(self) -> None:
-        headers = {"Range": f"bytes={self._position}-"} if self._position else {}
-        response = self._opener(headers)
-        self._response, self._chunks = response, response.iter_content(CHUNK)
-        if response.status_code == 200 and self._position:
-            self._discard(self._position)  # the server ignored the Range: skip what was read
-
-    def _discard(self, count: int) -> None:
-        while count > 0:
-            piece = next(self._chunks, b"")
-            if not piece:
-                raise LayerReadError(f"blob {self._digest} ended early on a resumed read")
-            count -= len(piece)
-        self._buffer = piece[len(piece) + count:] if count < 0 else b""
-
-    def _next(self) -> bytes:
-        if self._buffer:
-            piece, self._buffer = self._buffer, b""
-            return piece
-        while True:
-            if self._chunks is None:
-                self._open()
-            try:
-                return next(self._chunks, b"")
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as error:
-                self._response.close()
-                self._chunks = None
-                self._resumes += 1
-                if self._resumes > RETRIES:
-                    self.broken = True
-                    raise LayerReadError(
-                        f"blob {self._digest} from {self._http.host}: the connection failed "
-                        f"{self._resumes} times ({_reason(error)}) at byte {self._position}") from error
-                time.sleep(BACKOFF * self._resumes)
-
-    def read(self, size: int = -1) -> bytes:
-        if self._abort is not None and self._abort.is_set():
-            self.broken = True
-            raise LayerReadError(f"blob {self._digest}: stopped, another layer failed")
-        if self._size is not None and self._position >= self._size and not self._buffer:
-            return b""
-        piece = self._next()
-        if size is not None and 0 <= size < len(piece):
-            piece, self._buffer = piece[:size], piece[size:]
-        self._position += len(piece)
-        self._hash.update(piece)
-        self._http.counter.add(fetched=len(piece))
-        if self._size is not None and self._position > self._size:
-            raise LayerReadError(f"blob {self._digest} is longer than the {self._size} bytes "
-                                 "its descriptor gives")
-        return piece
-
-    def finish(self) -> None:
-        """Read what the layer reader left (the compressed stream's tail) and check the size
-        and the digest."""
-        while self.read(CHUNK):
-            pass
-        self.close()
-        if self._size is not None and self._position != self._size:
-            raise LayerReadError(f"blob {self._digest} from {self._http.host} is truncated: "
-                                 f"{self._position} of {self._size} bytes")
-        if self._hash.hexdigest() != self._expected:
-            raise LayerReadError(
-                f"blob {self._digest} from {self._http.host} does not match its digest: its "
-                f"bytes are {self._hash.name}:{self._hash.hexdigest()}",
-                hint="the registry or something between it and you altered the blob")
-
-    def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
 
 
 def status_error(host: str, status: int, what: str) -> SourceError:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .measure import Row, measure, prewarm, run_text
-from .registry import bench_registry
+from .registry import bench_registry, bench_registry_toc
 
 
 def group_of(row_group: str) -> str:
@@ -207,6 +207,8 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_startup(args)
         elif name == "registry":
             rows += bench_registry(args)
+        elif name == "registry-toc":
+            rows += bench_registry_toc(args)
         elif name == "html":
             from .html import bench_html  # html.py reads this module's ls_env
 

@@ -44,6 +44,12 @@ def table(rows: list[Row]) -> tuple[list[list], list[str]]:
                          "docker save"
             if engine_dive:
                 ratio_text += f", {fmt_ratio(r.wall_median(), engine_dive.wall_median())} dive"
+        elif r.group.startswith("registry") and "--no-cache (" in r.label:
+            form = r.label.rsplit(" ", 1)[1] if r.group == "registry-toc" else ""
+            copy = next((x for x in rows if x.group == r.group and x.label.startswith("skopeo")
+                         and x.label.endswith(form)), None)
+            ratio_text = f"{fmt_ratio(r.wall_median(), copy.wall_median() if copy else None)} " \
+                         "skopeo copy"
         failed = [x for x in r.runs if x.rc != 0 or x.timed_out]
         if failed:
             why = ("stopped at the timeout" if failed[0].timed_out

@@ -3,7 +3,7 @@
 from . import HALF, STORY
 from .html import html_targets
 from .measure import Row, find
-from .registry import registry_targets
+from .registry import registry_targets, registry_toc_targets
 
 
 def ratio(a, b):
@@ -101,6 +101,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
         out.append(("start-up: layerscope --version < 0.15 s", f"{st.wall_median():.3f} s",
                     verdict(st.wall_median() < 0.15)))
     out += registry_targets(rows)
+    out += registry_toc_targets(rows)
     out += html_targets(rows)
     out.append(("diff of two images sharing a base reads no indexed layer",
                 "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))

@@ -309,3 +309,49 @@ def test_each_fault_is_one_error_line_and_nothing_is_cached(fault, registries, t
     assert len(err.splitlines()) <= 2 and "Traceback" not in err
     cached = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert [p for p in cached if p.parent.name.startswith(("layers", "configs", "reports"))] == []
+
+
+class CountingProxy(FaultProxy):
+    """A pass-through proxy in front of a real registry that notes each GET: (path, Range)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        super().__init__(upstream, "none", "-")
+
+    def handle(self, request) -> None:
+        self.seen.append((request.path, request.headers.get("Range")))
+        super().handle(request)
+
+    def taken(self) -> list[tuple[str, str | None]]:
+        seen, self.seen = self.seen, []
+        return seen
+
+
+def test_diff_fetches_each_blob_once_across_both_images_and_a_repeat_only_metadata(
+        registries, counted, monkeypatch):
+    """Counted at the wire: size:v1 and size:v2 share their base layers (the manifests say
+    which, read here with requests); `diff` of the two with no cache GETs every layer blob of
+    either image whole exactly once (besides one Range request for its last bytes, the eStargz
+    footer probe), the shared ones included. A repeat inspect with a cache GETs /v2/, the
+    manifest and the config blob only."""
+    upstream = registries["gzip"]
+    a, b = manifest(upstream, "size", "v1"), manifest(upstream, "size", "v2")
+    shared = {layer["digest"] for layer in a["layers"]} & {layer["digest"] for layer in b["layers"]}
+    union = {layer["digest"] for layer in a["layers"] + b["layers"]}
+    assert shared and len(union) > len(shared)
+    proxy = CountingProxy(upstream.host)
+    try:
+        v1, v2 = f"docker://{proxy.host}/size:v1", f"docker://{proxy.host}/size:v2"
+        assert run_main("diff", v1, v2, "--no-cache", "--format", "json")[0] == 0
+        whole = [path.rsplit("/", 1)[1] for path, span in proxy.taken()
+                 if "/blobs/" in path and span is None]
+        layers = sorted(digest for digest in whole if digest in union)
+        assert layers == sorted(union)  # each once: shared, v1's own and v2's own
+        assert run_main("inspect", v1, "-q")[0] == 0  # fills the cache
+        proxy.taken()
+        assert run_main("inspect", v1, "-q")[0] == 0
+        repeat = proxy.taken()
+        assert sorted(path for path, _ in repeat) == sorted(
+            ["/v2/", "/v2/size/manifests/v1", f"/v2/size/blobs/{a['config']['digest']}"])
+    finally:
+        proxy.stop()
