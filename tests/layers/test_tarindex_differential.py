@@ -150,6 +150,8 @@ def layers(draw):
 
 def expected_entries(data: bytes) -> list[tuple]:
     """What each member is, as tarfile reads the layer, in the reader's terms."""
+    if not data:  # every member skipped and no end blocks: tarfile refuses an empty file,
+        return []  # Go's reader (Docker's) and ours read a layer of no members
     expected = []
     with tarfile.open(fileobj=io.BytesIO(data), encoding="utf-8", errors="surrogateescape") as tar:
         for member in tar:
