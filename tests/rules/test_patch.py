@@ -273,3 +273,21 @@ def test_buildkit_features_are_read_after_the_keyword_only():
     assert features("FROM a\nRUN --mount=type=bind,target=/x true\nCOPY --chmod=0755 a b\n"
                     "COPY --chown=1 c d\nRUN <<EOF\ntrue\nEOF\n") == (
         "COPY --chmod", "RUN --mount", "RUN <<heredoc")
+
+
+def test_an_rm_inside_a_quoted_script_is_not_taken_apart(tmp_path):
+    from layerscope.rules.patch.mounts import without_removal
+
+    assert without_removal('sh -c "make; rm -rf /tmp/src"', "/tmp/src") is None
+    assert without_removal("make; rm -rf /tmp/src", "/tmp/src") == "make"
+
+
+def test_no_docker_cli_with_buildkit_is_one_error_naming_what_was_tried(tmp_path, monkeypatch):
+    from layerscope.commands import advise_check
+    from layerscope.errors import SourceError
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("LAYERSCOPE_DOCKER", raising=False)
+    monkeypatch.setattr(advise_check, "DEBIAN_CLI", str(tmp_path / "docker"))
+    with pytest.raises(SourceError, match="needs BuildKit, and no docker CLI here builds with it"):
+        advise_check.buildkit_cli()

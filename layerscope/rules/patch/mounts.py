@@ -38,8 +38,8 @@ def without_removal(body: str, target: str) -> str | None:
     for index in range(0, len(pieces), 2):
         command = pieces[index]
         words = _words(command)
-        if not words or words[0] != "rm":
-            continue
+        if not words or words[0] != "rm" or command.count('"') % 2 or command.count("'") % 2:
+            continue  # not an rm, or one inside a quoted script (`sh -c "...; rm ..."`)
         options = [w for w in words[1:] if w.startswith("-")]
         names = [w for w in words[1:] if not w.startswith("-")]
         kept = [w for w in names if w.rstrip("/") != target]
