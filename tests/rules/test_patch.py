@@ -214,10 +214,27 @@ def test_a_file_copied_into_a_directory_is_mounted_at_its_own_path(tmp_path):
                    "tar -xzf /tmp/app.tar.gz -C /opt\n")
 
 
+@pytest.mark.parametrize("deleter, left", [
+    ("RUN rm -rf /tmp/wheels\n", ""),  # the RUN only deleted them: it goes
+    ("RUN rm -rf /tmp/wheels && apt-get clean\n", "RUN apt-get clean\n"),
+])
+def test_files_used_by_one_run_and_deleted_by_a_later_one_are_mounted_into_the_user(
+        tmp_path, deleter, left):
+    text = "FROM base\nCOPY wheels /tmp/wheels\nRUN pip install /tmp/wheels/*.whl\nENV A=1\n"
+    steps = [(0, "(imported)", True), (1, "COPY dir:1 in /tmp/wheels ", False),
+             (2, "RUN pip install /tmp/wheels/*.whl", False), (3, "ENV A=1", False),
+             (4, deleter.strip(), False)]
+    new, result = patched(tmp_path, text + deleter, steps,
+                          finding("LS002", [1, 4], 9000, ["/tmp/wheels/a.whl"]))
+    assert new == ("FROM base\n" + MOUNT_NOTE + "RUN --mount=type=bind,source=wheels,"
+                   "target=/tmp/wheels pip install /tmp/wheels/*.whl\nENV A=1\n" + left)
+    assert result.fixes[0].lines == (2, 3, 4, 5)
+
+
 @pytest.mark.parametrize("change, reason", [
     # another RUN reads the wheels before the one that deletes them: one mount cannot serve both
     (lambda t: t.replace("RUN pip", "RUN ls /tmp/wheels\nRUN pip"),
-     "are used by the RUN at {d}:3 as well as by the one that deletes them at {d}:4"),
+     "are used by the RUNs at {d}:3, {d}:4; a mount serves one RUN"),
     # the deletion names a parent: a mount inside it could not be deleted
     (lambda t: t.replace("rm -rf /tmp/wheels /root/.cache", "rm -rf /tmp/*"),
      "deletes /tmp/wheels by another name"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 
 from .dockerfile import CopyArguments, copy_arguments
 
@@ -33,7 +34,8 @@ def _words(command: str) -> list[str]:
 
 def without_removal(body: str, target: str) -> str | None:
     """body with the `rm` of exactly target taken out (the whole command when it removes nothing
-    else); None when no command of the RUN removes target by that name."""
+    else; "" when the RUN did nothing else); None when no command of the RUN removes target by
+    that name."""
     pieces = SEPARATOR.split(body)
     for index in range(0, len(pieces), 2):
         command = pieces[index]
@@ -49,7 +51,7 @@ def without_removal(body: str, target: str) -> str | None:
             lead = command[:len(command) - len(command.lstrip())]
             pieces[index] = lead + " ".join(["rm", *options, *kept])
         elif len(pieces) == 1:
-            return None  # the RUN did nothing else: nothing left to run
+            return ""
         elif index == 0:
             del pieces[0:2]
         else:
@@ -58,41 +60,78 @@ def without_removal(body: str, target: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class MountEdit:
+    """LS002's edit: the RUN that uses the files mounts them; the deletion goes."""
+
+    user: int
+    """Stage position of the RUN that uses the files (it gets the mount)."""
+    flag: str
+    """`--mount=type=bind,...,target=... ` to put before its body."""
+    body: str
+    """The user RUN's body as it becomes."""
+    deleter: int
+    """Stage position of the RUN that deleted the files (the user itself, or a later RUN)."""
+    deleter_body: str
+    """The deleter's body without the deletion ("": nothing left, the step goes)."""
+
+
+def _mentions(text: str, target: str, destination: str) -> bool:
+    return target in text or destination in text or posixpath.basename(target) in text.split()
+
+
+def _unmountable(keyword: str, args: CopyArguments, target: str | None) -> str | None:
+    """Why this COPY/ADD's files cannot be a bind mount instead."""
+    if keyword == "ADD" and any("://" in s or ARCHIVE.search(s) for s in args.sources):
+        return "fetches or unpacks its source; a mount does neither"
+    other = sorted({name for name, _ in args.flags} - {"--from"})
+    if other:
+        return f"sets {', '.join(other)}; a bind mount keeps the files as the context has them"
+    if len(args.sources) != 1 or any(c in args.sources[0] for c in "*?["):
+        return ("copies several sources; mount each (RUN --mount=type=bind,source=...,"
+                "target=...) " + STAGE_HINT)
+    if target is None:
+        return "copies to a relative path"
+    return None
+
+
 def mount(stage, bodies: dict[int, str], copy: int, run: int, paths: tuple[str, ...],
-          where) -> tuple[str, str] | str:
-    """(the --mount flag for the RUN at position run, its body without the deletion), or why a
-    mount cannot serve. stage: the final stage's instructions; where(p): p's PATH:LINE."""
+          where) -> MountEdit | str:
+    """The edit that mounts what the COPY at position copy brought in, for the files the RUN at
+    position run deletes, or why a mount cannot serve. The files may be used by that RUN or by
+    one RUN between (which then mounts them; the later deletion goes). stage: the final stage's
+    instructions; where(p): p's PATH:LINE."""
     ins = stage[copy]
     args = copy_arguments(ins.value)
     flags = dict(args.flags)
-    if ins.keyword == "ADD" and any("://" in s or ARCHIVE.search(s) for s in args.sources):
-        return f"the ADD at {where(copy)} fetches or unpacks its source; a mount does neither"
-    if set(flags) - {"--from"}:
-        return (f"the {ins.keyword} at {where(copy)} sets {', '.join(sorted(set(flags) - {'--from'}))}"
-                "; a bind mount keeps the files as the context has them")
-    if len(args.sources) != 1 or any(c in args.sources[0] for c in "*?["):
-        return (f"the {ins.keyword} at {where(copy)} copies several sources; mount each "
-                "(RUN --mount=type=bind,source=...,target=...) " + STAGE_HINT)
     target = copy_target(args, paths)
-    if target is None:
-        return f"the {ins.keyword} at {where(copy)} copies to a relative path"
+    reason = _unmountable(ins.keyword, args, target)
+    if reason:
+        return f"the {ins.keyword} at {where(copy)} {reason}"
     if stage[run].keyword != "RUN" or stage[run].heredoc:
         return f"the files are deleted by the {stage[run].keyword} at {where(run)}, not a RUN line"
+    users = []
     for p in range(copy + 1, run):
         between = stage[p]
-        text = bodies.get(p, between.value)
-        if between.keyword == "RUN" and (target in text or args.destination in text or
-                                         posixpath.basename(target) in text.split()):
-            return (f"the files at {target} are used by the RUN at {where(p)} as well as by the "
-                    f"one that deletes them at {where(run)}; a mount serves one RUN: mount them "
-                    "in each " + STAGE_HINT)
+        if between.keyword == "RUN" and _mentions(bodies[p], target, args.destination):
+            users.append(p)
         if between.keyword in ("COPY", "ADD") and \
                 copy_arguments(between.value).destination.startswith(target):
             return f"the {between.keyword} at {where(p)} writes into {target} too"
-    body = without_removal(bodies[run], target)
-    if body is None:
-        return (f"the RUN at {where(run)} deletes {target} by another name (or does nothing "
-                f"else); a mount there could not be deleted: mount it yourself " + STAGE_HINT)
+    deleter_body = without_removal(bodies[run], target)
+    if deleter_body is None:
+        return (f"the RUN at {where(run)} deletes {target} by another name; a mount there could "
+                "not be deleted: mount it yourself " + STAGE_HINT)
+    user = users[0] if users else run
+    if len(users) > 1 or (users and _mentions(deleter_body, target, args.destination)):
+        uses = [where(p) for p in users + ([run] if len(users) == 1 else [])]
+        return (f"the files at {target} are used by the RUNs at {', '.join(uses)}; a mount "
+                "serves one RUN: mount them in each " + STAGE_HINT)
+    if user != run and stage[user].heredoc:
+        return f"the files are used by the heredoc RUN at {where(user)}"
+    if user == run and not deleter_body:
+        return f"the RUN at {where(run)} only deletes the files: no RUN uses them"
     source = args.sources[0]
     origin = f"from={flags['--from']}," if flags.get("--from") else ""
-    return f"--mount=type=bind,{origin}source={source},target={target} ", body
+    return MountEdit(user, f"--mount=type=bind,{origin}source={source},target={target} ",
+                     deleter_body if user == run else bodies[user], run, deleter_body)

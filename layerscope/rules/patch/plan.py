@@ -235,13 +235,21 @@ def _mount(work: _Work, finding: Finding, copy: int, run: int) -> tuple[int, ...
     """COPY then a RUN that uses and deletes the files: the RUN mounts them, the COPY goes."""
     if work.stage[copy].keyword not in ("COPY", "ADD"):
         return f"the files come from the {work.stage[copy].keyword} at {work.where(copy)}"
-    result = _taken(work, copy, run) or mount(work.stage, work.bodies, copy, run, finding.paths,
-                                              work.where)
-    if isinstance(result, str):
-        return result
-    work.flags[run], work.bodies[run] = result
+    edit = mount(work.stage, work.bodies, copy, run, finding.paths, work.where)
+    if isinstance(edit, str):
+        return edit
+    reason = _taken(work, copy, edit.user, run)
+    if reason:
+        return reason
+    work.flags[edit.user] = edit.flag
+    work.bodies[edit.user] = edit.body
+    if edit.deleter != edit.user:
+        if edit.deleter_body:
+            work.bodies[edit.deleter] = edit.deleter_body
+        else:
+            work.dropped.add(edit.deleter)  # it only deleted what is no longer copied in
     work.dropped.add(copy)
-    work.notes[run] = note("LS002", "RUN --mount")
+    work.notes[edit.user] = note("LS002", "RUN --mount")
     return work.lines_of(copy, run)
 
 
