@@ -29,7 +29,7 @@ SAMPLES = ROOT / "sample_images" / "advise"
 REPO = ROOT / ".cache" / "samples" / "repo"
 APT_CASES = ("apt-lists", "recommends")
 """The samples built on the Debian base against the story's local apt repository."""
-BUILDKIT_CASES = {"wheels": "RUN --mount", "copy-chmod": "COPY --chmod="}
+BUILDKIT_CASES = {"wheels": "RUN --mount", "tarball": "RUN --mount", "copy-chmod": "COPY --chmod="}
 """The samples whose patch uses a BuildKit-only feature (the patched Dockerfile says so in a
 comment line): built with Debian's docker CLI 20.10 and DOCKER_BUILDKIT=1, its BuildKit built in
 (the CLI 28 on PATH needs the buildx plugin, which the apt sources do not have)."""
@@ -133,7 +133,8 @@ def patched_case(client, work: Path, case: str, build_args=None, ignore=()) -> C
         subprocess.run(["patch", "-p0"], input=diff, text=True, cwd=work, check=True,
                        capture_output=True)
     if case in BUILDKIT_CASES:
-        note = f"# layerscope {'LS002' if case == 'wheels' else 'LS003'}: {BUILDKIT_CASES[case]}"
+        rule = "LS003" if "chmod" in BUILDKIT_CASES[case] else "LS002"
+        note = f"# layerscope {rule}: {BUILDKIT_CASES[case]}"
         assert note in diff and "needs BuildKit" in diff
         patched = build_with_buildkit(work, f"advise-{case}:patched")
     else:
@@ -174,6 +175,7 @@ CASES = {
     "multistage": ({"LS001"}, set(), set()),
     "wheels": ({"LS002"}, set(), {"/tmp/wheels"} | RUNTIME_POINTS),
     "copy-chmod": ({"LS003"}, set(), set()),
+    "tarball": ({"LS002"}, set(), RUNTIME_POINTS),
 }
 
 
@@ -220,6 +222,20 @@ def test_copied_then_deleted_files_are_mounted_into_the_run_that_deletes_them(ca
         "cp /tmp/wheels/*.whl /opt/site/"]
     assert ("RUN --mount=type=bind,source=wheels,target=/tmp/wheels mkdir -p /opt/site && "
             "cp /tmp/wheels/*.whl /opt/site/\n") in text
+
+
+def test_an_archive_unpacked_by_one_run_and_deleted_by_a_later_one(cases):
+    case = cases("tarball")
+    [fixed] = case.document["patch"]["fixed"]
+    # by hand, the archive's size: two members, each a 512-byte header and its data padded to
+    # 512 (60,000 -> 60,416; 20,000 -> 20,480), two 512-byte end blocks: 82,944, padded to
+    # nine 10,240-byte records = 92,160
+    assert (fixed["steps"], fixed["estimated_saving_bytes"]) == ([3, 6], 92_160)
+    instructions = [line for line in (case.work / "Dockerfile").read_text().splitlines()
+                    if not line.startswith("#")]
+    assert instructions[1:] == [
+        "RUN --mount=type=bind,source=app.tar,target=/tmp/app.tar mkdir -p /opt/app && "
+        "tar -xf /tmp/app.tar -C /opt/app", "ENV APP_HOME=/opt/app"]
 
 
 def test_the_patched_buildkit_image_matches_its_patched_dockerfile(cases):
