@@ -54,6 +54,8 @@ def build(client, context: Path, tag: str, **options) -> str:
 
 
 def build_with_buildkit(context: Path, tag: str) -> str:
+    if not os.access(DEBIAN_CLI, os.X_OK):
+        pytest.fail(f"no {DEBIAN_CLI}: install Debian's docker.io (scripts/engine.sh does)")
     subprocess.run([DEBIAN_CLI, "build", "--progress=plain", "-t", tag, str(context)], check=True,
                    capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "1"}, timeout=600)
     return tag
