@@ -230,8 +230,8 @@ def _add_advise_parser(commands) -> None:
                         help="print a unified diff of the mechanical fixes to --dockerfile "
                              "(apply with `patch -p0` or `git apply -p0`) instead of the report")
     advise.add_argument("--check-patch", action="store_true",
-                        help="build the patched Dockerfile on the engine and report its real "
-                             "saving beside the estimate (the built image is removed)")
+                        help="build the patched Dockerfile on the engine (with BuildKit when the "
+                             "patch needs it) and report its real saving (the image is removed)")
     advise.add_argument("--context", metavar="DIR",
                         help="--check-patch's build context (default: the Dockerfile's directory)")
     advise.add_argument("--build-arg", metavar="NAME=VALUE", action="append", default=[],

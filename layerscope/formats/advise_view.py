@@ -143,6 +143,7 @@ def patch_document(report) -> dict:
             "original_size": patch.check.original_size,
             "patched_size": patch.check.patched_size,
             "real_saving_bytes": patch.check.real_saving,
+            "builder": patch.check.builder,
         }
     return document
 
@@ -160,7 +161,8 @@ def patch_text(report) -> list[str]:
     check = patch.check
     if check is not None:
         off = (check.real_saving - patch.saving) / patch.saving * 100 if patch.saving else 0.0
-        parts.append(f"Patch check  built on the engine: {size(check.original_size)} -> "
+        parts.append(f"Patch check  built on the engine with {check.builder}: "
+                     f"{size(check.original_size)} -> "
                      f"{size(check.patched_size)}; real saving {size(check.real_saving)} "
                      f"({check.real_saving:,} bytes) against {size(patch.saving)} estimated "
                      f"({off:+.2f}%)")

@@ -83,7 +83,8 @@ def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,
         warnings = alignment.warnings
         findings = tuple(_with_lines(f, alignment.steps) for f in findings)
         if want_patch:
-            patch_report = _patch(parsed, findings, alignment, report.user_size)
+            patch_report = _patch(parsed, findings, alignment, report.user_size,
+                                  _final_modes(analysis, findings))
     return AdviseReport(report.ref, report.image_id, report.repo_tags, report.size,
                         report.user_size, tuple(s.instruction for s in report.steps),
                         report.base.step_count, findings, tuple(sorted(ignore)), dockerfile,
@@ -113,11 +114,25 @@ def _with_lines(finding: Finding, steps) -> Finding:
     return replace(finding, lines=tuple(steps[s].start for s in finding.steps if s in steps))
 
 
-def _patch(parsed, findings, alignment, user_size: int) -> PatchReport:
+def _final_modes(analysis: Analysis, findings) -> dict[str, int]:
+    """The final mode of each path LS003 names: the octal mode a symbolic `chmod +x` left, for
+    COPY --chmod= (which takes octal modes)."""
+    from ..analysis.tree import find_version
+
+    modes = {}
+    for finding in findings:
+        for path in finding.paths if finding.rule == "LS003" else ():
+            version = find_version(analysis.merged.final_tree, path)
+            if version is not None:
+                modes[path] = version.entry.mode & 0o7777
+    return modes
+
+
+def _patch(parsed, findings, alignment, user_size: int, modes=None) -> PatchReport:
     from .patch.plan import plan
     from .patch.render import diff
 
-    planned = plan(parsed, findings, alignment)
+    planned = plan(parsed, findings, alignment, modes)
     saving = together((fix.finding for fix in planned.fixes), user_size)
     return PatchReport(diff(parsed.path, parsed.lines, planned, saving),
                        tuple((fix.finding, fix.lines) for fix in planned.fixes),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,16 @@ SAMPLES = ROOT / "sample_images" / "advise"
 REPO = ROOT / ".cache" / "samples" / "repo"
 APT_CASES = ("apt-lists", "recommends")
 """The samples built on the Debian base against the story's local apt repository."""
+BUILDKIT_CASES = {"wheels": "RUN --mount", "tarball": "RUN --mount", "copy-chmod": "COPY --chmod="}
+"""The samples whose patch uses a BuildKit-only feature (the patched Dockerfile says so in a
+comment line): built with Debian's docker CLI 20.10 and DOCKER_BUILDKIT=1, its BuildKit built in
+(the CLI 28 on PATH needs the buildx plugin, which the apt sources do not have)."""
+DEBIAN_CLI = "/usr/bin/docker"
+RUNTIME_POINTS = {"/dev", "/etc", "/proc", "/sys"}
+"""Where BuildKit's RUN mounts the container's runtime (devices, proc, sys, resolv.conf and
+hosts): when the base has no such directory (layerscope/busybox:base has none: it is made from
+busybox alone), BuildKit's RUN layer keeps it, empty; the legacy builder's does not. Every
+distribution's base has them."""
 
 
 def layerscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -39,6 +50,14 @@ def layerscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
 
 def build(client, context: Path, tag: str, **options) -> str:
     client.images.build(path=str(context), tag=tag, rm=True, forcerm=True, **options)
+    return tag
+
+
+def build_with_buildkit(context: Path, tag: str) -> str:
+    if not os.access(DEBIAN_CLI, os.X_OK):
+        pytest.fail(f"no {DEBIAN_CLI}: install Debian's docker.io (scripts/engine.sh does)")
+    subprocess.run([DEBIAN_CLI, "build", "--progress=plain", "-t", tag, str(context)], check=True,
+                   capture_output=True, env={**os.environ, "DOCKER_BUILDKIT": "1"}, timeout=600)
     return tag
 
 
@@ -115,7 +134,13 @@ def patched_case(client, work: Path, case: str, build_args=None, ignore=()) -> C
     if diff:
         subprocess.run(["patch", "-p0"], input=diff, text=True, cwd=work, check=True,
                        capture_output=True)
-    patched = build(client, work, f"advise-{case}:patched", **options)
+    if case in BUILDKIT_CASES:
+        rule = "LS003" if "chmod" in BUILDKIT_CASES[case] else "LS002"
+        note = f"# layerscope {rule}: {BUILDKIT_CASES[case]}"
+        assert note in diff and "needs BuildKit" in diff
+        patched = build_with_buildkit(work, f"advise-{case}:patched")
+    else:
+        patched = build(client, work, f"advise-{case}:patched", **options)
     return Case(original, patched, document, work, filesystem(original), filesystem(patched),
                 size(client, original) - size(client, patched))
 
@@ -142,12 +167,17 @@ def size(client, image: str) -> int:
     return client.images.get(image).attrs["Size"]
 
 
-# case -> (rules fixed, paths the fix removes from the final filesystem)
+# case -> (rules fixed, paths the fix removes from the final filesystem, mount points: the empty
+# directories BuildKit before v0.11 (this engine's 20.10 ships v0.8) leaves where a RUN --mount
+# was mounted; moby/buildkit#3307 removes them)
 CASES = {
-    "between": ({"LS001"}, set()),
-    "venv-chmod": ({"LS003"}, set()),
-    "chown": ({"LS003"}, set()),
-    "multistage": ({"LS001"}, set()),
+    "between": ({"LS001"}, set(), set()),
+    "venv-chmod": ({"LS003"}, set(), set()),
+    "chown": ({"LS003"}, set(), set()),
+    "multistage": ({"LS001"}, set(), set()),
+    "wheels": ({"LS002"}, set(), {"/tmp/wheels"} | RUNTIME_POINTS),
+    "copy-chmod": ({"LS003"}, set(), set()),
+    "tarball": ({"LS002"}, set(), RUNTIME_POINTS),
 }
 
 
@@ -158,11 +188,15 @@ def saves_what_it_says(case: Case) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_patched_sample_builds_same_filesystem_and_saves_what_it_says(cases, name):
-    rules, removed = CASES[name]
+    rules, removed, mount_points = CASES[name]
     case = cases(name)
     assert {f["rule"] for f in case.document["patch"]["fixed"]} == rules
     assert case.document["patch"]["unfixed"] == []
-    assert {p: e for p, e in case.before.items() if p not in removed} == case.after
+    after = dict(case.after)
+    for point in mount_points - (RUNTIME_POINTS & set(case.before)):
+        assert point not in case.before and after.pop(point)[0] == EntryKind.DIRECTORY
+        assert not [p for p in after if p.startswith(point + "/")]
+    assert {p: e for p, e in case.before.items() if p not in removed} == after
     saves_what_it_says(case)
 
 
@@ -178,15 +212,42 @@ def test_between_fold_moves_env_workdir_copy_below(cases):
     assert "mkdir -p /app && cd /app && cp /opt/build/result.txt result.txt" in text
 
 
-def test_copied_then_deleted_is_listed_with_its_reason(client, tmp_path):
-    shutil.copytree(SAMPLES / "wheels", tmp_path, dirs_exist_ok=True)
-    image = build(client, tmp_path, "advise-wheels:orig")
-    document = json.loads(layerscope(image, "--dockerfile", "Dockerfile", "--patch",
-                                     "--format", "json", cwd=tmp_path).stdout)
-    assert document["patch"]["diff"] == "" and document["patch"]["fixed"] == []
-    [unfixed] = document["patch"]["unfixed"]
-    assert unfixed["rule"] == "LS002" and "BuildKit" in unfixed["reason"]
-    assert unfixed["locations"] == ["Dockerfile:7", "Dockerfile:8"]
+def test_copied_then_deleted_files_are_mounted_into_the_run_that_deletes_them(cases):
+    case = cases("wheels")
+    [fixed] = case.document["patch"]["fixed"]
+    # by hand: the one wheel, 150,000 bytes, copied by step 3 and deleted by step 4
+    assert (fixed["steps"], fixed["estimated_saving_bytes"]) == ([3, 4], 150_000)
+    text = (case.work / "Dockerfile").read_text()
+    instructions = [line for line in text.splitlines() if not line.startswith("#")]
+    assert instructions[1:] == [  # after FROM: the COPY is gone, the rm too
+        "RUN --mount=type=bind,source=wheels,target=/tmp/wheels mkdir -p /opt/site && "
+        "cp /tmp/wheels/*.whl /opt/site/"]
+    assert ("RUN --mount=type=bind,source=wheels,target=/tmp/wheels mkdir -p /opt/site && "
+            "cp /tmp/wheels/*.whl /opt/site/\n") in text
+
+
+def test_an_archive_unpacked_by_one_run_and_deleted_by_a_later_one(cases):
+    case = cases("tarball")
+    [fixed] = case.document["patch"]["fixed"]
+    # by hand, the archive's size: two members, each a 512-byte header and its data padded to
+    # 512 (60,000 -> 60,416; 20,000 -> 20,480), two 512-byte end blocks: 82,944, padded to
+    # nine 10,240-byte records = 92,160
+    assert (fixed["steps"], fixed["estimated_saving_bytes"]) == ([3, 6], 92_160)
+    instructions = [line for line in (case.work / "Dockerfile").read_text().splitlines()
+                    if not line.startswith("#")]
+    assert instructions[1:] == [
+        "RUN --mount=type=bind,source=app.tar,target=/tmp/app.tar mkdir -p /opt/app && "
+        "tar -xf /tmp/app.tar -C /opt/app", "ENV APP_HOME=/opt/app"]
+
+
+def test_the_patched_buildkit_image_matches_its_patched_dockerfile(cases):
+    """BuildKit records a RUN --mount without its flags and a COPY --chmod= as COPY: advise
+    aligns the patched Dockerfile with the image built from it, and finds nothing left to fix."""
+    for name in BUILDKIT_CASES:
+        case = cases(name)
+        document = json.loads(layerscope(case.patched, "--dockerfile", "Dockerfile", "--format",
+                                         "json", cwd=case.work).stdout)
+        assert not [f for f in document["findings"] if f["rule"] in ("LS002", "LS003")]
 
 
 def test_apt_lists_removed_after_the_install_in_one_run(cases):
@@ -214,6 +275,17 @@ def test_check_patch_reports_the_real_saving(client, cases, tmp_path):
                                     "--format", "json", cwd=tmp_path).stdout)["patch"]["check"]
     assert checked["original_size"] == size(client, case.original)
     assert checked["real_saving_bytes"] == case.real
+    assert checked["builder"].startswith("the legacy builder")
+
+
+def test_check_patch_builds_a_mount_with_buildkit(client, cases, tmp_path):
+    case = cases("wheels")
+    shutil.copytree(SAMPLES / "wheels", tmp_path, dirs_exist_ok=True)  # unpatched
+    result = layerscope(case.original, "--dockerfile", "Dockerfile", "--check-patch", cwd=tmp_path)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("Patch check"))
+    assert "with BuildKit (DOCKER_BUILDKIT=1 /usr/bin/docker build; the patch uses RUN --mount)" \
+        in line
+    assert f"({case.real:,} bytes)" in line
 
 
 def test_recommends_only_packages_are_all_the_patch_removes(client, cases):

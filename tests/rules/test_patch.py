@@ -179,3 +179,132 @@ def test_caches_pip_no_cache_dir_and_apk_no_cache(tmp_path):
                           finding("LS005", [1], 1, message="1 temporary files (1 bytes)"))
     assert new == "FROM base\nRUN pip install --no-cache-dir -r req.txt && apk add --no-cache git\n"
     assert [u.finding.message for u in result.unfixed] == ["1 temporary files (1 bytes)"]
+
+
+# LS002 and LS003 on copied files: the fixes BuildKit builds (RUN --mount, COPY --chmod=)
+WHEELS = """FROM base
+COPY wheels /tmp/wheels
+RUN pip install /tmp/wheels/*.whl && \\
+    rm -rf /tmp/wheels /root/.cache
+"""
+WHEELS_STEPS = [(0, "(imported)", True), (1, "COPY dir:0a1b in /tmp/wheels ", False),
+                (2, "RUN pip install /tmp/wheels/*.whl &&     rm -rf /tmp/wheels /root/.cache",
+                 False)]
+MOUNT_NOTE = ("# layerscope LS002: RUN --mount needs BuildKit (DOCKER_BUILDKIT=1 docker build, or "
+              "docker buildx build)\n")
+
+
+def test_copied_then_deleted_files_become_a_mount_and_the_rm_keeps_the_rest(tmp_path):
+    new, result = patched(tmp_path, WHEELS, WHEELS_STEPS,
+                          finding("LS002", [1, 2], 9000, ["/tmp/wheels/a.whl"]))
+    assert new == ("FROM base\n" + MOUNT_NOTE +
+                   "RUN --mount=type=bind,source=wheels,target=/tmp/wheels "
+                   "pip install /tmp/wheels/*.whl && \\\n    rm -rf /root/.cache\n")
+    assert result.fixes[0].lines == (2, 3, 4) and not result.unfixed
+
+
+def test_a_file_copied_into_a_directory_is_mounted_at_its_own_path(tmp_path):
+    text = ("FROM base\nCOPY --from=build app.tar.gz /tmp/\n"
+            "RUN tar -xzf /tmp/app.tar.gz -C /opt && rm /tmp/app.tar.gz\n")
+    steps = [(0, "(imported)", True), (1, "COPY file:1 in /tmp/ ", False),
+             (2, "RUN tar -xzf /tmp/app.tar.gz -C /opt && rm /tmp/app.tar.gz", False)]
+    new, _ = patched(tmp_path, text, steps, finding("LS002", [1, 2], 9000, ["/tmp/app.tar.gz"]))
+    assert new == ("FROM base\n" + MOUNT_NOTE +
+                   "RUN --mount=type=bind,from=build,source=app.tar.gz,target=/tmp/app.tar.gz "
+                   "tar -xzf /tmp/app.tar.gz -C /opt\n")
+
+
+@pytest.mark.parametrize("deleter, left", [
+    ("RUN rm -rf /tmp/wheels\n", ""),  # the RUN only deleted them: it goes
+    ("RUN rm -rf /tmp/wheels && apt-get clean\n", "RUN apt-get clean\n"),
+])
+def test_files_used_by_one_run_and_deleted_by_a_later_one_are_mounted_into_the_user(
+        tmp_path, deleter, left):
+    text = "FROM base\nCOPY wheels /tmp/wheels\nRUN pip install /tmp/wheels/*.whl\nENV A=1\n"
+    steps = [(0, "(imported)", True), (1, "COPY dir:1 in /tmp/wheels ", False),
+             (2, "RUN pip install /tmp/wheels/*.whl", False), (3, "ENV A=1", False),
+             (4, deleter.strip(), False)]
+    new, result = patched(tmp_path, text + deleter, steps,
+                          finding("LS002", [1, 4], 9000, ["/tmp/wheels/a.whl"]))
+    assert new == ("FROM base\n" + MOUNT_NOTE + "RUN --mount=type=bind,source=wheels,"
+                   "target=/tmp/wheels pip install /tmp/wheels/*.whl\nENV A=1\n" + left)
+    assert result.fixes[0].lines == (2, 3, 4, 5)
+
+
+@pytest.mark.parametrize("change, reason", [
+    # another RUN reads the wheels before the one that deletes them: one mount cannot serve both
+    (lambda t: t.replace("RUN pip", "RUN ls /tmp/wheels\nRUN pip"),
+     "are used by the RUNs at {d}:3, {d}:4; a mount serves one RUN"),
+    # the deletion names a parent: a mount inside it could not be deleted
+    (lambda t: t.replace("rm -rf /tmp/wheels /root/.cache", "rm -rf /tmp/*"),
+     "deletes /tmp/wheels by another name"),
+    (lambda t: t.replace("COPY wheels", "COPY --chown=app wheels"), "sets --chown"),
+    (lambda t: t.replace("COPY wheels", "COPY a.whl b.whl"), "copies several sources"),
+])
+def test_a_mount_that_cannot_serve_is_left_with_the_reason(tmp_path, change, reason):
+    text = change(WHEELS)
+    steps = [(0, "(imported)", True)] + [
+        (i, " ".join(line.split()), False) for i, line in enumerate(
+            text.replace("\\\n", "").splitlines()[1:], start=1)]
+    rm = len(steps) - 1
+    new, result = patched(tmp_path, text, steps,
+                          finding("LS002", [1, rm], 9000, ["/tmp/wheels/a.whl"]))
+    assert new == text
+    assert reason.format(d=tmp_path / "Dockerfile") in result.unfixed[0].reason
+
+
+SCRIPT = """FROM base
+COPY run.sh /usr/local/bin/run
+RUN chown app:app /usr/local/bin/run && chmod +x /usr/local/bin/run
+"""
+SCRIPT_STEPS = [(0, "(imported)", True), (1, "COPY file:9 in /usr/local/bin/run ", False),
+                (2, "RUN chown app:app /usr/local/bin/run && chmod +x /usr/local/bin/run", False)]
+
+
+def test_chown_and_symbolic_chmod_of_a_copied_file_become_copy_flags(tmp_path):
+    """`chmod +x` is written as the octal mode it left (this builder's --chmod is octal only)."""
+    parsed = dockerfile(tmp_path, SCRIPT)
+    result = plan(parsed, (finding("LS003", [1, 2], 500, ["/usr/local/bin/run"]),),
+                  align(parsed, SCRIPT_STEPS, "img"), {"/usr/local/bin/run": 0o100755})
+    assert "".join(result.lines) == (
+        "FROM base\n# layerscope LS003: COPY --chmod= needs BuildKit (DOCKER_BUILDKIT=1 docker "
+        "build, or docker buildx build)\n"
+        "COPY --chown=app:app --chmod=0755 run.sh /usr/local/bin/run\n")
+
+
+def test_a_symbolic_chmod_without_the_final_mode_and_chmod_r_of_a_directory_stay(tmp_path):
+    _, result = patched(tmp_path, SCRIPT, SCRIPT_STEPS,
+                        finding("LS003", [1, 2], 500, ["/usr/local/bin/run"]))
+    assert "is symbolic" in result.unfixed[0].reason
+    text = "FROM base\nCOPY app /srv/app\nRUN chmod -R 700 /srv/app\n"
+    steps = [(0, "(imported)", True), (1, "COPY dir:1 in /srv/app ", False),
+             (2, "RUN chmod -R 700 /srv/app", False)]
+    new, result = patched(tmp_path, text, steps, finding("LS003", [1, 2], 500, ["/srv/app/a"]))
+    assert new == text and "leaves the directory /srv/app itself" in result.unfixed[0].reason
+
+
+def test_buildkit_features_are_read_after_the_keyword_only():
+    from layerscope.rules.patch.buildkit import features
+
+    assert features("FROM a\nRUN echo --mount=x\nCOPY a b\n") == ()
+    assert features("FROM a\nRUN --mount=type=bind,target=/x true\nCOPY --chmod=0755 a b\n"
+                    "COPY --chown=1 c d\nRUN <<EOF\ntrue\nEOF\n") == (
+        "COPY --chmod", "RUN --mount", "RUN <<heredoc")
+
+
+def test_an_rm_inside_a_quoted_script_is_not_taken_apart(tmp_path):
+    from layerscope.rules.patch.mounts import without_removal
+
+    assert without_removal('sh -c "make; rm -rf /tmp/src"', "/tmp/src") is None
+    assert without_removal("make; rm -rf /tmp/src", "/tmp/src") == "make"
+
+
+def test_no_docker_cli_with_buildkit_is_one_error_naming_what_was_tried(tmp_path, monkeypatch):
+    from layerscope.commands import advise_check
+    from layerscope.errors import SourceError
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("LAYERSCOPE_DOCKER", raising=False)
+    monkeypatch.setattr(advise_check, "DEBIAN_CLI", str(tmp_path / "docker"))
+    with pytest.raises(SourceError, match="needs BuildKit, and no docker CLI here builds with it"):
+        advise_check.buildkit_cli()

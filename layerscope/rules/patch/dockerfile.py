@@ -89,3 +89,33 @@ def read_dockerfile(path: str) -> Dockerfile:
     global_args = tuple(s["value"] for s in structure[:froms[0]] if s["instruction"] == "ARG")
     text = data.decode("utf-8", "replace")
     return Dockerfile(path, tuple(text.splitlines(keepends=True)), stage, global_args)
+
+
+@dataclass(frozen=True)
+class CopyArguments:
+    """A COPY/ADD instruction's parts."""
+
+    flags: tuple[tuple[str, str], ...]
+    """(name, value) of each --flag=value, in order (`--chown=1000`: ("--chown", "1000"))."""
+    sources: tuple[str, ...]
+    """The sources as written."""
+    destination: str
+    """The destination as written."""
+
+
+def copy_arguments(value: str) -> CopyArguments:
+    """COPY/ADD's value (shell or JSON form) split into flags, sources and destination."""
+    import json
+
+    words = value.split()
+    flags = []
+    while words and words[0].startswith("--"):
+        name, _, given = words.pop(0).partition("=")
+        flags.append((name, given))
+    rest = " ".join(words)
+    if rest.startswith("["):
+        try:
+            words = [str(word) for word in json.loads(rest)]
+        except ValueError:
+            pass
+    return CopyArguments(tuple(flags), tuple(words[:-1]), words[-1] if words else "")

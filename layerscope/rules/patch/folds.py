@@ -69,9 +69,10 @@ def _stays(ins: Instruction, later: list[str], paths: tuple[str, ...]) -> str | 
     return "changes how a later RUN runs (USER, SHELL, VOLUME)"
 
 
-def folded_text(dockerfile: Dockerfile, bodies: dict[int, str], first: int, last: int) -> str:
-    """stage[first..last] as one RUN (comment lines kept inside it, where they stood) followed
-    by the instructions that stood between, in their order."""
+def folded_text(dockerfile: Dockerfile, bodies: dict[int, str], first: int, last: int,
+                flags: str = "") -> str:
+    """stage[first..last] as one RUN (comment lines kept inside it, where they stood; flags
+    before the first RUN's body) followed by the instructions that stood between, in order."""
     stage = dockerfile.stage
     lines = dockerfile.lines
     parts: list[str] = []
@@ -99,9 +100,9 @@ def folded_text(dockerfile: Dockerfile, bodies: dict[int, str], first: int, last
         script = parts[0][1].split("\n")
         extra = ["".join(line.lstrip() for line in comments.splitlines(keepends=True)) + body
                  for comments, body in parts[1:]]
-        text = "RUN " + "\n".join(script[:-1] + extra + script[-1:]) + "\n"
+        text = "RUN " + flags + "\n".join(script[:-1] + extra + script[-1:]) + "\n"
     else:
-        text = "RUN " + parts[0][1]
+        text = "RUN " + flags + parts[0][1]
         for comments, body in parts[1:]:
             text += " && \\\n" + comments + "    " + body if comments else CONTINUATION + body
         text += "\n"

@@ -4,20 +4,18 @@ with one already taken is left out, with that reason."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..base import Finding
 from . import edits
-from .align import Alignment, copy_destination
+from .align import Alignment
+from .buildkit import note
+from .copyflags import copy_flags, with_flags
 from .dockerfile import Dockerfile
 from .folds import blocker, folded_text
+from .mounts import mount
 
-CHOWN = re.compile(r"^chown\s+(?:-R\s+)?([\w.-]+(?::[\w.-]+)?)\s+(\S+)\s*$")
 NOT_MECHANICAL = {
-    "LS002": "the files must not be copied into a layer at all: that needs BuildKit's RUN "
-             "--mount=type=bind (the image was built by the legacy builder, which has no mounts) "
-             "or a build stage whose results only you know",
     "LS007": "which of the toolchain's results the image needs is yours to say: build in a "
              "stage and COPY --from=build only those",
     "LS008": "the content is rewritten, not removed: write it once where it is made",
@@ -59,7 +57,8 @@ class Plan:
 class _Work:
     """The patch being planned: RUN bodies as edited so far, the folds taken."""
 
-    def __init__(self, dockerfile: Dockerfile, alignment: Alignment) -> None:
+    def __init__(self, dockerfile: Dockerfile, alignment: Alignment,
+                 modes: dict[str, int]) -> None:
         self.dockerfile = dockerfile
         self.stage = dockerfile.stage
         self.position = {id(ins): p for p, ins in enumerate(self.stage)}
@@ -69,6 +68,9 @@ class _Work:
         self.folds: list[list[int]] = []
         self.replaced: dict[int, str] = {}  # position -> new text (a COPY given --chown)
         self.dropped: set[int] = set()
+        self.flags: dict[int, str] = {}  # position -> flags put before a RUN's body (--mount)
+        self.notes: dict[int, str] = {}  # position -> comment lines put above its new text
+        self.modes = modes
 
     def where(self, p: int) -> str:
         return self.dockerfile.location(self.stage[p].start)
@@ -80,6 +82,8 @@ class _Work:
         """Take the fold first..last (joined with overlapping folds); the reason when it cannot."""
         if self.dropped & set(range(first, last + 1)):
             return "another fix removes a step in between"
+        if set(self.flags) & set(range(first + 1, last + 1)):
+            return "another fix mounts files into a RUN in between (RUN --mount)"
         overlapping = [f for f in self.folds if f[0] <= last and first <= f[1]]
         low = min([first] + [f[0] for f in overlapping])
         high = max([last] + [f[1] for f in overlapping])
@@ -100,8 +104,9 @@ class _Work:
         replacements: list[tuple[int, int, str]] = []
         covered: set[int] = set()
         for first, last in self.folds:
-            replacements.append((self.stage[first].start, self.stage[last].end,
-                                 folded_text(self.dockerfile, self.bodies, first, last)))
+            replacements.append((self.stage[first].start, self.stage[last].end, self._noted(
+                range(first, last + 1), folded_text(self.dockerfile, self.bodies, first, last,
+                                                    self.flags.get(first, "")))))
             covered |= set(range(first, last + 1))
         for p, ins in enumerate(self.stage):
             if p in covered:
@@ -109,18 +114,24 @@ class _Work:
             if p in self.dropped:
                 replacements.append((ins.start, ins.end, ""))
             elif p in self.replaced:
-                replacements.append((ins.start, ins.end, self.replaced[p]))
-            elif p in self.bodies and self.bodies[p] != edits.run_body(
-                    self.dockerfile.lines, ins.start, ins.end):
-                replacements.append((ins.start, ins.end, "RUN " + self.bodies[p] + "\n"))
+                replacements.append((ins.start, ins.end, self._noted([p], self.replaced[p])))
+            elif p in self.bodies and (p in self.flags or self.bodies[p] != edits.run_body(
+                    self.dockerfile.lines, ins.start, ins.end)):
+                replacements.append((ins.start, ins.end, self._noted(
+                    [p], "RUN " + self.flags.get(p, "") + self.bodies[p] + "\n")))
         for start, end, text in sorted(replacements, reverse=True):
             lines[start - 1: end] = text.splitlines(keepends=True)
         return tuple(lines)
 
+    def _noted(self, positions, text: str) -> str:
+        return "".join(self.notes.get(p, "") for p in positions) + text
 
-def plan(dockerfile: Dockerfile, findings: tuple[Finding, ...], alignment: Alignment) -> Plan:
-    """Every user finding fixed in the Dockerfile, or left out with its reason."""
-    work = _Work(dockerfile, alignment)
+
+def plan(dockerfile: Dockerfile, findings: tuple[Finding, ...], alignment: Alignment,
+         modes: dict[str, int] | None = None) -> Plan:
+    """Every user finding fixed in the Dockerfile, or left out with its reason. modes: the final
+    mode of LS003's paths (a symbolic chmod becomes COPY --chmod= with the mode it left)."""
+    work = _Work(dockerfile, alignment, modes or {})
     fixes: list[Fix] = []
     unfixed: list[Unfixed] = []
     for finding in findings:
@@ -143,10 +154,12 @@ def _fix(work: _Work, finding: Finding) -> tuple[int, ...] | str:
         return f"step {missing[0] if missing else '-'} has no instruction in the Dockerfile"
     positions = [work.steps[s] for s in finding.steps]
     keywords = [work.stage[p].keyword for p in positions]
+    if finding.rule == "LS002":
+        return _mount(work, finding, *positions)
     if finding.rule in ("LS001", "LS003"):
         writer, killer = positions
         if finding.rule == "LS003" and keywords[0] in ("COPY", "ADD"):
-            return _chown(work, writer, killer)
+            return _copy_flags(work, finding, writer, killer)
         if keywords != ["RUN", "RUN"]:
             return (f"the {keywords[0]} at {work.where(writer)} is not a RUN to fold the "
                     f"{keywords[1]} at {work.where(killer)} into")
@@ -208,16 +221,48 @@ def _cache(work: _Work, finding: Finding, positions: list[int]) -> tuple[int, ..
     return tuple(touched)
 
 
-def _chown(work: _Work, copy: int, run: int) -> tuple[int, ...] | str:
-    """COPY then `RUN chown -R u:g DEST`: COPY --chown=u:g, and the RUN goes."""
+def _taken(work: _Work, *positions: int) -> str | None:
+    """Why another fix already stands in the way of rewriting these instructions."""
+    for p in positions:
+        if p in work.dropped or p in work.replaced or p in work.flags:
+            return f"another fix already rewrites {work.where(p)}"
+        if any(f[0] < p <= f[1] for f in work.folds):
+            return f"another fix folds {work.where(p)} into an earlier RUN"
+    return None
+
+
+def _mount(work: _Work, finding: Finding, copy: int, run: int) -> tuple[int, ...] | str:
+    """COPY then a RUN that uses and deletes the files: the RUN mounts them, the COPY goes."""
+    if work.stage[copy].keyword not in ("COPY", "ADD"):
+        return f"the files come from the {work.stage[copy].keyword} at {work.where(copy)}"
+    edit = mount(work.stage, work.bodies, copy, run, finding.paths, work.where)
+    if isinstance(edit, str):
+        return edit
+    reason = _taken(work, copy, edit.user, run)
+    if reason:
+        return reason
+    work.flags[edit.user] = edit.flag
+    work.bodies[edit.user] = edit.body
+    if edit.deleter != edit.user:
+        if edit.deleter_body:
+            work.bodies[edit.deleter] = edit.deleter_body
+        else:
+            work.dropped.add(edit.deleter)  # it only deleted what is no longer copied in
+    work.dropped.add(copy)
+    work.notes[edit.user] = note("LS002", "RUN --mount")
+    return work.lines_of(copy, run)
+
+
+def _copy_flags(work: _Work, finding: Finding, copy: int, run: int) -> tuple[int, ...] | str:
+    """COPY then `RUN chown/chmod` of what it copied: COPY --chown=/--chmod=, and the RUN goes."""
+    result = _taken(work, copy, run) or copy_flags(
+        work.stage, work.bodies, copy, run, finding.paths, work.modes, work.where)
+    if isinstance(result, str):
+        return result
+    flags, buildkit = result
     ins = work.stage[copy]
-    match = CHOWN.match(" ".join(work.bodies.get(run, "").replace("\\\n", " ").split()))
-    destination = copy_destination(ins.value).rstrip("/")
-    if not match or match.group(2).rstrip("/") != destination:
-        return (f"{work.where(run)} does more than chown the files {work.where(copy)} copied "
-                "(COPY --chmod= needs BuildKit; the image was built by the legacy builder)")
-    text = "".join(work.dockerfile.lines[ins.start - 1: ins.end])
-    work.replaced[copy] = re.sub(r"^(\s*(?:COPY|ADD))\s+", rf"\1 --chown={match.group(1)} ",
-                                 text, count=1, flags=re.IGNORECASE)
+    work.replaced[copy] = with_flags("".join(work.dockerfile.lines[ins.start - 1: ins.end]), flags)
     work.dropped.add(run)
+    if buildkit:
+        work.notes[copy] = note("LS003", "COPY --chmod=")
     return work.lines_of(copy, run)
