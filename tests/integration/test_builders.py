@@ -265,6 +265,20 @@ def test_a_shared_layout_lists_its_images_and_a_ref_with_colons_selects_one(buil
     assert chosen["image"]["layer_count"] == 2
 
 
+def test_an_oci_archive_of_several_images_lists_them_and_a_ref_selects_one(built, capsys):
+    # an oci-archive is a tarred layout: the shared layout skopeo wrote the base and child into
+    archive = built["root"] / "shared-oci.tar"
+    run("tar", "-C", str(built["root"] / "shared"), "-cf", str(archive), ".")
+    for reference in (f"oci-archive:{archive}", str(archive)):
+        code, _ = run_main("inspect", reference, "--format", "json")
+        error = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in error and len(error.splitlines()) <= 2, error
+        assert f"holds 2 images: {PREFIX}-base:1, {PREFIX}-child:1" in error
+        assert f"oci-archive:{archive}:{PREFIX}-" in error
+    chosen = comparable(report(f"oci-archive:{archive}:{PREFIX}-child:1"))
+    assert chosen == comparable(report(built["forms"]["child"]["docker-archive"]))
+
+
 def test_containers_storage_errors_are_one_line(built, capsys):
     spec = built["forms"]["child"]["containers-storage"].split("]")[0] + "]"
     code, _ = run_main("inspect", f"{spec}{PREFIX}-missing:1")
