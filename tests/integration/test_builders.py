@@ -195,7 +195,7 @@ def built(client, tmp_path_factory):
         for short in ("child", "squash", "script", "imported", "umoci"):
             run("docker", "load", "-q", "-i", forms[short]["docker-archive"])
             forms[short]["engine"] = f"{PREFIX}-{short}:1"
-        yield {"forms": forms, "root": root}
+        yield {"forms": forms, "root": root, "store": store}
     finally:
         for short in ("child", "squash", "script", "imported", "umoci"):
             subprocess.run(["docker", "rmi", "-f", f"{PREFIX}-{short}:1"], capture_output=True)
@@ -287,6 +287,28 @@ def test_containers_storage_errors_are_one_line(built, capsys):
     assert f"no image {PREFIX}-missing:1" in error and f"{PREFIX}-child:1" in error
     code, _ = run_main("inspect", f"containers-storage:[overlay@{built['root']}/nowhere]x")
     assert code == 2 and "no containers storage" in capsys.readouterr().err
+
+
+def test_a_repeat_run_on_an_unchanged_store_is_replayed_until_podman_changes_it(built):
+    # containers/storage rewrites images.json (renamed into place) on every tag, pull or
+    # removal: replay (layerscope.replay) keys on it, layers.json and the image's config
+    from tests.test_replay import aged
+    from tests.test_replay import run as probe
+
+    reference = built["forms"]["child"]["containers-storage"]
+    root = built["root"] / "store" / "root"
+    aged(root / "overlay-images")  # older than a run must see them to trust them
+    aged(root / "overlay-layers" / "layers.json")
+    first, how = probe("inspect", reference)
+    assert how == "read" and b"RUN rm /blob /bin/vi" in first
+    assert probe("inspect", reference) == (first, "replayed")
+    store = built["store"]
+    store.podman("tag", f"{PREFIX}-child:1", f"{PREFIX}-child:2")
+    try:
+        aged(root / "overlay-images")
+        assert probe("inspect", reference)[1] == "read"
+    finally:
+        store.podman("untag", f"{PREFIX}-child:1", f"{PREFIX}-child:2")
 
 
 def test_the_default_store_is_storage_confs_and_names_are_podmans(built, tmp_path, monkeypatch):
