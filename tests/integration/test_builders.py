@@ -7,8 +7,7 @@ their images in a store of this test's own (`--root`, overlay driver: it mounts 
 read directly as containers-storage:[overlay@ROOT]NAME. Each image is exported in the forms its
 tools write: `podman save` as docker-archive, oci-archive, oci-dir and docker-dir (dir:), skopeo
 copies to oci: with zstd layers and to dir: with gzip layers, buildah push to oci-archive.
-(BuildKit is not here: Debian 12 packages no docker-buildx, and Docker 20.10 needs it for
-DOCKER_BUILDKIT=1; its history conventions are tested in tests/analysis/test_builder_history.py.)
+(BuildKit, the engine's own, is in test_builders_buildkit.py.)
 
 Every form must give the same JSON report but for the fields that name the source (`image.ref`,
 `image.repo_tags`, each layer's `compressed_size` and `media_type`). The figures are derived independently:
