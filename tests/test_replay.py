@@ -5,7 +5,9 @@ A run keeps its output only when every file it read is safely older than the run
 clean rule, replay.SAFE_AGE_NS), so most tests age the files they write first."""
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -245,6 +247,52 @@ def test_a_changed_layer_blob_of_a_layout_is_read_again(tmp_path):
     layer.write_bytes(layer.read_bytes())  # the same bytes again: a new change time
     aged(layer)
     assert run("inspect", f"oci:{layout}") == (first, "read")
+
+
+def write_dir_layout(spec, directory):
+    """containers/image's dir: layout of a spec (as `skopeo copy ... dir:` writes it): the OCI
+    layout's manifest as manifest.json, every blob named by its hex, and a version file."""
+    layout = write_oci_layout(spec, directory.parent / (directory.name + "-oci"))
+    [manifest] = json.loads((layout / "index.json").read_text())["manifests"]
+    blobs = layout / "blobs" / "sha256"
+    directory.mkdir(exist_ok=True)
+    for blob in blobs.iterdir():
+        shutil.copyfile(blob, directory / blob.name)
+    (directory / "manifest.json").write_bytes(
+        (blobs / manifest["digest"].removeprefix("sha256:")).read_bytes())
+    (directory / "version").write_text("Directory Transport Version: 1.1\n")
+    shutil.rmtree(layout)
+    return directory
+
+
+def test_a_dir_layout_replays_until_its_manifest_or_a_layer_changes(tmp_path):
+    layout = aged(write_dir_layout(SPEC, tmp_path / "dir"))
+    first, how = run("inspect", f"dir:{layout}")
+    assert how == "read" and b"COPY a /a" in first
+    assert run("inspect", f"dir:{layout}") == (first, "replayed")
+    listed = open_source_files(f"dir:{layout}")
+    manifest = json_of(layout / "manifest.json")
+    layers = [str(layout / d["digest"].removeprefix("sha256:")) for d in manifest["layers"]]
+    assert set(listed) == {str(layout / "manifest.json"), str(layout / "version"),
+                           str(layout / manifest["config"]["digest"].removeprefix("sha256:")),
+                           *layers}
+    blob = layout / manifest["layers"][0]["digest"].removeprefix("sha256:")
+    blob.write_bytes(blob.read_bytes())  # the same bytes again: a new change time
+    aged(blob)
+    assert run("inspect", f"dir:{layout}") == (first, "read")
+    aged(write_dir_layout(OTHER, layout))  # same directory, new manifest.json
+    changed, how = run("inspect", f"dir:{layout}")
+    assert how == "read" and changed != first
+
+
+def open_source_files(reference):
+    from layerscope.sources.reference import open_source
+
+    return open_source(reference).local_files()
+
+
+def json_of(path):
+    return json.loads(path.read_text())
 
 
 def test_the_files_a_source_lists(tmp_path):

@@ -81,9 +81,14 @@ def parse(rest: str) -> StorageReference:
     return StorageReference(rest, root, driver)
 
 
+def storage_conf() -> str:
+    """The storage.conf that chooses the default store (which may not exist)."""
+    return os.environ.get("CONTAINERS_STORAGE_CONF") or STORAGE_CONF
+
+
 def _configured() -> tuple[str, str]:
     """(driver, graph root) from storage.conf, when there is one that says."""
-    path = os.environ.get("CONTAINERS_STORAGE_CONF") or STORAGE_CONF
+    path = storage_conf()
     try:
         with open(path, "rb") as handle:
             import tomllib  # only for a containers-storage reference
@@ -261,6 +266,23 @@ class ContainersStorageSource:
 
     def identity(self) -> str:
         return "sha256:" + hashlib.sha256(self._find()[0]).hexdigest()
+
+    def local_files(self) -> tuple[str, ...]:
+        """What a replayed report is keyed on (layerscope.replay): images.json and layers.json,
+        which containers/storage rewrites (to a new file, renamed into place) whenever an image
+        or layer is added, removed, renamed or tagged; the image's config; storage.conf when it
+        chose the store. A layer's directory is not listed: a committed layer is never changed
+        in place, and a layer removed and made again under its ID rewrites layers.json."""
+        config = self._find()[0]
+        ref = self.reference
+        root = os.path.abspath(ref.root)
+        images_dir = os.path.join(root, f"{ref.driver}-images")
+        image_id = hashlib.sha256(config).hexdigest()
+        files = [os.path.join(images_dir, "images.json"),
+                 os.path.join(root, f"{ref.driver}-layers", "layers.json"),
+                 os.path.join(images_dir, image_id, big_data_file("sha256:" + image_id))]
+        conf = storage_conf()
+        return tuple(files + [os.path.abspath(conf)] if os.path.exists(conf) else files)
 
     def read(self, progress: Progress | None = None, cache: CacheStore | None = None,
              options: ReadOptions | None = None) -> Image:

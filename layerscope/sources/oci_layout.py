@@ -11,7 +11,7 @@ from ..layers.cache import CacheStore
 from ..layers.limits import ReadOptions
 from ..model import Image
 from .base import Progress
-from .documents import METADATA_LIMIT, check_metadata_size, normalize_member_name
+from .documents import METADATA_LIMIT, BlobStore, check_metadata_size, normalize_member_name
 from .manifests import REF_NAME, Located, Selection, locate_config
 from .resolve import resolve
 
@@ -66,23 +66,27 @@ class DirectoryStore:
         with open(path, "rb") as handle:
             return index_blob(handle, os.path.getsize(path), options=self._options)
 
-def _refuse_unnamed_choice(store: DirectoryStore, directory: str) -> None:
+def refuse_unnamed_choice(store: BlobStore, path: str, transport: str) -> None:
     """Several images in the index and nothing to choose by: podman, skopeo and buildah write
-    one descriptor per copied image into a shared layout, named by its ref.name annotation and
-    without a platform, so only the name can choose (a --platform hint cannot help)."""
+    one descriptor per copied image into a shared layout (or oci-archive), named by its
+    ref.name annotation and without a platform, so only the name can choose (a --platform hint
+    cannot help)."""
+    if not store.has("index.json"):
+        return
     try:
         index = json.loads(store.raw("index.json"))
         manifests = [d for d in index.get("manifests") or () if isinstance(d, dict)]
-    except (ValueError, AttributeError, RecursionError):
-        return  # locate_config reports a malformed index in its own words
+    except (ValueError, AttributeError, RecursionError, SourceError):
+        return  # locate_config reports a malformed or missing index in its own words
     if len(manifests) < 2 or all(isinstance(d.get("platform"), dict) for d in manifests):
         return
     names = [str((d.get("annotations") or {}).get(REF_NAME) or "<unnamed>") for d in manifests
              if isinstance(d.get("annotations") or {}, dict)]
     example = next((n for n in names if n != "<unnamed>"), "REF")
-    raise SourceError(f"the layout {directory} holds {len(manifests)} images: "
+    what = "layout" if transport == "oci" else "archive"
+    raise SourceError(f"the {what} {path} holds {len(manifests)} images: "
                       f"{', '.join(sorted(names))}",
-                      hint=f"name one: oci:{directory}:{example}")
+                      hint=f"name one: {transport}:{path}:{example}")
 
 
 class OciLayoutSource:
@@ -116,7 +120,7 @@ class OciLayoutSource:
         without it fails from the cache as a first read does."""
         if self._located is None:
             if self.selection.tag is None:
-                _refuse_unnamed_choice(store, self.directory)
+                refuse_unnamed_choice(store, self.directory, "oci")
             located = locate_config(store, self.selection)
             for name, _, _ in located.layers:
                 if not store.has(name):

@@ -10,8 +10,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 WORK = ROOT / ".cache" / "bench"
 DOC = ROOT / "docs" / "benchmarks.md"
 STORY = ("size:v1", "size:v2")
-GROUPS = ("size:v1", "size:v2", "big-churn", "many-small", "engine", "startup", "scaling",
-          "registry", "registry-toc", "html")
+GROUPS = ("size:v1", "size:v2", "big-churn", "many-small", "engine", "podman", "startup",
+          "scaling", "registry", "registry-toc", "html")
 HALF = "@half"           # the scaling group: the generated images at half the scale
 
 

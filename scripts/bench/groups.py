@@ -4,6 +4,7 @@
   dive --ci --source docker-archive ARCHIVE                               (rules disabled)
   layerscope inspect size:v1 and big-churn from the engine (store, --export)  vs  docker save,
     dive --source docker
+  layerscope inspect containers-storage:size:v1 (a bench-owned store)  vs  podman save (podman.py)
   layerscope --version                                                    (start-up)
 and the validation that reads each input once with both tools before it is measured."""
 
@@ -203,6 +204,10 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_archive(name, inputs[name], args, dive_cfg)
         elif name == "engine":
             rows += bench_engine(args, inputs)
+        elif name == "podman":
+            from .podman import bench_podman
+
+            rows += bench_podman(args)
         elif name == "startup":
             rows += bench_startup(args)
         elif name == "registry":

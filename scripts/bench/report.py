@@ -50,6 +50,10 @@ def table(rows: list[Row]) -> tuple[list[list], list[str]]:
                          and x.label.endswith(form)), None)
             ratio_text = f"{fmt_ratio(r.wall_median(), copy.wall_median() if copy else None)} " \
                          "skopeo copy"
+        elif r.group == "podman" and r.label.startswith("layerscope"):
+            save = find(rows, r.group, "podman save")
+            ratio_text = f"{fmt_ratio(r.wall_median(), save.wall_median() if save else None)} " \
+                         "podman save"
         failed = [x for x in r.runs if x.rc != 0 or x.timed_out]
         if failed:
             why = ("stopped at the timeout" if failed[0].timed_out
@@ -199,6 +203,10 @@ def write_doc(path: Path, outcome: Outcome, inputs: dict, info: dict, args) -> N
         "IMAGE` (stdout rather than `-o /dev/null`, as a precaution: "
         "docker CLIs have written `-o` through a temporary file renamed over the target, which "
         "as root would replace /dev/null; the bytes streamed are the same)",
+        "- podman: `layerscope inspect containers-storage:[overlay@ROOT+RUNROOT]size:v1 --format "
+        "json --no-cache -q > /dev/null` (each layer indexed from its overlay diff directory) "
+        "against `podman save -q size:v1 > /dev/null`, on a store of the bench's own "
+        "(.cache/bench/podman-store, size:v1 `docker save`d and `podman load`ed once)",
         "- the archive is read once before each image's runs, so every tool finds it in the page "
         "cache; runs of the tools alternate",
         "",

@@ -3,6 +3,7 @@
 from . import HALF, STORY
 from .html import html_targets
 from .measure import Row, find
+from .podman import podman_targets
 from .registry import registry_targets, registry_toc_targets
 
 
@@ -96,6 +97,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
         out.append((f"{name}: cached inspect <= 0.1 x cold", f"{c:.2f}x" if c else "-",
                     verdict(None if c is None else c <= 0.1)))
     out += engine_targets(rows)
+    out += podman_targets(rows)
     st = find(rows, "startup", "layerscope")
     if st and st.wall_median() is not None:
         out.append(("start-up: layerscope --version < 0.15 s", f"{st.wall_median():.3f} s",

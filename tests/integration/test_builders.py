@@ -7,8 +7,7 @@ their images in a store of this test's own (`--root`, overlay driver: it mounts 
 read directly as containers-storage:[overlay@ROOT]NAME. Each image is exported in the forms its
 tools write: `podman save` as docker-archive, oci-archive, oci-dir and docker-dir (dir:), skopeo
 copies to oci: with zstd layers and to dir: with gzip layers, buildah push to oci-archive.
-(BuildKit is not here: Debian 12 packages no docker-buildx, and Docker 20.10 needs it for
-DOCKER_BUILDKIT=1; its history conventions are tested in tests/analysis/test_builder_history.py.)
+(BuildKit, the engine's own, is in test_builders_buildkit.py.)
 
 Every form must give the same JSON report but for the fields that name the source (`image.ref`,
 `image.repo_tags`, each layer's `compressed_size` and `media_type`). The figures are derived independently:
@@ -195,7 +194,7 @@ def built(client, tmp_path_factory):
         for short in ("child", "squash", "script", "imported", "umoci"):
             run("docker", "load", "-q", "-i", forms[short]["docker-archive"])
             forms[short]["engine"] = f"{PREFIX}-{short}:1"
-        yield {"forms": forms, "root": root}
+        yield {"forms": forms, "root": root, "store": store}
     finally:
         for short in ("child", "squash", "script", "imported", "umoci"):
             subprocess.run(["docker", "rmi", "-f", f"{PREFIX}-{short}:1"], capture_output=True)
@@ -265,6 +264,20 @@ def test_a_shared_layout_lists_its_images_and_a_ref_with_colons_selects_one(buil
     assert chosen["image"]["layer_count"] == 2
 
 
+def test_an_oci_archive_of_several_images_lists_them_and_a_ref_selects_one(built, capsys):
+    # an oci-archive is a tarred layout: the shared layout skopeo wrote the base and child into
+    archive = built["root"] / "shared-oci.tar"
+    run("tar", "-C", str(built["root"] / "shared"), "-cf", str(archive), ".")
+    for reference in (f"oci-archive:{archive}", str(archive)):
+        code, _ = run_main("inspect", reference, "--format", "json")
+        error = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in error and len(error.splitlines()) <= 2, error
+        assert f"holds 2 images: {PREFIX}-base:1, {PREFIX}-child:1" in error
+        assert f"oci-archive:{archive}:{PREFIX}-" in error
+    chosen = comparable(report(f"oci-archive:{archive}:{PREFIX}-child:1"))
+    assert chosen == comparable(report(built["forms"]["child"]["docker-archive"]))
+
+
 def test_containers_storage_errors_are_one_line(built, capsys):
     spec = built["forms"]["child"]["containers-storage"].split("]")[0] + "]"
     code, _ = run_main("inspect", f"{spec}{PREFIX}-missing:1")
@@ -273,6 +286,28 @@ def test_containers_storage_errors_are_one_line(built, capsys):
     assert f"no image {PREFIX}-missing:1" in error and f"{PREFIX}-child:1" in error
     code, _ = run_main("inspect", f"containers-storage:[overlay@{built['root']}/nowhere]x")
     assert code == 2 and "no containers storage" in capsys.readouterr().err
+
+
+def test_a_repeat_run_on_an_unchanged_store_is_replayed_until_podman_changes_it(built):
+    # containers/storage rewrites images.json (renamed into place) on every tag, pull or
+    # removal: replay (layerscope.replay) keys on it, layers.json and the image's config
+    from tests.test_replay import aged
+    from tests.test_replay import run as probe
+
+    reference = built["forms"]["child"]["containers-storage"]
+    root = built["root"] / "store" / "root"
+    aged(root / "overlay-images")  # older than a run must see them to trust them
+    aged(root / "overlay-layers" / "layers.json")
+    first, how = probe("inspect", reference)
+    assert how == "read" and b"RUN rm /blob /bin/vi" in first
+    assert probe("inspect", reference) == (first, "replayed")
+    store = built["store"]
+    store.podman("tag", f"{PREFIX}-child:1", f"{PREFIX}-child:2")
+    try:
+        aged(root / "overlay-images")
+        assert probe("inspect", reference)[1] == "read"
+    finally:
+        store.podman("untag", f"{PREFIX}-child:1", f"{PREFIX}-child:2")
 
 
 def test_the_default_store_is_storage_confs_and_names_are_podmans(built, tmp_path, monkeypatch):
