@@ -13,7 +13,6 @@ from ..analysis.step_tree import (
     GONE,
     MARKS,
     METADATA,
-    UNCHANGED,
     StepTree,
     TreeEntry,
 )
@@ -66,8 +65,9 @@ class TreeView(RowList):
     def _listing(self, path: str) -> list[TreeEntry]:
         if self.at_layer < 0 or (self.empty_step and self.mode == CHANGES):
             return []
+        # a changed directory may hold entries of any mark: it stays while they are looked for
         rows = [row for row in self.step_tree.directory(path, self.at_layer, self.mode)
-                if row.mark in self.shown or (row.is_dir and row.mark not in (UNCHANGED, GONE))]
+                if row.mark in self.shown or (row.is_dir and row.mark == CHANGED)]
         if self.by_size:
             rows.sort(key=lambda row: -row.size)  # stable: names stay in order within a size
         return rows

@@ -55,3 +55,22 @@ def story_app(story):
     from layerscope.explore.app import ExploreApp
 
     return ExploreApp(*story)
+
+
+# STORY_B: STORY with /bin/sh grown to 1,500 B and /usr/lib/extra (700 B) added by the install:
+# the final filesystems differ by /bin/sh +500 B and /usr/lib/extra +700 B, +1,200 B in all
+STORY_B = (
+    (STORY[0][0], [file("/bin/sh", b"t" * 1500), *STORY[0][1][1:]]),
+    STORY[1],
+    (STORY[2][0], [*STORY[2][1], file("/usr/lib/extra", b"x" * 700)]),
+    *STORY[3:],
+)
+
+
+@pytest.fixture
+def story_b_app():
+    """The DiffApp of STORY -> STORY_B."""
+    from layerscope.analysis.diff import diff_images
+    from layerscope.explore.diff_app import DiffApp
+
+    return DiffApp(diff_images(story_analysis(), analyze(build_image(*STORY_B))))
