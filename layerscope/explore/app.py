@@ -83,6 +83,12 @@ class ExploreApp(App):
         report = self.report
         return (f"{report.ref}: {size(report.size)}, {size(report.wasted_bytes)} wasted")
 
+    TREE_ACTIONS = frozenset({"waste", "mode", "marks", "filter", "sort", "panel"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The tree's keys only on the main screen (the waste view and the help sit over it)."""
+        return not (action in self.TREE_ACTIONS and len(self.screen_stack) > 1)
+
     def on_mount(self) -> None:
         steps = self.query_one(StepsView)
         first_own = next((s.index for s in self.report.steps if not s.base and not s.empty_layer),
@@ -134,7 +140,7 @@ class ExploreApp(App):
         tree.border_title = f"Step {self.query_one(StepsView).cursor}: {tree.title()}"
 
     def action_panel(self, step: int) -> None:
-        if len(self.screen_stack) > 1 or self.query_one("#filter", Input).has_focus:
+        if self.query_one("#filter", Input).has_focus:
             return
         panels = [self.query_one(name) for name in self.PANELS]
         focused = next((i for i, panel in enumerate(panels) if panel.has_focus), -1)
@@ -186,6 +192,4 @@ class ExploreApp(App):
             self.push_screen(HelpScreen())
 
     def action_waste(self) -> None:
-        if not isinstance(self.screen, WasteScreen):
-            self.push_screen(WasteScreen(group_wasted(self.report.wasted),
-                                         self.report.wasted_bytes))
+        self.push_screen(WasteScreen(group_wasted(self.report.wasted), self.report.wasted_bytes))
