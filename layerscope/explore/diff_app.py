@@ -13,7 +13,7 @@ from ..analysis.diff import ADDED, CHANGED, METADATA, REMOVED, DiffReport
 from ..analysis.step_tree import GONE
 from .rows import RowList
 from .screens import HelpScreen
-from .text import MARK_CHARS, MARK_STYLES, exact, signed, size
+from .text import MARK_CHARS, MARK_STYLES, PLAIN, exact, signed, size
 
 MARK_OF = {ADDED: ADDED, REMOVED: GONE, CHANGED: CHANGED, METADATA: METADATA}
 
@@ -85,7 +85,7 @@ class ChangesView(RowList):
 
     def row_segments(self, index: int, width: int) -> list[Segment]:
         if not self.rows:
-            return [Segment("no file differs")]
+            return [Segment("no file differs", PLAIN)]
         depth, node = self.rows[index]
         mark = MARK_OF.get(node.change or "", "unchanged") if node.change else "unchanged"
         opener = "  " if node.change else ("▾ " if node.path in self.expanded else "▸ ")

@@ -7,7 +7,7 @@ from textual.binding import Binding
 
 from ..analysis.image_report import InspectReport
 from .rows import RowList
-from .text import BASE_STYLE, DEAD_STYLE, exact, one_line, size
+from .text import BASE_STYLE, DEAD_STYLE, PLAIN, exact, one_line, size
 
 WIDE = 56  # from this width on, the steps panel has a live column
 
@@ -25,7 +25,7 @@ class StepsView(RowList):
 
     def row_segments(self, index: int, width: int) -> list[Segment]:
         step = self.report.steps[index]
-        style = BASE_STYLE if step.base else None
+        style = BASE_STYLE if step.base else PLAIN
         layer = not step.empty_layer
         segments = [Segment(f"{'B' if step.base else ' '}{size(step.size) if layer else '':>9} ",
                             style),
@@ -38,16 +38,16 @@ class StepsView(RowList):
         return segments
 
     def details(self, index: int) -> str:
-        """The exact figures of a step."""
+        """The exact figures of a step (bytes)."""
         step = self.report.steps[index]
         where = "base image, " if step.base else ""
         if step.empty_layer:
             return f"step {step.index} ({where}no layer): {one_line(step.instruction, 200)}"
-        killers = ", ".join(f"step {killer} {amount:,} B" for killer, amount in step.dead_by_step)
-        return (f"step {step.index} ({where}layer {step.layer}): size {exact(step.size)} · added "
-                f"{step.added_bytes:,} B · replaced {step.replaced_bytes:,} B · deleted lower "
-                f"{step.deleted_lower_bytes:,} B · dead {step.dead_bytes:,} B"
-                f"{f' (killed by {killers})' if killers else ''} · live {step.live_bytes:,} B")
+        killers = ", ".join(f"step {killer}: {amount:,}" for killer, amount in step.dead_by_step)
+        return (f"step {step.index} ({where}layer {step.layer}) {exact(step.size)}: added "
+                f"{step.added_bytes:,} · replaced {step.replaced_bytes:,} · deleted lower "
+                f"{step.deleted_lower_bytes:,} · dead {step.dead_bytes:,}"
+                f"{f' (killed by {killers})' if killers else ''} · live {step.live_bytes:,}")
 
 
 class FindingsView(RowList):
@@ -69,7 +69,7 @@ class FindingsView(RowList):
         saving = finding.estimated_saving_bytes
         head = f"{size(saving) if saving is not None else '?':>9} {finding.rule} "
         return [Segment(head + one_line(finding.title, width - len(head)),
-                        BASE_STYLE if finding.base else None)]
+                        BASE_STYLE if finding.base else PLAIN)]
 
     def details(self, index: int) -> str:
         """A finding's exact saving, what was found and the fix."""
@@ -111,7 +111,7 @@ class WasteView(RowList):
         group = self.groups[index]
         head = (f"{size(group.size):>9} {group.kind:<16} {group.written_by_step:>3} -> "
                 f"{group.killed_by_step:<3} ")
-        return [Segment(head, DEAD_STYLE), Segment(one_line(group.label, width - len(head)))]
+        return [Segment(head, DEAD_STYLE), Segment(one_line(group.label, width - len(head)), PLAIN)]
 
     def details(self, index: int) -> str:
         """A group's exact bytes and its two steps."""

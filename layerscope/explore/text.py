@@ -14,8 +14,10 @@ MARK_STYLES = {
     CHANGED: Style(color="yellow"),
     METADATA: Style(color="cyan"),
     GONE: Style(color="red"),
-    UNCHANGED: Style(),
+    UNCHANGED: Style(),  # the same as PLAIN
 }
+# every segment carries a Style, never None: Textual's NO_COLOR filter reads each one
+PLAIN = Style()
 BASE_STYLE = Style(dim=True)
 DEAD_STYLE = Style(color="red")
 

@@ -192,7 +192,8 @@ class TreeView(RowList):
         entry = self.selected()
         if entry is None:
             return ""
-        counted = f", {entry.entries:,} entries" if entry.is_dir else ""
+        noun = "entry" if entry.entries == 1 else "entries"
+        counted = f", {entry.entries:,} {noun}" if entry.is_dir else ""
         what = {ADDED: "added by", CHANGED: "changed by", METADATA: "metadata only changed by",
                 GONE: "removed by"}.get(entry.mark)
         done = f"{what} step {self.step}" if what else "unchanged by this step"

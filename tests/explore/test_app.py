@@ -38,8 +38,8 @@ def test_opens_on_the_first_own_step_with_its_changes(story_app):
         assert story_app.query_one(StepsView).cursor == 2
         assert shown(story_app) == [(0, "/etc", "changed", 120), (0, "/tmp", "changed", 500),
                                     (0, "/usr", "added", 5000)]
-        assert details(story_app).startswith("step 2 (layer 1): size 5,620 B (5.6 kB)")
-        assert "dead 5,500 B (killed by step 3 5,000 B, step 4 500 B)" in details(story_app)
+        assert details(story_app).startswith("step 2 (layer 1) 5,620 B (5.6 kB): added 5,500 · ")
+        assert "dead 5,500 (killed by step 3: 5,000, step 4: 500) · live 120" in details(story_app)
 
     drive(story_app, check)
 

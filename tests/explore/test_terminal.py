@@ -85,10 +85,10 @@ def test_in_tmux_browse_the_waste_and_quit(history, tmp_path):
     tmux = Tmux(f"{sys.executable} -m layerscope explore {IMAGE}; echo $? > {done}; sleep 60")
     try:
         # the first step after the base (steps 0-2) is the one writing the 1 MiB file
-        screen = tmux.wait_for("step 3 (layer")
-        assert f"size {sizes[3]:,} B" in screen.replace("\n", "")
+        tmux.wait_for("step 3 (layer")
+        screen = tmux.wait_for("opt/")  # the tree is painted after the steps
+        assert f"step 3 (layer 2) {sizes[3]:,} B" in screen
         assert "Step 3: this step's changes" in screen
-        assert "opt/" in screen
         tmux.keys("Tab", "Space")  # to the tree, open /opt
         screen = tmux.wait_for("data/")
         tmux.keys("w")  # the waste view: the file's two dead copies, 1 MiB each
