@@ -35,9 +35,10 @@ demo: samples
 	  && $(VENV)/bin/layerscope inspect size:v2
 
 # scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
-# start their own registries on loopback ports)
+# start their own registries on loopback ports); scripts/tmux.sh installs tmux for the explorer's
+# terminal test
 test: samples
-	scripts/registry.sh && $(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && scripts/tmux.sh && $(ENGINE) && $(PY) -m pytest
 
 unit: install
 	$(PY) -m pytest -m "not engine"
