@@ -22,6 +22,11 @@ DIM_CURSOR = Style(underline=True)
 class RowList(ScrollView, can_focus=True):
     """Rows with a cursor; subclasses say how many rows there are and how one is drawn."""
 
+    # rows are cut to the width: a horizontal scroll bar would only hide a row
+    DEFAULT_CSS = """
+    RowList { overflow-x: hidden; scrollbar-size-vertical: 1; }
+    """
+
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False),
         Binding("down,j", "move(1)", "Down", show=False),
@@ -73,7 +78,7 @@ class RowList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # without the scroll bar
         if index >= self._count:
             return Strip.blank(width, self.rich_style)
         segments = self.row_segments(index, width)
