@@ -69,9 +69,12 @@ class _Totals:
         self.kcount = [0] * layers
         self.node: Node | None = None
         self.spot: _Spot | None = None
-        self.own_layer = LIVE  # the layer of the directory's own entry, when it has one
+        # the lowest layer of a directory entry at or below it: a directory with only
+        # directories in it exists from there on
+        self.own_layer = LIVE
 
     def fold(self, child: _Totals) -> None:
+        self.own_layer = min(self.own_layer, child.own_layer)
         for series, other in ((self.written, child.written), (self.killed, child.killed),
                               (self.wcount, child.wcount), (self.kcount, child.kcount)):
             for layer, value in enumerate(other):
@@ -83,6 +86,23 @@ class _Totals:
         size = sum(self.written[: layer + 1]) - sum(self.killed[: layer + 1])
         count = sum(self.wcount[: layer + 1]) - sum(self.kcount[: layer + 1])
         return size, count
+
+
+def _linked_sizes(analysis: Analysis) -> dict[tuple[int, str], int]:
+    """The own bytes of dead versions the merge lists with 0 because a hard link of theirs
+    still shows the content; until killed, the path itself showed those bytes."""
+    wanted: dict[int, set[str]] = {}
+    for dead in analysis.merged.dead:
+        if not dead.size:
+            wanted.setdefault(dead.written_by_layer, set()).add(dead.path)
+    if not wanted or analysis.image is None:
+        return {}
+    sizes = {}
+    for layer, paths in wanted.items():
+        for entry in analysis.image.layers[layer].files:
+            if entry.size and entry.path in paths and entry.kind == EntryKind.FILE:
+                sizes[(layer, entry.path)] = entry.size
+    return sizes
 
 
 class StepTree:
@@ -115,19 +135,20 @@ class StepTree:
             for name, child in node.children.items():
                 version = child.version
                 path = prefix + "/" + name
-                if child.children is not None or (version is not None
-                                                  and version.entry.kind == directory):
+                if version is not None and version.entry.kind != directory:
+                    # a file, even where an emptied directory node was left at its path
+                    totals.written[version.layer] += version.entry.size
+                    totals.wcount[version.layer] += 1
+                elif version is not None or child.children is not None:
                     sub = self._totals(path)
                     sub.node = child
                     if version is not None:
                         sub.own_layer = version.layer
                     if child.children:
                         stack.append((child, path, sub))
-                elif version is not None:
-                    totals.written[version.layer] += version.entry.size
-                    totals.wcount[version.layer] += 1
 
     def _add_dead(self, analysis: Analysis) -> None:
+        sizes = _linked_sizes(analysis)
         for dead in analysis.merged.dead:
             spot = self.dead_root
             for name in dead.path.split("/")[1:]:
@@ -140,14 +161,22 @@ class StepTree:
             if spot.spans is None:
                 spot.spans = []
             written, killed = dead.written_by_layer, dead.killed_by_layer
-            spot.spans.append((written, killed, dead.size, dead.kind))
+            size = sizes.get((written, dead.path), dead.size) if not dead.size else dead.size
+            spot.spans.append((written, killed, size, dead.kind))
             totals = self._totals(dead.path.rpartition("/")[0] or "/")
-            totals.written[written] += dead.size
+            totals.written[written] += size
             totals.wcount[written] += 1
-            totals.killed[killed] += dead.size
+            totals.killed[killed] += size
             totals.kcount[killed] += 1
 
     def _fold(self) -> None:
+        # a directory only dead versions name may have ancestors nothing else named
+        for path in list(self.dirs):
+            while path != "/":
+                path = path.rpartition("/")[0] or "/"
+                if path in self.dirs:
+                    break
+                self._totals(path)
         for path in sorted(self.dirs, key=lambda p: -p.count("/")):
             if path == "/":
                 continue
@@ -182,13 +211,13 @@ class StepTree:
         rows = []
         for name in sorted(names):
             child_path = prefix + "/" + name
+            # one path may be a directory at some steps and a file at others
+            node = node_children.get(name) if node_children else None
+            spot = spot_children.get(name) if spot_children else None
+            row = self._file_row(name, child_path, node, spot, layer, mode)
             sub = self.dirs.get(child_path)
-            if sub is not None:
-                row = self._directory_row(name, child_path, sub, layer, mode)
-            else:
-                node = node_children.get(name) if node_children else None
-                spot = spot_children.get(name) if spot_children else None
-                row = self._file_row(name, child_path, node, spot, layer, mode)
+            if sub is not None and (row is None or row.mark == GONE):
+                row = self._directory_row(name, child_path, sub, layer, mode) or row
             if row is not None:
                 rows.append(row)
         return rows
@@ -218,8 +247,11 @@ class StepTree:
     def _file_row(name: str, path: str, node: Node | None, spot: _Spot | None, layer: int,
                   mode: str) -> TreeEntry | None:
         spans = list(spot.spans) if spot is not None and spot.spans else []
-        if node is not None and node.version is not None:
+        if node is not None and node.version is not None and (
+                node.version.entry.kind != EntryKind.DIRECTORY):
             spans.append((node.version.layer, LIVE, node.version.entry.size, ""))
+        if not spans:
+            return None
         now = before = None
         for span in spans:
             written, killed = span[0], span[1]
