@@ -59,4 +59,4 @@ def run(options: ExploreOptions) -> int:
     with progress_for(options) as progress:
         app = build_app(options, progress, cache, reading)
     app.run()
-    return 0
+    return 0 if not app.return_code else 2  # Textual has shown what failed

@@ -34,6 +34,7 @@ class ExploreApp(App):
 
     CSS = CSS
     ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = "#steps"  # never the filter box, hidden until Ctrl+F
     TITLE = "layerscope explore"
     BINDINGS = [
         Binding("q,ctrl+q", "quit", "Quit"),
@@ -90,6 +91,8 @@ class ExploreApp(App):
         return not (action in self.TREE_ACTIONS and len(self.screen_stack) > 1)
 
     def on_mount(self) -> None:
+        if not self.report.steps:
+            return  # an image without layers or history: nothing to list
         steps = self.query_one(StepsView)
         first_own = next((s.index for s in self.report.steps if not s.base and not s.empty_layer),
                          0)

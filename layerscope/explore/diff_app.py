@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -18,24 +16,20 @@ from .text import MARK_CHARS, MARK_STYLES, PLAIN, exact, signed, size
 MARK_OF = {ADDED: ADDED, REMOVED: GONE, CHANGED: CHANGED, METADATA: METADATA}
 
 
-@dataclass
 class DiffNode:
-    """A directory (or file) of the changed paths, with the changes summed under it."""
+    """A directory (or file) of the changed paths, with the changes summed under it; built up
+    one change at a time, so not frozen."""
 
-    path: str
-    """Absolute path."""
-    name: str
-    """Last component."""
-    size_a: int = 0
-    """Bytes of the changed files under it in A."""
-    size_b: int = 0
-    """The same in B."""
-    files: int = 0
-    """Changed files under it."""
-    change: str | None = None
-    """A file's change (added, removed, changed, metadata-only); None for a directory."""
-    children: dict[str, DiffNode] = field(default_factory=dict)
-    """Directories and files below, by name."""
+    __slots__ = ("path", "name", "size_a", "size_b", "files", "change", "children")
+
+    def __init__(self, path: str, name: str) -> None:
+        self.path = path  # absolute path
+        self.name = name  # last component
+        self.size_a = 0  # bytes of the changed files under it in A
+        self.size_b = 0  # the same in B
+        self.files = 0  # changed files under it
+        self.change: str | None = None  # a file's change (added, removed, ...); None: a directory
+        self.children: dict[str, DiffNode] = {}  # directories and files below, by name
 
     @property
     def delta(self) -> int:

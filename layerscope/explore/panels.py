@@ -39,6 +39,8 @@ class StepsView(RowList):
 
     def details(self, index: int) -> str:
         """The exact figures of a step (bytes)."""
+        if index >= len(self.report.steps):
+            return ""
         step = self.report.steps[index]
         where = "base image, " if step.base else ""
         if step.empty_layer:

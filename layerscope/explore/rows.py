@@ -74,7 +74,8 @@ class RowList(ScrollView, can_focus=True):
         self.virtual_size = Size(max(self.size.width, 1), self._count)
         self.refresh()
         self._show_cursor()
-        self.post_message(self.Moved(self, self.cursor))
+        if self._count:
+            self.post_message(self.Moved(self, self.cursor))
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y

@@ -42,6 +42,11 @@ def story_analysis():
     return analyze(build_image(*STORY))
 
 
+def empty_analysis():
+    """An image with no layers and no history."""
+    return analyze(build_image())
+
+
 @pytest.fixture(scope="session")
 def story():
     """(report with findings, StepTree) of STORY."""

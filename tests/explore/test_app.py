@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from layerscope.analysis.step_tree import CHANGES, FILESYSTEM
+from layerscope.analysis.step_tree import CHANGES, FILESYSTEM, StepTree
 from layerscope.explore.diff_app import ChangesView
 from layerscope.explore.panels import StepsView, WasteView
 from layerscope.explore.screens import HelpScreen, WasteScreen
@@ -169,3 +169,20 @@ def test_diff_by_directory_with_deltas(story_b_app):
         assert "delta +1.2 kB (+1,200 B)" in summary
 
     drive(story_b_app, check)
+
+
+def test_an_image_without_layers_opens_empty():
+    from layerscope.explore.app import ExploreApp
+    from tests.explore.conftest import empty_analysis
+
+    analysis = empty_analysis()
+    app = ExploreApp(analysis.report, StepTree(analysis))
+
+    async def check(pilot):
+        assert app.query_one(StepsView).row_count() == 0
+        assert shown(app) == []
+        await pilot.press("ctrl+l", "w")
+        assert str(app.screen.query_one("#waste-details").render()) == ""
+        await pilot.press("escape", "q")
+
+    drive(app, check)

@@ -10,18 +10,18 @@ from hypothesis import assume, given, settings
 
 from layerscope.analysis.image_report import analyze
 from layerscope.analysis.merge import merge_layers
-from layerscope.analysis.step_tree import FILESYSTEM, GONE, StepTree
-from layerscope.analysis.tree import live_entries
+from layerscope.analysis.step_tree import CHANGES, FILESYSTEM, GONE, StepTree
+from layerscope.analysis.tree import live_entries, live_versions
 from layerscope.model import EntryKind
 from tests.analysis.conftest import build_image
 from tests.analysis.test_invariant import stacks
 
 
-def listed_files(tree: StepTree, layer: int) -> set[tuple[str, int]]:
-    """(path, bytes) of every non-directory the filesystem view shows after `layer`."""
+def listed_files(tree: StepTree, layer: int, mode: str = FILESYSTEM) -> set[tuple[str, int]]:
+    """(path, bytes) of every non-directory a view shows after `layer`, removed ones left out."""
     found, pending = set(), ["/"]
     while pending:
-        for row in tree.directory(pending.pop(), layer, FILESYSTEM):
+        for row in tree.directory(pending.pop(), layer, mode):
             if row.mark == GONE:
                 continue
             if row.is_dir:
@@ -48,3 +48,8 @@ def test_each_steps_filesystem_is_the_merge_of_its_prefix(layers):
         assert listed_files(tree, layer) == expected, layer
         # and the directories' sizes add up to the bytes visible after the prefix
         assert tree.entry("/", layer, FILESYSTEM).size == prefix.visible_bytes, layer
+        # the step's changes: what it wrote that is visible after it
+        written = {(version.entry.path, version.entry.size)
+                   for version in live_versions(prefix.final_tree)
+                   if version.layer == layer and version.entry.kind != EntryKind.DIRECTORY}
+        assert listed_files(tree, layer, CHANGES) == written, layer
