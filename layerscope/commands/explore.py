@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 from ..errors import UsageError
 from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
@@ -17,6 +18,13 @@ class ExploreOptions(ReadingOptions):
     """The image reference, as typed."""
     image_b: str | None = None
     """A second image: explore the changes from `image` to it instead."""
+
+
+def require_textual() -> None:
+    """Textual comes with the `explore` extra; say so rather than fail on an import."""
+    if find_spec("textual") is None:
+        raise UsageError("explore needs Textual, which is not installed",
+                         hint="pip install 'layerscope[explore]'")
 
 
 def require_terminal(options: ExploreOptions) -> None:
@@ -53,7 +61,9 @@ def build_app(options: ExploreOptions, progress, cache, reading):
 
 
 def run(options: ExploreOptions) -> int:
-    """Check for a terminal, read, then hand the terminal to the app until it quits."""
+    """Check for Textual and a terminal, read, then hand the terminal to the app until it
+    quits."""
+    require_textual()
     require_terminal(options)
     cache, reading = reading_for(options, compared=options.image_b is not None)
     with progress_for(options) as progress:

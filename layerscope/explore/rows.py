@@ -129,7 +129,10 @@ class RowList(ScrollView, can_focus=True):
         self.move_to(self._count - 1 if index < 0 else index)
 
     def on_click(self, event) -> None:
-        index = self.scroll_offset.y + event.y
+        inside = event.get_content_offset(self)  # None on the border or the scroll bar
+        if inside is None:
+            return
+        index = self.scroll_offset.y + inside.y
         if 0 <= index < self._count:
             if index == self.cursor:
                 self.row_clicked(index)

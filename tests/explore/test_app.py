@@ -186,3 +186,20 @@ def test_an_image_without_layers_opens_empty():
         await pilot.press("escape", "q")
 
     drive(app, check)
+
+
+def test_mouse_selects_a_step_and_opens_a_directory(story_app):
+    async def check(pilot):
+        # the first row of a panel is at y=1, inside its border
+        await pilot.click("#steps", offset=(5, 1 + 3))  # step 3
+        assert story_app.query_one(StepsView).cursor == 3
+        assert shown(story_app) == [(0, "/usr", "changed", 5000)]
+        await pilot.click("#steps", offset=(5, 1 + 2))  # step 2: /etc, /tmp, /usr
+        await pilot.click("#tree", offset=(5, 1))  # select /etc
+        assert story_app.query_one(TreeView).selected().path == "/etc"
+        assert len(shown(story_app)) == 3
+        await pilot.click("#tree", offset=(5, 1))  # click it again: it opens
+        assert shown(story_app)[:2] == [(0, "/etc", "changed", 120),
+                                        (1, "/etc/passwd", "changed", 120)]
+
+    drive(story_app, check)

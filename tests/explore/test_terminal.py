@@ -115,3 +115,15 @@ def test_in_tmux_browse_the_waste_and_quit(history, tmp_path):
     finally:
         tmux.close()
     assert image_size == sum(sizes)
+
+
+def test_without_textual_it_says_which_extra_to_install(monkeypatch, capsys):
+    import layerscope.commands.explore as command
+    from tests.inprocess import run_main
+
+    monkeypatch.setattr(command, "find_spec", lambda name: None)
+    code, stdout = run_main("explore", IMAGE)
+    assert (code, stdout) == (2, b"")
+    assert capsys.readouterr().err.splitlines() == [
+        "layerscope: error: explore needs Textual, which is not installed",
+        "hint: pip install 'layerscope[explore]'"]
