@@ -53,6 +53,7 @@ class ExploreApp(App):
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False, priority=True),
     ]
     PANELS = ("#steps", "#tree", "#findings")
+    TREE_ACTIONS = frozenset({"waste", "mode", "marks", "filter", "sort", "panel"})
 
     def __init__(self, report: InspectReport, tree: StepTree) -> None:
         super().__init__()
@@ -83,8 +84,6 @@ class ExploreApp(App):
     def _steps_title(self) -> str:
         report = self.report
         return (f"{report.ref}: {size(report.size)}, {size(report.wasted_bytes)} wasted")
-
-    TREE_ACTIONS = frozenset({"waste", "mode", "marks", "filter", "sort", "panel"})
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The tree's keys only on the main screen (the waste view and the help sit over it)."""

@@ -100,9 +100,12 @@ def bench_explore(inputs: dict, args) -> list:
                 run = measure(command, env=env, timeout=args.timeout)
                 row.runs.append(run)
                 say(f"  explore    {row.label:55s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
+        if explore.wall_median() and inspect.wall_median():
+            explore.note = f"{explore.wall_median() / inspect.wall_median():.2f}x inspect"
         rows += [inspect, explore]
     for entries in (ENTRIES, 100):
-        row = Row("explore", f"cursor move, directory of {entries:,} entries (CPU per key)")
+        row = Row("explore", f"cursor move, directory of {entries:,} entries (CPU per key)",
+                  note=f"seconds: CPU per key, median of {len(KEYS)} keys, headless; no RSS")
         for n in range(args.runs):
             row.load.append(os.getloadavg()[0])
             started = time.perf_counter()
