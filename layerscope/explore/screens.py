@@ -20,7 +20,7 @@ KEYS = (
     ("Ctrl+R", "tree: show or hide removed entries"),
     ("Ctrl+M or m", "tree: show or hide changed entries (terminals send Ctrl+M as Enter)"),
     ("Ctrl+U", "tree: show or hide unchanged entries"),
-    ("Ctrl+F or /", "tree: filter by path (Enter applies, Esc clears)"),
+    ("Ctrl+F or /", "tree: only paths containing a text (Enter applies, Esc clears)"),
     ("s", "tree: sort by size / by name"),
     ("w", "waste view: dead bytes grouped as inspect groups them"),
     ("Enter (waste)", "go to the step that killed the group (o: the step that wrote it)"),

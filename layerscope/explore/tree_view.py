@@ -88,18 +88,30 @@ class TreeView(RowList):
         return len(block)
 
     def _matches(self) -> list[tuple[int, TreeEntry]]:
-        """Every entry whose path contains the filter text, as full paths, by path."""
+        """The tree cut down to the entries whose path contains the filter text and the
+        directories that lead to them, all open (as dive filters)."""
         needle = self.filter
-        found: list[tuple[int, TreeEntry]] = []
+        keep: set[str] = set()
         pending = ["/"]
-        while pending:
+        while pending:  # one walk of the step's view to find the matches
             path = pending.pop()
             for row in self._listing(path):
-                if needle in row.path and (row.mark in self.shown):
-                    found.append((0, row))
+                if needle in row.path:
+                    keep.add(row.path)
+                    parent = row.path.rpartition("/")[0]
+                    while parent and parent not in keep:
+                        keep.add(parent)
+                        parent = parent.rpartition("/")[0]
                 if row.is_dir and row.mark != GONE:
                     pending.append(row.path)
-        found.sort(key=(lambda item: -item[1].size) if self.by_size else (lambda item: item[1].path))
+        found: list[tuple[int, TreeEntry]] = []
+        stack = [(0, row) for row in reversed(self._listing("/")) if row.path in keep]
+        while stack:  # and one over the kept directories only, in listing order
+            depth, row = stack.pop()
+            found.append((depth, row))
+            if row.is_dir and row.mark != GONE:
+                stack.extend((depth + 1, child) for child in reversed(self._listing(row.path))
+                             if child.path in keep)
         return found
 
     def _index_of(self, path: str) -> int:
@@ -179,12 +191,9 @@ class TreeView(RowList):
     def row_segments(self, index: int, width: int) -> list[Segment]:
         depth, entry = self.rows[index]
         style = MARK_STYLES[entry.mark]
-        if self.filter:
-            name = entry.path + ("/" if entry.is_dir else "")
-            opener = ""
-        else:
-            name = entry.name + ("/" if entry.is_dir else "")
-            opener = ("▾ " if entry.path in self.expanded else "▸ ") if entry.is_dir else "  "
+        name = entry.name + ("/" if entry.is_dir else "")
+        opened = self.filter or entry.path in self.expanded  # a filtered tree is all open
+        opener = ("▾ " if opened else "▸ ") if entry.is_dir else "  "
         text = f"{MARK_CHARS[entry.mark]} {size(entry.size):>{SIZE_WIDTH}} {'  ' * depth}{opener}{name}"
         return [Segment(text[:width], style)]
 

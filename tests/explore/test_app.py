@@ -86,8 +86,12 @@ def test_filter_by_path(story_app):
         await pilot.press(*"cache", "enter")
         tree = story_app.query_one(TreeView)
         assert tree.filter == "cache"
-        assert [row[1] for row in shown(story_app)] == ["/tmp/cache", "/tmp/cache/a",
-                                                        "/tmp/cache/b"]
+        # the matches and the directories leading to them, open
+        assert [row[:2] for row in shown(story_app)] == [
+            (0, "/tmp"), (1, "/tmp/cache"), (2, "/tmp/cache/a"), (2, "/tmp/cache/b")]
+        await pilot.press("ctrl+f", "ctrl+u")  # the box opens with "cache"; Ctrl+U empties it
+        await pilot.press(*"passwd", "enter")
+        assert shown(story_app) == [(0, "/etc", "changed", 120), (1, "/etc/passwd", "changed", 120)]
         assert tree.has_focus
         await pilot.press("slash", "escape")  # Esc clears the filter
         assert tree.filter == ""
