@@ -4,41 +4,42 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
 from .panels import WasteView
 
+# short enough to fit 80x24 with its border: keys within 13 columns, what they do within 60
 KEYS = (
-    ("Tab / Shift+Tab", "next / previous panel (steps, tree, findings)"),
-    ("Up Down PgUp PgDn Home End", "move (also j, k; the mouse: click, wheel)"),
-    ("Space / Enter", "tree: collapse or expand the directory (a second click too)"),
-    ("Left / Right", "tree: collapse (or go to the parent) / expand"),
-    ("Ctrl+L", "tree: this step's changes <-> the filesystem after this step"),
+    ("Tab, Shift+Tab", "next / previous panel: steps, tree, findings"),
+    ("Up Down j k", "move; PgUp PgDn Home End too; the mouse: click, wheel"),
+    ("Space, Enter", "tree: open or close a directory (or click it again)"),
+    ("Left, Right", "tree: close, or go to the parent / open"),
+    ("Ctrl+L", "tree: this step's changes <-> the filesystem after it"),
     ("Ctrl+A", "tree: show or hide added entries"),
     ("Ctrl+R", "tree: show or hide removed entries"),
-    ("Ctrl+M or m", "tree: show or hide changed entries (terminals send Ctrl+M as Enter)"),
+    ("Ctrl+M, m", "tree: show or hide changed entries (Ctrl+M is Enter in most"),
+    ("", "terminals: m always works)"),
     ("Ctrl+U", "tree: show or hide unchanged entries"),
-    ("Ctrl+F or /", "tree: only paths containing a text (Enter applies, Esc clears)"),
+    ("Ctrl+F, /", "tree: only the paths containing a text (Esc clears)"),
     ("s", "tree: sort by size / by name"),
-    ("w", "waste view: dead bytes grouped as inspect groups them"),
-    ("Enter (waste)", "go to the step that killed the group (o: the step that wrote it)"),
-    ("Enter (findings)", "go to the last step the finding names"),
-    ("? / F1", "this help"),
-    ("q / Ctrl+Q / Ctrl+C", "quit (Esc closes a view)"),
+    ("w", "the waste view: dead bytes grouped as inspect groups them"),
+    ("Enter, o", "waste view: go to the step that killed / wrote the group"),
+    ("Enter", "findings: go to the last step the finding names"),
+    ("?, F1", "this help"),
+    ("q, Ctrl+Q", "quit (also Ctrl+C); Esc closes a view"),
 )
 
-MARKS_HELP = ("Marks: + added  ~ changed  m metadata-only (same bytes, new mode/owner)  - removed. "
-              "B marks the base image's steps. Sizes are decimal (kB = 1000 B); the line at the "
-              "bottom gives exact bytes.")
+MARKS_HELP = ("Marks: + added  ~ changed  m metadata-only  - removed;  B: the base image",
+              "Sizes in decimal units (1 kB = 1000 B); the bottom line has the exact bytes")
 
 
 def help_text() -> str:
     """Every key, one a line."""
     width = max(len(keys) for keys, _ in KEYS)
     lines = [f"{keys:<{width}}  {what}" for keys, what in KEYS]
-    return "\n".join(["layerscope explore: keys", "", *lines, "", MARKS_HELP])
+    return "\n".join(["layerscope explore: keys", "", *lines, "", *MARKS_HELP])
 
 
 class HelpScreen(ModalScreen):
@@ -47,12 +48,12 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 100%; max-width: 100; height: auto; max-height: 100%;
-                            border: round $accent; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 100%; max-width: 82; height: auto; max-height: 100%;
+                                  border: round $accent; background: $surface; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():  # scrolls in a terminal smaller than 80x24
             yield Static(help_text(), id="help", markup=False)
 
 
