@@ -47,20 +47,22 @@ def history():
 
 
 class Tmux:
-    """One detached tmux session of 80x24 running a command."""
+    """One detached tmux session of 80x24 running a command, on a tmux server of its own: a
+    server already running (someone else's) would give the command its environment, not
+    this test's."""
 
     def __init__(self, command: str) -> None:
         if shutil.which("tmux") is None:
             pytest.fail("tmux is not installed; `make test` installs it (scripts/tmux.sh)")
-        self.name = f"s23-explore-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
+        self.tmux = ["tmux", "-L", f"layerscope-explore-{uuid.uuid4().hex[:8]}", "-f", os.devnull]
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", "explore", "-x", "80", "-y", "24",
                         command], check=True, env=os.environ.copy())
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", "explore", *keys], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "explore"], check=True,
                               capture_output=True, text=True).stdout
 
     def wait_for(self, text: str, timeout: float = 60, gone: str | None = None) -> str:
@@ -75,7 +77,7 @@ class Tmux:
             time.sleep(0.2)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)  # this test's server
 
 
 @pytest.mark.engine
