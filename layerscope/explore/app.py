@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Static
 
 from ..analysis.image_report import InspectReport
 from ..analysis.step_tree import CHANGES, FILESYSTEM, StepTree
@@ -13,8 +13,11 @@ from ..rules.waste_groups import group_wasted
 from .panels import FindingsView, StepsView
 from .rows import RowList
 from .screens import HelpScreen, WasteScreen
-from .text import size
+from .text import key_line, size
 from .tree_view import TreeView
+
+MAIN_KEYS = (("q", "quit"), ("?", "help"), ("Tab", "panel"), ("^L", "view"), ("^F", "filter"),
+             ("s", "sort"), ("w", "waste"), ("^A^R^M^U", "marks"))
 
 CSS = """
 #main { height: 1fr; }
@@ -24,6 +27,7 @@ CSS = """
 #tree { width: 1fr; border: round $primary; }
 RowList:focus { border: round $accent; }
 #details { height: 2; padding: 0 1; }
+#keys { height: 1; padding: 0 1; background: $panel; }
 #filter { display: none; height: 1; border: none; padding: 0 1; }
 #filter.open { display: block; }
 """
@@ -77,9 +81,8 @@ class ExploreApp(App):
                 findings.border_title = f"Findings ({len(self.report.findings or ())})"
                 yield findings
             yield TreeView(self.step_tree, id="tree")
-        yield Input(placeholder="path contains... (Enter applies, Esc clears)", id="filter")
         yield Static("", id="details", markup=False)
-        yield Footer()
+        yield Static(key_line(MAIN_KEYS), id="keys")
 
     def _steps_title(self) -> str:
         report = self.report
@@ -142,8 +145,8 @@ class ExploreApp(App):
         tree.border_title = f"Step {self.query_one(StepsView).cursor}: {tree.title()}"
 
     def action_panel(self, step: int) -> None:
-        if self.query_one("#filter", Input).has_focus:
-            return
+        if self.focused is not None and not isinstance(self.focused, RowList):
+            return  # Tab in the filter box stays there
         panels = [self.query_one(name) for name in self.PANELS]
         focused = next((i for i, panel in enumerate(panels) if panel.has_focus), -1)
         panels[(focused + step) % len(panels)].focus()
@@ -166,23 +169,29 @@ class ExploreApp(App):
         self._retitle()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        boxes = self.query("#filter")
+        if boxes:
+            box = boxes.first()
+        else:  # made on first use: Input's import and mount are paid only by those who filter
+            from textual.widgets import Input
+
+            box = Input(placeholder="path contains... (Enter applies, Esc clears)", id="filter")
+            self.mount(box, before="#details")
         box.add_class("open")
         box.value = self.query_one(TreeView).filter
         box.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event) -> None:
         self._close_filter(event.value)
 
     def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
+        boxes = self.query("#filter")
+        if event.key == "escape" and boxes and boxes.first().has_focus:
             event.stop()
             self._close_filter("")
 
     def _close_filter(self, text: str) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("open")
+        self.query_one("#filter").remove_class("open")
         tree = self.query_one(TreeView)
         tree.filter = text.strip()
         tree.show()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..analysis.diff import ADDED, CHANGED, METADATA, REMOVED, DiffReport
 from ..analysis.step_tree import GONE
 from .rows import RowList
 from .screens import HelpScreen
-from .text import MARK_CHARS, MARK_STYLES, PLAIN, exact, signed, size
+from .text import MARK_CHARS, MARK_STYLES, PLAIN, exact, key_line, signed, size
 
 MARK_OF = {ADDED: ADDED, REMOVED: GONE, CHANGED: CHANGED, METADATA: METADATA}
 
@@ -127,6 +127,7 @@ class DiffApp(App):
     #summary { height: auto; padding: 0 1; }
     #changes { height: 1fr; border: round $accent; }
     #details { height: 2; padding: 0 1; }
+    #keys { height: 1; padding: 0 1; background: $panel; }
     """
     BINDINGS = [
         Binding("q,ctrl+q", "quit", "Quit"),
@@ -150,7 +151,7 @@ class DiffApp(App):
                              "by directory, largest change first")
         yield view
         yield Static("", id="details", markup=False)
-        yield Footer()
+        yield Static(key_line((("Space", "open/close"), ("?", "help"), ("q", "quit"))), id="keys")
 
     def on_mount(self) -> None:
         view = self.query_one(ChangesView)

@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .panels import WasteView
+from .text import key_line
 
 # short enough to fit 80x24 with its border: keys within 13 columns, what they do within 60
 KEYS = (
@@ -65,6 +66,7 @@ class WasteScreen(Screen):
     DEFAULT_CSS = """
     WasteScreen #waste { height: 1fr; border: round $accent; }
     WasteScreen #waste-details { height: 2; padding: 0 1; }
+    WasteScreen #waste-keys { height: 1; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, groups: list, total: int) -> None:
@@ -78,7 +80,8 @@ class WasteScreen(Screen):
                              "why, written -> killed by step, path")
         yield view
         yield Static("", id="waste-details", markup=False)
-        yield Footer()
+        yield Static(key_line((("Enter", "killing step"), ("o", "writing step"),
+                               ("Esc", "back"), ("q", "quit"))), id="waste-keys")
 
     def on_mount(self) -> None:
         self.query_one(WasteView).focus()
