@@ -39,9 +39,11 @@ demo: samples
 # scripts/registry.sh installs Debian's docker-registry and skopeo for the registry tests (they
 # start their own registries on loopback ports); scripts/builders.sh podman, buildah and umoci
 # for the builder tests (tests/integration/test_builders.py); scripts/browser.sh Debian's chromium
-# and chromium-driver for the HTML report's browser tests
+# and chromium-driver for the HTML report's browser tests; scripts/tmux.sh tmux for the
+# explorer's terminal test
 test: samples
-	scripts/registry.sh && scripts/builders.sh && scripts/browser.sh && $(ENGINE) && $(PY) -m pytest
+	scripts/registry.sh && scripts/builders.sh && scripts/browser.sh && scripts/tmux.sh \
+	  && $(ENGINE) && $(PY) -m pytest
 
 unit: install
 	scripts/browser.sh && $(PY) -m pytest -m "not engine"

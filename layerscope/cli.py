@@ -169,7 +169,23 @@ def build_parser(command: str | None = None) -> Parser:
     else:
         commands.add_parser("check", help=CHECK_HELP)
     _add_advise_parser(commands)
+    _add_explore_parser(commands)
     return parser
+
+
+def _add_explore_parser(commands) -> None:
+    explore = commands.add_parser(
+        "explore", help="browse an image's steps, files and waste in the terminal",
+        description="A full-screen terminal app: the steps with their sizes, each step's files "
+                    "(its changes, or the filesystem after it), the wasted bytes grouped as "
+                    "inspect groups them, and the findings; with IMAGE_B, the files that "
+                    "differ from IMAGE to IMAGE_B by directory. Press ? in it for the keys. "
+                    "Needs a terminal (use inspect or diff for a report).")
+    explore.add_argument("image", metavar="IMAGE", help="the image to explore (any reference form)")
+    explore.add_argument("image_b", metavar="IMAGE_B", nargs="?",
+                         help="a second image: browse the changed files from IMAGE to it")
+    add_reading_options(explore)
+    explore.set_defaults(handler=_run_explore)
 
 
 def _add_check_parser(commands) -> None:
@@ -380,6 +396,12 @@ def _run_advise(args: argparse.Namespace) -> int:
     from .commands import advise
 
     return advise.run(_options(advise.AdviseOptions, args, output=_stdout(args.output)))
+
+
+def _run_explore(args: argparse.Namespace) -> int:
+    from .commands import explore
+
+    return explore.run(_options(explore.ExploreOptions, args))
 
 
 def _run_cache(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
+from .explore import bench_explore
 from .measure import Row, measure, prewarm, run_text
 from .registry import bench_registry, bench_registry_toc
 
@@ -218,6 +219,8 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             from .html import bench_html  # html.py reads this module's ls_env
 
             rows += bench_html(inputs, args)
+        elif name == "explore":
+            rows += bench_explore(inputs, args)
         elif name == "scaling":
             for half_name, info in half.items():
                 rows += bench_archive(half_name, info, args, dive_cfg, cached=False)

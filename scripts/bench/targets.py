@@ -1,6 +1,7 @@
 """Issue 7's targets, judged from the measured rows: (target, measured, PASS/FAIL/n/a/info)."""
 
 from . import HALF, STORY
+from .explore import explore_targets
 from .html import html_targets
 from .measure import Row, find
 from .podman import podman_targets
@@ -105,6 +106,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
     out += registry_targets(rows)
     out += registry_toc_targets(rows)
     out += html_targets(rows)
+    out += explore_targets(rows)
     out.append(("diff of two images sharing a base reads no indexed layer",
                 "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))
     return out
