@@ -132,8 +132,7 @@ def measure_child(command: list[str], env: dict) -> float | None:
 def explore_targets(rows) -> list[tuple[str, str, str]]:
     """Issue 20's targets: usable within 1.5x inspect --no-cache (both inputs), and a cursor
     move in 100,000 entries within 50 ms."""
-    from .measure import find
-    from .targets import ratio, verdict
+    from .measure import find, ratio, verdict
 
     out = []
     for name in ("size:v1", "many-small"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .explore import bench_explore
-from .measure import Row, measure, prewarm, run_text
+from .measure import Row, ls_env, measure, prewarm, run_text
 from .registry import bench_registry, bench_registry_toc
 
 
@@ -24,13 +24,6 @@ def group_of(row_group: str) -> str:
     if row_group.endswith(HALF):
         return "scaling"
     return "engine" if row_group.startswith("engine") else row_group
-
-
-def ls_env(cache_dir: Path | None = None) -> dict:
-    env = dict(os.environ)
-    if cache_dir is not None:
-        env["LAYERSCOPE_CACHE_DIR"] = str(cache_dir)
-    return env
 
 
 def dive_config() -> Path:
@@ -216,7 +209,7 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
         elif name == "registry-toc":
             rows += bench_registry_toc(args)
         elif name == "html":
-            from .html import bench_html  # html.py reads this module's ls_env
+            from .html import bench_html
 
             rows += bench_html(inputs, args)
         elif name == "explore":

@@ -9,8 +9,7 @@ by selenium (scripts/browser.sh installs it)."""
 from pathlib import Path
 
 from . import VENV_BIN, WORK, say
-from .groups import ls_env
-from .measure import Row, Run, find, measure
+from .measure import Row, Run, find, ls_env, measure
 
 GROUP = "html"
 REPORT_LABEL = "layerscope inspect -o report.html"

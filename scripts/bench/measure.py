@@ -138,3 +138,19 @@ class Row:
 
 def find(rows: list[Row], group: str, prefix: str) -> Row | None:
     return next((r for r in rows if r.group == group and r.label.startswith(prefix)), None)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def verdict(ok) -> str:
+    return "n/a" if ok is None else "PASS" if ok else "FAIL"
+
+
+def ls_env(cache_dir: Path | None = None) -> dict:
+    """The environment for a layerscope run, with its own cache directory when given."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["LAYERSCOPE_CACHE_DIR"] = str(cache_dir)
+    return env

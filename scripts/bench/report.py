@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 from . import ROOT, VENV_BIN
-from .measure import Row, find, run_text
+from .measure import Row, find, ratio, run_text
 from .results import Outcome
-from .targets import ratio, targets
+from .targets import targets
 
 
 def fmt_s(value) -> str:

@@ -3,17 +3,9 @@
 from . import HALF, STORY
 from .explore import explore_targets
 from .html import html_targets
-from .measure import Row, find
+from .measure import Row, find, ratio, verdict
 from .podman import podman_targets
 from .registry import registry_targets, registry_toc_targets
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def verdict(ok) -> str:
-    return "n/a" if ok is None else "PASS" if ok else "FAIL"
 
 
 def _speed(name: str, cold: Row, dive: Row | None) -> tuple[str, str, str]:
