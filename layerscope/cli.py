@@ -126,6 +126,7 @@ def build_parser(command: str | None = None) -> Parser:
     else:
         commands.add_parser("check", help=CHECK_HELP)
     _add_advise_parser(commands)
+    _add_fleet_parser(commands)
     return parser
 
 
@@ -202,6 +203,61 @@ def _add_advise_parser(commands) -> None:
                         help="paths and packages listed under each finding in text (default: 5)")
     add_reading_options(advise)
     advise.set_defaults(handler=_run_advise)
+
+
+def _add_fleet_parser(commands) -> None:
+    fleet = commands.add_parser(
+        "fleet", help="many images into one DuckDB file, each layer read once; the fleet report",
+        description="Scan every image a team owns into a DuckDB database (each distinct layer "
+                    "indexed once; a repeat scan reads only images whose ID changed) and report "
+                    "totals, rankings, shared bases, recurring waste and growth. See docs/fleet.md.")
+    actions = fleet.add_subparsers(dest="fleet_action", metavar="ACTION", parser_class=Parser)
+    actions.required = True
+    scan = actions.add_parser(
+        "scan", help="analyse images into the database (exit 0 all read, 3 some unreadable)",
+        description="Analyse every image named and store the results in --db. Exit 0 when every "
+                    "image was read, 3 when the scan finished but some could not be (each is "
+                    "recorded with its error), 2 on an error that stopped the scan.")
+    scan.add_argument("refs", metavar="REF", nargs="*",
+                      help="image references, in any form inspect accepts")
+    scan.add_argument("--from", dest="from_file", metavar="FILE",
+                      help="read references from FILE, one a line (# comments; - for stdin)")
+    scan.add_argument("--all-local", action="store_true",
+                      help="every image of the local engine, by each of its tags")
+    scan.add_argument("--registry", metavar="docker://HOST[/PREFIX]",
+                      help="every repository (under PREFIX) and tag of a registry's catalog")
+    scan.add_argument("--tags", metavar="GLOB", default="*",
+                      help="with --registry, only tags matching GLOB (default: *)")
+    scan.add_argument("--db", metavar="PATH", required=True, help="the DuckDB file to write")
+    scan.add_argument("--jobs", "-j", metavar="N", type=_positive,
+                      help="worker processes on this machine (default: one per core)")
+    scan.add_argument("--cluster", metavar="tcp://SCHEDULER:8786",
+                      help="index on an existing Dask distributed cluster instead")
+    for flag, extra in (("--platform", {"metavar": "OS/ARCH[/VARIANT]"}),
+                        ("--creds", {"metavar": "USER[:PASSWORD]"}),
+                        ("--cert-dir", {"metavar": "DIR"})):
+        scan.add_argument(flag, help="as for inspect", **extra)
+    scan.add_argument("--tls-verify", metavar="BOOL", type=_bool, nargs="?", const=True,
+                      default=True, help="as for inspect")
+    scan.add_argument("--no-cache", action="store_true",
+                      help="neither read nor write the layer-index cache")
+    scan.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
+    scan.add_argument("--no-progress", action="store_true", help="no progress line")
+    scan.set_defaults(handler=_run_fleet_scan)
+    report = actions.add_parser(
+        "report", help="the fleet report of the latest (or a given) scan",
+        description="Totals, images ranked by waste and by own bytes, bases, recurring wasted "
+                    "paths, content duplicated across layers, findings by rule, growth.")
+    report.add_argument("--db", metavar="PATH", required=True, help="the DuckDB file to read")
+    report.add_argument("--format", choices=tuple(FORMATS["fleet"]), default="text",
+                        help="report format (default: text)")
+    report.add_argument("--output", "-o", metavar="FILE",
+                        help="write the report to FILE instead of stdout")
+    report.add_argument("--top", type=_positive, default=10, metavar="N",
+                        help="rows of each ranking in text, markdown and html (default: 10)")
+    report.add_argument("--scan", type=_positive, metavar="ID",
+                        help="report this scan (default: the latest finished)")
+    report.set_defaults(handler=_run_fleet_report)
 
 
 def add_reading_options(parser: argparse.ArgumentParser, base: bool = True) -> None:
@@ -305,6 +361,18 @@ def _run_cache(args: argparse.Namespace) -> int:
     from .commands import cache
 
     return cache.run(_options(cache.CacheOptions, args))
+
+
+def _run_fleet_scan(args: argparse.Namespace) -> int:
+    from .commands import fleet
+
+    return fleet.run_scan(_options(fleet.FleetScanOptions, args))
+
+
+def _run_fleet_report(args: argparse.Namespace) -> int:
+    from .commands import fleet
+
+    return fleet.run_report(_options(fleet.FleetReportOptions, args))
 
 
 def _budget_flags(args: argparse.Namespace) -> dict:
