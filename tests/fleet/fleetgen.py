@@ -43,6 +43,7 @@ class App:
     own: int                    # bytes of /app/<name>
     apt_lists: int = 0          # bytes of each of two files in /var/lib/apt/lists, removed later
     shared_blob: int = 0        # bytes of /opt/shared.bin, the same content in every app with it
+    extra_files: int = 0        # files of 16 B each under /app/lib (work for the indexer)
 
     @property
     def tag(self) -> str:
@@ -50,7 +51,7 @@ class App:
 
     @property
     def size(self) -> int:
-        return self.base.size + self.own + 2 * self.apt_lists + self.shared_blob
+        return self.base.size + self.own + 2 * self.apt_lists + self.shared_blob + 16 * self.extra_files
 
     @property
     def wasted(self) -> int:
@@ -61,6 +62,9 @@ class App:
         own = [directory("/app"), file(f"/app/{self.name}", blob(self.name, self.own))]
         if self.shared_blob:
             own += [directory("/opt"), file("/opt/shared.bin", blob("shared", self.shared_blob))]
+        if self.extra_files:
+            own += [directory("/app/lib"), *(file(f"/app/lib/f{n}", f"{self.name}:{n:09d}"[-16:].rjust(16))
+                                               for n in range(self.extra_files))]
         steps.append(Step(f"/bin/sh -c #(nop) COPY {self.name} /app", tuple(own)))
         if self.apt_lists:
             lists = "/var/lib/apt/lists"
