@@ -42,3 +42,13 @@ def report_json(db) -> dict:
 def without_scan(document: dict) -> dict:
     """The report without what names the scan itself (its number and time)."""
     return {k: v for k, v in document.items() if k != "scan"}
+
+
+@pytest.fixture(scope="session")
+def heavy_fleet(tmp_path_factory):
+    """Images of many files each, so a task runs long enough to kill its worker: 8 images on 2
+    bases, each with 6000 small files of its own."""
+    directory = tmp_path_factory.mktemp("heavy")
+    bases = (Base("h1", (("/bin/sh", 100),)), Base("h2", (("/bin/sh", 200),)))
+    return tuple(App(f"heavy{i}", bases[i % 2], own=10 + i, apt_lists=5, extra_files=6000)
+                 .write(directory) for i in range(8))

@@ -7,11 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from tests.fleet.cluster import cluster, kill_busy_worker
 from tests.fleet.conftest import report_json, without_scan
-from tests.fleet.fleetgen import App, Base
 from tests.fleet.test_scan import sql
 from tests.inprocess import run_main
 
@@ -27,16 +24,6 @@ TABLES = ("SELECT * EXCLUDE (analysed_at) FROM images ORDER BY ALL",
 def same_databases(one, two) -> None:
     for query in TABLES:
         assert sql(one, query) == sql(two, query), query
-
-
-@pytest.fixture(scope="module")
-def heavy_fleet(tmp_path_factory):
-    """Images of many files each, so a task runs long enough to kill its worker: 8 images on 2
-    bases, each with 6000 small files of its own."""
-    directory = tmp_path_factory.mktemp("heavy")
-    bases = (Base("h1", (("/bin/sh", 100),)), Base("h2", (("/bin/sh", 200),)))
-    return tuple(App(f"heavy{i}", bases[i % 2], own=10 + i, apt_lists=5, extra_files=6000)
-                 .write(directory) for i in range(8))
 
 
 def test_cluster_scan_equals_in_process_scan(fleet, tmp_path):
