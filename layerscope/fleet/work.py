@@ -55,16 +55,19 @@ def _analyse(job: Job) -> Outcome:
     from ..analysis.fleet_summary import layer_files, summarize
     from ..analysis.image_report import analyze
     from ..analysis.packages import PACKAGE_DATABASES
-    from ..layers.cache import CacheStore
     from ..layers.limits import ReadOptions
     from ..rules import RuleContext, run_rules_in
     from ..sources.reference import open_source
+    from .claims import ClaimingCache
 
-    cache = CacheStore(persistent=job.use_cache, capture=PACKAGE_DATABASES)
+    cache = ClaimingCache(persistent=job.use_cache, capture=PACKAGE_DATABASES)
     # every file hashed: content duplicated across layers is found by its hash
     reading = ReadOptions(capture=PACKAGE_DATABASES, hash_every_file=True)
     source = open_source(job.ref, job.platform, job.access)
-    image = source.read(None, cache, reading)
+    try:
+        image = source.read(None, cache, reading)
+    finally:
+        cache.release_all()
     analysis = analyze(image)
     report = replace(analysis.report, findings=run_rules_in(RuleContext(analysis)))
     wanted = {layer.diff_id for layer in image.layers} - job.known_layers
