@@ -50,6 +50,11 @@ class ClaimingCache(CacheStore):
             _release(handle)
         self._held.clear()
 
+    def forget(self) -> None:
+        """Drop the indexes this process holds in memory (a worker reads image after image;
+        the disk keeps them)."""
+        self._memory.clear()
+
     def _claim(self, diff_id: str) -> int | None:
         directory = self.directory / "claims"
         try:

@@ -58,9 +58,7 @@ def _analyse(job: Job) -> Outcome:
     from ..layers.limits import ReadOptions
     from ..rules import RuleContext, run_rules_in
     from ..sources.reference import open_source
-    from .claims import ClaimingCache
-
-    cache = ClaimingCache(persistent=job.use_cache, capture=PACKAGE_DATABASES)
+    cache = _cache(job.use_cache, PACKAGE_DATABASES)
     # every file hashed: content duplicated across layers is found by its hash
     reading = ReadOptions(capture=PACKAGE_DATABASES, hash_every_file=True)
     source = open_source(job.ref, job.platform, job.access)
@@ -68,7 +66,45 @@ def _analyse(job: Job) -> Outcome:
         image = source.read(None, cache, reading)
     finally:
         cache.release_all()
-    analysis = analyze(image)
-    report = replace(analysis.report, findings=run_rules_in(RuleContext(analysis)))
+        cache.forget()
     wanted = {layer.diff_id for layer in image.layers} - job.known_layers
-    return Outcome(job.ref, summarize(report), layer_files(image, wanted))
+    key = _stack_key(image)
+    summary = _SUMMARIES.get(key)
+    if summary is None:
+        analysis = analyze(image)
+        report = replace(analysis.report, findings=run_rules_in(RuleContext(analysis)))
+        summary = summarize(report)
+        if len(_SUMMARIES) >= MEMO_SIZE:
+            _SUMMARIES.pop(next(iter(_SUMMARIES)))
+        _SUMMARIES[key] = summary
+    return Outcome(job.ref, replace(summary, image_id=image.image_id), layer_files(image, wanted))
+
+
+MEMO_SIZE = 4096
+"""Summaries a worker process keeps, by what they are computed from (see _stack_key)."""
+_SUMMARIES: dict = {}
+
+
+def _stack_key(image) -> tuple:
+    """What an image's summary depends on, but for its ID: its layers, its history and its
+    platform. Images rebuilt with new labels or configs but the same layers and steps (a fleet's
+    re-tags, rebuilds that changed nothing) are analysed once a worker."""
+    return (image.os, image.architecture, tuple(layer.diff_id for layer in image.layers),
+            tuple((h.created_by, h.empty_layer, h.comment) for h in image.history))
+
+
+_CACHES: dict = {}
+
+
+def _cache(persistent: bool, capture):
+    """One cache a worker process (per cache directory): its size cap is enforced once, not
+    once an image."""
+    from pathlib import Path
+
+    from ..layers.cachedir import cache_directory
+    from .claims import ClaimingCache
+
+    key = (persistent, cache_directory())
+    if key not in _CACHES:
+        _CACHES[key] = ClaimingCache(Path(key[1]), persistent=persistent, capture=capture)
+    return _CACHES[key]

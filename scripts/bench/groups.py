@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
+from .fleet import bench_fleet
 from .measure import Row, measure, prewarm, run_text
 from .registry import bench_registry
 
@@ -173,6 +174,8 @@ def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Pa
             rows += bench_startup(args)
         elif name == "registry":
             rows += bench_registry(args)
+        elif name == "fleet":
+            rows += bench_fleet(args)
         elif name == "scaling":
             for half_name, info in half.items():
                 rows += bench_archive(half_name, info, args, dive_cfg, cached=False)

@@ -1,6 +1,7 @@
 """Issue 7's targets, judged from the measured rows: (target, measured, PASS/FAIL/n/a/info)."""
 
 from . import HALF, STORY
+from .fleet import fleet_targets
 from .measure import Row, find
 from .registry import registry_targets
 
@@ -100,6 +101,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
         out.append(("start-up: layerscope --version < 0.15 s", f"{st.wall_median():.3f} s",
                     verdict(st.wall_median() < 0.15)))
     out += registry_targets(rows)
+    out += fleet_targets(rows)
     out.append(("diff of two images sharing a base reads no indexed layer",
                 "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))
     return out
