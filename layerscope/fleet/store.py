@@ -8,9 +8,9 @@ import time
 from . import FleetError
 
 SCHEMA_VERSION = "1"
-COMMIT_EVERY = 1.0
+COMMIT_EVERY = 0.1
 """Seconds of results buffered at most before they are written in one transaction: a kill loses
-no more than that, and a fleet of small images pays a statement per table a second, not a
+no more than that, and a fleet of small images pays a statement per table a batch, not a
 transaction (and its fsync) an image."""
 
 SCHEMA = """
@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS image_findings (
 """
 
 
-WRITE_ORDER = ("layers", "layer_files", "images", "image_layers", "image_waste",
+WRITE_ORDER = ("layers", "images", "image_layers", "image_waste",
                "image_findings", "scan_images")
 
 
@@ -60,6 +60,7 @@ class FleetStore:
                              else None) from error
         self._error = duckdb.Error
         self._pending: dict[str, list[list]] = {}
+        self._files: list = []
         self._since = 0.0
         self._images: set[str] | None = None
         self._layers: set[str] = set()
@@ -128,8 +129,8 @@ class FleetStore:
             self._layers = {r[0] for r in self._run("SELECT diff_id FROM layers").fetchall()}
 
     # ------------------------------------------------------------------ writing
-    # Rows are buffered and written a second's worth at a time, each table in one statement,
-    # in one transaction: a kill loses at most that second, never part of an image.
+    # Rows are buffered and written a tenth of a second's worth at a time, each table in one
+    # statement, in one transaction: a kill loses at most that, never part of an image.
 
     def record_reused(self, scan: int, ref: str, image_id: str) -> None:
         self._add("scan_images", scan, ref, image_id, None)
@@ -160,8 +161,8 @@ class FleetStore:
                     self._layers.add(layer.diff_id)
                     self._add("layers", layer.diff_id, layer.size, layer.file_count)
                     rows = by_id.get(layer.diff_id)
-                    if rows is not None and rows.paths:
-                        self._add_files(rows)
+                    if rows is not None and rows.count:
+                        self._files.append(rows)
         self._add("scan_images", scan, ref, s.image_id, None)
         self._recorded()
 
@@ -174,17 +175,9 @@ class FleetStore:
             column.append(value)
 
     def _recorded(self) -> None:
-        """After each whole image: write the buffer when it is a second old."""
+        """After each whole image: write the buffer when it is COMMIT_EVERY old."""
         if self._pending and time.monotonic() - self._since >= COMMIT_EVERY:
             self.commit()
-
-    def _add_files(self, rows) -> None:
-        if not self._pending:
-            self._since = time.monotonic()
-        columns = self._pending.setdefault("layer_files", [[], [], [], [], []])
-        columns[0].extend([rows.diff_id] * len(rows.paths))
-        for column, values in zip(columns[1:], (rows.paths, rows.kinds, rows.sizes, rows.hashes)):
-            column.extend(values)
 
     def _now(self):
         import datetime
@@ -196,8 +189,11 @@ class FleetStore:
         if not self._pending:
             return
         pending, self._pending, self._since = self._pending, {}, 0.0
+        files, self._files = self._files, []
         try:
             self.db.begin()
+            if files:
+                self._load_files(files)
             for table in WRITE_ORDER:
                 columns = pending.get(table)
                 if columns:
@@ -208,6 +204,24 @@ class FleetStore:
         except self._error as error:
             self.db.rollback()
             raise FleetError(f"fleet database {self.path}: {_first_line(error)}") from error
+
+    def _load_files(self, files) -> None:
+        """The layers' entries, from their CSV, in one statement (each file names its layer)."""
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="layerscope-fleet-") as directory:
+            names = []
+            for rows in files:
+                name = Path(directory) / (rows.diff_id.replace(":", "-") + ".csv")
+                name.write_bytes(rows.csv)
+                names.append(str(name))
+            self.db.execute(
+                "INSERT INTO layer_files SELECT replace(regexp_extract(filename, '([a-z0-9]+-[0-9a-f]+)"
+                "\\.csv$', 1), '-', ':'), path, kind, size, content_hash FROM read_csv(?, "
+                "header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                "filename = true, columns = {'path': 'VARCHAR', 'kind': 'UTINYINT', "
+                "'size': 'UBIGINT', 'content_hash': 'UBIGINT'})", [names])
 
     # ------------------------------------------------------------------ reading
 

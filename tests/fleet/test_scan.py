@@ -133,3 +133,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     not_db.write_text("hello")
     assert run_main("fleet", "report", "--db", not_db)[0] == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_awkward_paths_are_stored_as_they_are(tmp_path):
+    from tests.imagebuilder import ImageSpec, Step, directory, file, write_docker_archive
+
+    names = ['/odd/a,b"c', "/odd/new\nline", "/odd/ünï cødé", "/odd/back\\slash"]
+    spec = ImageSpec((Step("ADD odd /", (directory("/odd"), *(file(n, "x" * 3) for n in names))),),
+                     repo_tag="fleettest/odd:1")
+    archive = write_docker_archive(spec, tmp_path / "odd.tar")
+    db = tmp_path / "fleet.db"
+    assert run_main("fleet", "scan", f"docker-archive:{archive}", "--db", db)[0] == 0
+    assert sql(db, "SELECT path, size FROM layer_files WHERE kind = 0 ORDER BY path") == sorted(
+        (n, 3) for n in names)
