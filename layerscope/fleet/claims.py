@@ -17,6 +17,8 @@ from ..layers.cache import CacheStore
 CLAIM_WAIT = 120.0
 """Seconds a worker waits for another one's index of a layer before indexing it itself."""
 POLL = 0.02
+KEEP_ENTRIES = 500_000
+"""Layer entries a worker keeps decoded between images (about 100 MB)."""
 
 
 class ClaimingCache(CacheStore):
@@ -50,10 +52,14 @@ class ClaimingCache(CacheStore):
             _release(handle)
         self._held.clear()
 
-    def forget(self) -> None:
-        """Drop the indexes this process holds in memory (a worker reads image after image;
-        the disk keeps them)."""
-        self._memory.clear()
+    def forget(self, keep: int = KEEP_ENTRIES) -> None:
+        """Drop the indexes this process holds in memory, oldest first, down to `keep` entries
+        in all: a worker reads image after image, and the bases they share stay decoded."""
+        total = sum(len(blob.entries) for blob in self._memory.values())
+        for diff_id in list(self._memory):
+            if total <= keep:
+                break
+            total -= len(self._memory.pop(diff_id).entries)
 
     def _claim(self, diff_id: str) -> int | None:
         directory = self.directory / "claims"

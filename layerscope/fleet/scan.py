@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import LayerscopeError
 from .executors import executor_for
@@ -79,6 +79,7 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
                 waiting[image_id] = []
             queue.append((ref, image_id))
     analysed = 0
+    stacks: dict[str, object] = {}   # stack key -> a summary computed in this scan
     with executor_for(options.cluster, options.jobs, len(queue)) as (executor, window):
         running = {}
         position = 0
@@ -87,11 +88,11 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
                 ref, image_id = queue[position]
                 position += 1
                 job = Job(ref, options.platform, options.access, store.known_layers(),
-                          options.use_cache)
+                          options.use_cache, frozenset(stacks))
                 running[executor.submit(analyse, job)] = image_id
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                outcome: Outcome = future.result()
+                outcome = _summarised(future.result(), stacks)
                 others = waiting.pop(running.pop(future), [])
                 analysed += _record(store, scan_id, outcome, others)
                 reused += len(others) if outcome.summary is not None else 0
@@ -101,6 +102,17 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
     errors = store.query("SELECT ref, error FROM scan_images WHERE scan_id = ? AND error IS NOT NULL "
                          "ORDER BY ref", [scan_id])
     return ScanResult(scan_id, len(options.targets), analysed, reused, tuple(errors))
+
+
+def _summarised(outcome: Outcome, stacks: dict) -> Outcome:
+    """The outcome with its summary: computed by the worker (and kept for the images after it
+    with the same stack key) or, for a known key, the kept one under this image's ID."""
+    if outcome.error is not None or outcome.stack is None:
+        return outcome
+    if outcome.summary is not None:
+        stacks.setdefault(outcome.stack, outcome.summary)
+        return outcome
+    return replace(outcome, summary=replace(stacks[outcome.stack], image_id=outcome.image_id))
 
 
 def _record(store: FleetStore, scan_id: int, outcome: Outcome, others: list[str]) -> int:

@@ -23,6 +23,8 @@ class Job:
     """Diff IDs whose entries the database holds already (their rows are not sent back)."""
     use_cache: bool = True
     """Read and write the layer-index cache on the worker."""
+    known_stacks: frozenset[str] = frozenset()
+    """Stack keys (see stack_key) whose summary the client holds: not computed again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +34,16 @@ class Outcome:
     ref: str
     """The image reference."""
     summary: object | None
-    """analysis.fleet_summary.ImageSummary, or None when the image could not be read."""
+    """analysis.fleet_summary.ImageSummary; None when the image could not be read, or when
+    its stack key was one of Job.known_stacks."""
     files: tuple = ()
     """analysis.fleet_summary.LayerFiles of the layers not in Job.known_layers."""
     error: str | None = None
     """The one-line error (with its hint after ' -- ') when the image could not be read."""
+    stack: str | None = None
+    """The image's stack key."""
+    image_id: str | None = None
+    """The image ID, when it was read."""
 
 
 def analyse(job: Job) -> Outcome:
@@ -67,30 +74,24 @@ def _analyse(job: Job) -> Outcome:
     finally:
         cache.release_all()
         cache.forget()
-    wanted = {layer.diff_id for layer in image.layers} - job.known_layers
-    key = _stack_key(image)
-    summary = _SUMMARIES.get(key)
-    if summary is None:
-        analysis = analyze(image)
-        report = replace(analysis.report, findings=run_rules_in(RuleContext(analysis)))
-        summary = summarize(report)
-        if len(_SUMMARIES) >= MEMO_SIZE:
-            _SUMMARIES.pop(next(iter(_SUMMARIES)))
-        _SUMMARIES[key] = summary
-    return Outcome(job.ref, replace(summary, image_id=image.image_id), layer_files(image, wanted))
+    files = layer_files(image, {layer.diff_id for layer in image.layers} - job.known_layers)
+    key = stack_key(image)
+    if key in job.known_stacks:
+        return Outcome(job.ref, None, files, stack=key, image_id=image.image_id)
+    analysis = analyze(image)
+    report = replace(analysis.report, findings=run_rules_in(RuleContext(analysis)))
+    return Outcome(job.ref, summarize(report), files, stack=key, image_id=image.image_id)
 
 
-MEMO_SIZE = 4096
-"""Summaries a worker process keeps, by what they are computed from (see _stack_key)."""
-_SUMMARIES: dict = {}
+def stack_key(image) -> str:
+    """A digest of what an image's summary depends on, but for its ID: its layers, its history
+    and its platform. Images rebuilt with new labels or configs but the same layers and steps
+    (a fleet's re-tags, rebuilds that changed nothing) are analysed once a scan."""
+    import hashlib
 
-
-def _stack_key(image) -> tuple:
-    """What an image's summary depends on, but for its ID: its layers, its history and its
-    platform. Images rebuilt with new labels or configs but the same layers and steps (a fleet's
-    re-tags, rebuilds that changed nothing) are analysed once a worker."""
-    return (image.os, image.architecture, tuple(layer.diff_id for layer in image.layers),
-            tuple((h.created_by, h.empty_layer, h.comment) for h in image.history))
+    key = (image.os, image.architecture, [layer.diff_id for layer in image.layers],
+           [(h.created_by, h.empty_layer, h.comment) for h in image.history])
+    return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 _CACHES: dict = {}

@@ -22,7 +22,7 @@ from . import ROOT, WORK, say
 from .measure import Row, find, measure
 
 IMAGES, BASES = 200, 5
-BASE_FILES, APP_FILES, FILE_BYTES = 1500, 150, 256
+BASE_FILES, APP_FILES, FILE_BYTES = 6000, 300, 256
 CPU_IMAGES, CPU_FILES = 12, 25_000
 
 
