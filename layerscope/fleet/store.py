@@ -49,7 +49,11 @@ class FleetStore:
     """The fleet database, opened for one command (a writer holds DuckDB's file lock)."""
 
     def __init__(self, path: str, read_only: bool = False) -> None:
-        import duckdb
+        try:
+            import duckdb
+        except ImportError as error:
+            raise FleetError("the fleet database needs the `duckdb` package",
+                             hint="pip install 'layerscope[fleet]'") from error
 
         self.path = path
         try:
