@@ -32,6 +32,14 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def lost_task(error: BaseException) -> str | None:
+    """The one-line error of an image whose task the cluster gave up on (it took down worker
+    after worker: the scheduler's allowed-failures), else None."""
+    if type(error).__name__ == "KilledWorker":
+        return f"the task of this image killed Dask workers more than allowed ({error})"
+    return None
+
+
 @contextmanager
 def executor_for(cluster: str | None, jobs: int, tasks: int) -> Iterator[tuple[Executor, int]]:
     """(executor, tasks worth keeping in flight) for a scan of `tasks` images."""
@@ -45,10 +53,17 @@ def executor_for(cluster: str | None, jobs: int, tasks: int) -> Iterator[tuple[E
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # spawn, not fork: DuckDB's threads are running in this process
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool, 2 * workers
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool, 2 * workers
+    except BrokenProcessPool as error:
+        raise FleetError("a worker process died (killed, or out of memory?); the images it had "
+                         "finished are in the database",
+                         hint="run the scan again to continue it; --jobs 1 uses less memory"
+                         ) from error
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
 
 from ..errors import LayerscopeError
-from .executors import executor_for
+from .executors import executor_for, lost_task
 from .store import FleetStore
 from .work import Job, Outcome, analyse
 
@@ -81,7 +81,7 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
     analysed = 0
     stacks: dict[str, object] = {}   # stack key -> a summary computed in this scan
     with executor_for(options.cluster, options.jobs, len(queue)) as (executor, window):
-        running = {}
+        running, job_refs = {}, {}
         position = 0
         while position < len(queue) or running:
             while position < len(queue) and len(running) < window:
@@ -89,10 +89,11 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
                 position += 1
                 job = Job(ref, options.platform, options.access, store.known_layers(),
                           options.use_cache, frozenset(stacks))
-                running[executor.submit(analyse, job)] = image_id
+                future = executor.submit(analyse, job)
+                running[future], job_refs[future] = image_id, ref
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                outcome = _summarised(future.result(), stacks)
+                outcome = _summarised(_result(future, job_refs.pop(future)), stacks)
                 others = waiting.pop(running.pop(future), [])
                 analysed += _record(store, scan_id, outcome, others)
                 reused += len(others) if outcome.summary is not None else 0
@@ -102,6 +103,17 @@ def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
     errors = store.query("SELECT ref, error FROM scan_images WHERE scan_id = ? AND error IS NOT NULL "
                          "ORDER BY ref", [scan_id])
     return ScanResult(scan_id, len(options.targets), analysed, reused, tuple(errors))
+
+
+def _result(future, ref: str) -> Outcome:
+    """The task's outcome; a task the cluster gave up on is that image's error."""
+    try:
+        return future.result()
+    except Exception as error:  # the cluster says "gave up" with its own class: look at it
+        message = lost_task(error)
+        if message is None:
+            raise
+        return Outcome(ref, None, error=message)
 
 
 def _summarised(outcome: Outcome, stacks: dict) -> Outcome:
