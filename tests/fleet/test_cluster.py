@@ -18,7 +18,8 @@ TABLES = ("SELECT * EXCLUDE (analysed_at) FROM images ORDER BY ALL",
           "SELECT * FROM layer_files ORDER BY ALL",
           "SELECT * FROM image_waste ORDER BY ALL",
           "SELECT * FROM image_findings ORDER BY ALL",
-          "SELECT ref, image_id, error FROM scan_images ORDER BY ALL")
+          "SELECT ref, image_id, error FROM scan_images "
+          "WHERE scan_id = (SELECT max(scan_id) FROM scans) ORDER BY ALL")
 
 
 def same_databases(one, two) -> None:
