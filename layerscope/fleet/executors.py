@@ -11,6 +11,9 @@ from contextlib import contextmanager
 
 from . import FleetError
 
+IN_FLIGHT = 4
+"""Tasks kept submitted per worker: enough queued that workers stay busy while the client
+writes a batch of results (the database load of a large layer takes as long as its indexing)."""
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler to answer."""
 
@@ -58,7 +61,7 @@ def executor_for(cluster: str | None, jobs: int, tasks: int) -> Iterator[tuple[E
     # spawn, not fork: DuckDB's threads are running in this process
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            yield pool, 2 * workers
+            yield pool, IN_FLIGHT * workers
     except BrokenProcessPool as error:
         raise FleetError("a worker process died (killed, or out of memory?); the images it had "
                          "finished are in the database",
@@ -84,7 +87,7 @@ def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
                               "`dask worker tcp://HOST:8786` (docs/fleet.md)") from error
     try:
         workers = len(client.scheduler_info().get("workers", {})) or 1
-        yield client.get_executor(pure=False), 2 * workers
+        yield client.get_executor(pure=False), IN_FLIGHT * workers
     finally:
         client.close()
 

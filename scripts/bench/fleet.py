@@ -23,7 +23,7 @@ from .measure import Row, find, measure
 
 IMAGES, BASES = 200, 5
 BASE_FILES, APP_FILES, FILE_BYTES = 6000, 300, 256
-CPU_IMAGES, CPU_FILES = 16, 40_000
+CPU_IMAGES, CPU_FILES, CPU_FILE_BYTES = 24, 3_000, 24_000
 
 
 def _layer(files: list[tuple[str, bytes | None]]) -> bytes:
@@ -50,8 +50,10 @@ def _layer(files: list[tuple[str, bytes | None]]) -> bytes:
     return buffer.getvalue()
 
 
-def _archive(path: Path, tag: str, layers: list[bytes], history: list[str], label: str) -> None:
-    diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
+def _archive(path: Path, tag: str, layers: list[bytes], history: list[str], label: str,
+             diff_ids: list[str] | None = None) -> None:
+    """A docker-archive (legacy layout); `diff_ids` when the layers are stored compressed."""
+    diff_ids = diff_ids or ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
     config = json.dumps({
         "architecture": "amd64", "os": "linux", "config": {"Labels": {"fleet": label}},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
@@ -59,7 +61,7 @@ def _archive(path: Path, tag: str, layers: list[bytes], history: list[str], labe
                      **({"empty_layer": True} if "CMD" in h else {})} for h in history],
     }).encode()
     config_name = hashlib.sha256(config).hexdigest() + ".json"
-    names = [f"{d.split(':')[1]}/layer.tar" for d in diff_ids]
+    names = [f"{hashlib.sha256(layer).hexdigest()}/layer.tar" for layer in layers]
     manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": names}]).encode()
     with tarfile.open(path, "w") as tar:
         for name, data in ((config_name, config), ("manifest.json", manifest), *zip(names, layers)):
@@ -94,13 +96,22 @@ def write_fleet(directory: Path) -> tuple[list[str], list[str]]:
 
 
 def write_cpu_fleet(directory: Path) -> list[str]:
-    """CPU_IMAGES images of CPU_FILES small files each, no layer shared: indexing is the work."""
+    """CPU_IMAGES images of one gzip layer each (CPU_FILES files of CPU_FILE_BYTES), no layer
+    shared: inflating and hashing on the workers is the work, the rows the client stores few."""
+    import gzip
+    import random
+
     directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(21)
     refs = []
     for i in range(CPU_IMAGES):
-        layer = _layer([(f"/data/{i}/d{n // 1000}/f{n}", f"{i}:{n}".encode()) for n in range(CPU_FILES)])
+        # half random, half repeated: gzip halves it, and inflating costs what it costs
+        files = [(f"/data/{i}/f{n}", rng.randbytes(CPU_FILE_BYTES // 2) * 2) for n in range(CPU_FILES)]
+        layer = _layer(files)
+        diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
         path = directory / f"cpu{i}.tar"
-        _archive(path, f"fleet/cpu{i}:1", [layer], [f"/bin/sh -c #(nop) ADD data{i} /"], "cpu")
+        _archive(path, f"fleet/cpu{i}:1", [gzip.compress(layer, 1)],
+                 [f"/bin/sh -c #(nop) ADD data{i} /"], "cpu", diff_ids=[diff_id])
         refs.append(f"docker-archive:{path}")
     return refs
 
