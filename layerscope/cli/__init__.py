@@ -11,7 +11,7 @@ import argparse
 
 from .. import __version__
 from ..errors import UsageError
-from . import advise, cache, check, diff, explore, inspect
+from . import advise, cache, check, diff, explore, fleet, inspect
 
 
 class Parser(argparse.ArgumentParser):
@@ -72,4 +72,5 @@ def build_parser(command: str | None = None) -> Parser:
     check.add(commands, full=command in (None, "check"))
     advise.add(commands)
     explore.add(commands)
+    fleet.add(commands)
     return parser

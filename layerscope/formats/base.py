@@ -18,6 +18,8 @@ FORMATS: dict[str, dict[str, str]] = {
     "check": {"text": "check_text", "json": "check_json", "markdown": "check_markdown",
               "junit": "junit", "github": "github", "html": "html.render"},
     "advise": {"text": "text", "json": "json_report", "markdown": "markdown"},
+    "fleet": {"text": "fleet_text", "json": "fleet_json", "markdown": "fleet_markdown",
+              "html": "fleet_html"},
 }
 """command -> --format name -> module of this package with a `render_<command>` function.
 Modules are imported only when used, so start-up stays fast."""

@@ -98,6 +98,11 @@ class MemberTable:
         return cls(members, links)
 
 
+_BLOCKS = BlockPool()
+"""The read-ahead blocks of the process, shared by its archives: a fleet scan reads hundreds of
+small archives one after another, and 36 MB allocated and zeroed per archive was half its time."""
+
+
 class SeekableArchive:
     """The members of an uncompressed archive file, read on demand."""
 
@@ -110,7 +115,7 @@ class SeekableArchive:
         self._members = table.members
         self._links = table.links
         self._read = 0
-        self._blocks = BlockPool()
+        self._blocks = _BLOCKS
 
     def _member(self, name: str) -> tarfile.TarInfo | None:
         return self._members.get(follow_links(self._links, name))

@@ -11,7 +11,7 @@ WORK = ROOT / ".cache" / "bench"
 DOC = ROOT / "docs" / "benchmarks.md"
 STORY = ("size:v1", "size:v2")
 GROUPS = ("size:v1", "size:v2", "big-churn", "many-small", "engine", "podman", "startup",
-          "scaling", "registry", "registry-toc", "html", "explore")
+          "scaling", "registry", "registry-toc", "html", "explore", "fleet")
 HALF = "@half"           # the scaling group: the generated images at half the scale
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .explore import bench_explore
+from .fleet import bench_fleet
 from .measure import Row, ls_env, measure, prewarm, run_text
 from .registry import bench_registry, bench_registry_toc
 
@@ -188,34 +189,38 @@ def validate_inputs(groups: list[str], inputs: dict, dive_cfg: Path, timeout: fl
     return problems
 
 
+def _group_runners(inputs: dict, half: dict, args, dive_cfg: Path) -> dict:
+    """Group name -> what measures it (the archives' groups are measured by bench_archive)."""
+    from .html import bench_html
+    from .podman import bench_podman
+
+    def scaling():
+        return [row for half_name, info in half.items()
+                for row in bench_archive(half_name, info, args, dive_cfg, cached=False)]
+
+    return {
+        "engine": lambda: bench_engine(args, inputs),
+        "podman": lambda: bench_podman(args),
+        "startup": lambda: bench_startup(args),
+        "registry": lambda: bench_registry(args),
+        "registry-toc": lambda: bench_registry_toc(args),
+        "html": lambda: bench_html(inputs, args),
+        "explore": lambda: bench_explore(inputs, args),
+        "fleet": lambda: bench_fleet(args),
+        "scaling": scaling,
+    }
+
+
 def bench_groups(groups: list[str], inputs: dict, half: dict, args, dive_cfg: Path,
                  uptimes: list) -> list[Row]:
     """Measures the groups in order, noting the load (`uptime`) after each in uptimes."""
+    runners = _group_runners(inputs, half, args, dive_cfg)
     rows: list[Row] = []
     for name in groups:
         say(f"measuring {name}")
         if name in inputs:
             rows += bench_archive(name, inputs[name], args, dive_cfg)
-        elif name == "engine":
-            rows += bench_engine(args, inputs)
-        elif name == "podman":
-            from .podman import bench_podman
-
-            rows += bench_podman(args)
-        elif name == "startup":
-            rows += bench_startup(args)
-        elif name == "registry":
-            rows += bench_registry(args)
-        elif name == "registry-toc":
-            rows += bench_registry_toc(args)
-        elif name == "html":
-            from .html import bench_html
-
-            rows += bench_html(inputs, args)
-        elif name == "explore":
-            rows += bench_explore(inputs, args)
-        elif name == "scaling":
-            for half_name, info in half.items():
-                rows += bench_archive(half_name, info, args, dive_cfg, cached=False)
+        elif name in runners:
+            rows += runners[name]()
         uptimes.append((f"after {name}", run_text(["uptime"]).strip()))
     return rows

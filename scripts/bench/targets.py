@@ -2,6 +2,7 @@
 
 from . import HALF, STORY
 from .explore import explore_targets
+from .fleet import fleet_targets
 from .html import html_targets
 from .measure import Row, find, ratio, verdict
 from .podman import podman_targets
@@ -99,6 +100,7 @@ def targets(rows: list[Row], inputs: dict) -> list[tuple[str, str, str]]:
     out += registry_toc_targets(rows)
     out += html_targets(rows)
     out += explore_targets(rows)
+    out += fleet_targets(rows)
     out.append(("diff of two images sharing a base reads no indexed layer",
                 "a correctness property, tested: tests/sources/test_cache_reuse.py", "n/a"))
     return out

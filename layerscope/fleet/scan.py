@@ -1,0 +1,152 @@
+"""`fleet scan`: the targets' images into the fleet database. Images whose ID the database
+holds are not read again; the others go to the executor a few at a time (so each task knows the
+layers stored by the ones before it), and each result is committed as it arrives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass, replace
+
+from ..errors import LayerscopeError
+from .executors import executor_for, lost_task
+from .store import FleetStore
+from .work import Job, Outcome, analyse
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What a scan reads, where it runs and where it writes."""
+
+    targets: tuple[str, ...]
+    """Image references, in order, without duplicates."""
+    db: str
+    """The DuckDB file."""
+    platform: str | None = None
+    """--platform for multi-platform references."""
+    access: object = None
+    """sources.registry_access.RegistryAccess for docker:// references."""
+    jobs: int = 1
+    """Worker processes on this machine (ignored with a cluster)."""
+    cluster: str | None = None
+    """tcp://SCHEDULER:8786 of a Dask cluster, or None."""
+    use_cache: bool = True
+    """Use the layer-index cache (on each worker)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What one scan did."""
+
+    scan_id: int
+    """The scan's number in the database (scans.scan_id)."""
+    targets: int
+    """References asked for."""
+    analysed: int
+    """Images read and analysed by this run."""
+    reused: int
+    """Images whose ID the database already held (or an interrupted scan had recorded)."""
+    errors: tuple[tuple[str, str], ...]
+    """(reference, one-line error) of each image that could not be read."""
+
+
+def scan(options: ScanOptions, progress: Callable[[str], None] | None = None) -> ScanResult:
+    """Scan the targets into the database; see the module docstring."""
+    store = FleetStore(options.db)
+    try:
+        return _scan(store, options, progress)
+    finally:
+        store.close()
+
+
+def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
+    scan_id, done = store.open_scan(len(options.targets))
+    known = store.known_images()
+    reused = len(done)
+    waiting: dict[str, list[str]] = {}   # image ID being analysed -> other refs of it
+    queue: list[tuple[str, str | None]] = []
+    for ref in options.targets:
+        if ref in done:
+            continue
+        image_id = _identity(ref, options)
+        if image_id in known:
+            store.record_reused(scan_id, ref, image_id)
+            reused += 1
+        elif image_id is not None and image_id in waiting:
+            waiting[image_id].append(ref)
+        else:
+            if image_id is not None:
+                waiting[image_id] = []
+            queue.append((ref, image_id))
+    analysed = 0
+    stacks: dict[str, object] = {}   # stack key -> a summary computed in this scan
+    with executor_for(options.cluster, options.jobs, len(queue)) as (executor, window):
+        running, job_refs = {}, {}
+        position = 0
+        while position < len(queue) or running:
+            while position < len(queue) and len(running) < window:
+                ref, image_id = queue[position]
+                position += 1
+                job = Job(ref, options.platform, options.access, store.known_layers(),
+                          options.use_cache, frozenset(stacks))
+                future = executor.submit(analyse, job)
+                running[future], job_refs[future] = image_id, ref
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outcome = _summarised(_result(future, job_refs.pop(future)), stacks)
+                others = waiting.pop(running.pop(future), [])
+                analysed += _record(store, scan_id, outcome, others)
+                reused += len(others) if outcome.summary is not None else 0
+                if progress:
+                    progress(f"fleet: {analysed + reused} of {len(options.targets)} images")
+    store.finish_scan(scan_id, analysed, reused)
+    errors = store.query("SELECT ref, error FROM scan_images WHERE scan_id = ? AND error IS NOT NULL "
+                         "ORDER BY ref", [scan_id])
+    return ScanResult(scan_id, len(options.targets), analysed, reused, tuple(errors))
+
+
+def _result(future, ref: str) -> Outcome:
+    """The task's outcome; a task the cluster gave up on is that image's error."""
+    try:
+        return future.result()
+    except Exception as error:  # the cluster says "gave up" with its own class: look at it
+        message = lost_task(error)
+        if message is None:
+            raise
+        return Outcome(ref, None, error=message)
+
+
+def _summarised(outcome: Outcome, stacks: dict) -> Outcome:
+    """The outcome with its summary: computed by the worker (and kept for the images after it
+    with the same stack key) or, for a known key, the kept one under this image's ID."""
+    if outcome.error is not None or outcome.stack is None:
+        return outcome
+    if outcome.summary is not None:
+        stacks.setdefault(outcome.stack, outcome.summary)
+        return outcome
+    return replace(outcome, summary=replace(stacks[outcome.stack], image_id=outcome.image_id))
+
+
+def _record(store: FleetStore, scan_id: int, outcome: Outcome, others: list[str]) -> int:
+    if outcome.summary is None:
+        for ref in (outcome.ref, *others):
+            store.record_error(scan_id, ref, None, outcome.error or "unreadable")
+        return 0
+    store.record_image(scan_id, outcome.ref, outcome.summary, outcome.files)
+    for ref in others:
+        store.record_reused(scan_id, ref, outcome.summary.image_id)
+    return 1
+
+
+def _identity(ref: str, options: ScanOptions) -> str | None:
+    """The image ID from metadata alone, when the source can name it here; None sends the
+    image to a worker, whose read is the judge (a cluster's workers may reach what this
+    machine cannot)."""
+    from ..sources.base import Identifiable
+    from ..sources.reference import open_source
+
+    try:
+        source = open_source(ref, options.platform, options.access)
+        return source.identity() if isinstance(source, Identifiable) else None
+    except (LayerscopeError, OSError):
+        return None
