@@ -827,7 +827,7 @@ def blob_symlinked_out_of_the_layout(tmp):
     return f"oci:{root}"
 
 
-@case("oci", 2, r"index\.json is \d+ bytes, more than the 16 MiB allowed")
+@case("oci", 2, r"index index\.json is \d+ bytes, more than the 16 MiB allowed")
 def huge_index_json(tmp):
     root = write_oci_layout(SPEC, tmp / "layout")
     _rewrite_index(root, lambda i: i.update(padding="p" * (17 << 20)))
