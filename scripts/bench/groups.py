@@ -17,7 +17,7 @@ from pathlib import Path
 from . import HALF, ROOT, VENV_BIN, WORK, say
 from .explore import bench_explore
 from .fleet import bench_fleet
-from .measure import Row, ls_env, measure, prewarm, run_text
+from .measure import Row, ls_env, measure, measure_in_turn, prewarm, run_text
 from .registry import bench_registry, bench_registry_toc
 
 
@@ -155,15 +155,7 @@ def _bench_engine_image(args, group: str, image: str) -> list[Row]:
           image]),
     ]
     measure(["docker", "save", image], timeout=args.timeout)          # warm the engine up
-    for n in range(args.runs):
-        for row, command in rows:
-            if row.runs and (row.runs[-1].timed_out or row.runs[-1].rc != 0):
-                continue          # a tool that failed or timed out once is not re-run
-            row.load.append(os.getloadavg()[0])
-            run = measure(command, timeout=args.timeout)
-            row.runs.append(run)
-            say(f"  {group:10s} {row.label:40s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
-    return [row for row, _ in rows]
+    return measure_in_turn(rows, args.runs, args.timeout, group)
 
 
 def bench_startup(args) -> list[Row]:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import WORK
+from . import WORK, say
 
 TIME = "/usr/bin/time"
 
@@ -154,3 +154,17 @@ def ls_env(cache_dir: Path | None = None) -> dict:
     if cache_dir is not None:
         env["LAYERSCOPE_CACHE_DIR"] = str(cache_dir)
     return env
+
+
+def measure_in_turn(rows: list, runs: int, timeout: float, group: str) -> list[Row]:
+    """Each (Row, command) of `rows` run in turn, `runs` rounds, so load drift falls on all of
+    them alike; a command that failed or timed out once is not run again."""
+    for n in range(runs):
+        for row, command in rows:
+            if row.runs and (row.runs[-1].timed_out or row.runs[-1].rc != 0):
+                continue
+            row.load.append(os.getloadavg()[0])
+            run = measure(command, timeout=timeout)
+            row.runs.append(run)
+            say(f"  {group:10s} {row.label:50s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
+    return [row for row, _ in rows]

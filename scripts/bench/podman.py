@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from . import VENV_BIN, WORK, say
-from .measure import Row, find, measure
+from .measure import Row, find, measure, measure_in_turn
 
 GROUP = "podman"
 IMAGE = "size:v1"
@@ -91,15 +91,7 @@ def _measure(args, root: Path) -> list[Row]:
          ["podman", *_flags(root), "save", "-q", IMAGE]),
     ]
     measure(rows[1][1], timeout=args.timeout)                      # the page cache warmed
-    for n in range(args.runs):
-        for row, command in rows:
-            if row.runs and (row.runs[-1].timed_out or row.runs[-1].rc != 0):
-                continue          # a tool that failed or timed out once is not re-run
-            row.load.append(os.getloadavg()[0])
-            run = measure(command, timeout=args.timeout)
-            row.runs.append(run)
-            say(f"  {GROUP:10s} {row.label:50s} run {n + 1}: {run.wall:7.2f} s exit {run.rc}")
-    return [row for row, _ in rows]
+    return measure_in_turn(rows, args.runs, args.timeout, GROUP)
 
 
 def podman_targets(rows: list[Row]) -> list[tuple[str, str, str]]:
