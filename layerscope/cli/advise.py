@@ -7,10 +7,14 @@ import argparse
 from ..formats.base import FORMATS
 from .arguments import add_reading_options, options, positive, stdout
 
+NAME = "advise"
+HELP = "the Dockerfile refactorings, each with the bytes it would save"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     advise = commands.add_parser(
-        "advise", help="the Dockerfile refactorings, each with the bytes it would save",
+        NAME, help=HELP,
         description="Read the image (never run it) and list the Dockerfile changes that would "
                     "make it smaller, each with its estimated saving; with --dockerfile, the "
                     "lines, and with --patch, a unified diff of the mechanical fixes.")

@@ -6,10 +6,14 @@ import argparse
 
 from .arguments import options, size
 
+NAME = "cache"
+HELP = "show, prune or clear the layer-index cache"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     cache = commands.add_parser(
-        "cache", help="show, prune or clear the layer-index cache",
+        NAME, help=HELP,
         description="Layer indexes are cached by diff ID (layers never change), so a second run "
                     "or a diff of images sharing a base reads only new layers. The cache lives in "
                     "$LAYERSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/layerscope, else "

@@ -7,21 +7,19 @@ import argparse
 from ..formats.base import FORMATS
 from .arguments import add_reading_options, options, positive
 
-CHECK_HELP = "CI size budget: exit 0 when every budget passes, 1 when one fails"
+NAME = "check"
+HELP = "CI size budget: exit 0 when every budget passes, 1 when one fails"
+"""The one-line help `layerscope --help` lists."""
 
 
-def add(commands, full: bool = True) -> None:
-    """check's flags come from the budget registry and the settings schema; without `full`,
-    only its one-line help (those imports would cost every other command's run)."""
-    if not full:
-        commands.add_parser("check", help=CHECK_HELP)
-        return
+def add(commands) -> None:
+    """check's flags come from the budget registry and the settings schema."""
     from ..rules.budgets import BUDGETS
     from ..rules.budgets.base import GLOBS, IDS
     from ..settings import SETTINGS
 
     check = commands.add_parser(
-        "check", help=CHECK_HELP,
+        NAME, help=HELP,
         description="Judge an image against size budgets (flags, .layerscope.toml, "
                     "[tool.layerscope.check] in pyproject.toml, or dive's .dive-ci). Omitted "
                     "budgets are off. Exit 0 all pass, 1 a budget failed, 2 error.")

@@ -7,10 +7,14 @@ import argparse
 from ..formats.base import FORMATS
 from .arguments import add_reading_options, growth, options, positive
 
+NAME = "diff"
+HELP = "what changed between two images, and which step made it grow"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     diff = commands.add_parser(
-        "diff", help="what changed between two images, and which step made it grow",
+        NAME, help=HELP,
         description="Compare two images (any transport on either side): sizes, shared layers, "
                     "the steps side by side, changed files, and wasted bytes.")
     diff.add_argument("image_a", metavar="IMAGE_A", help="the old image (any reference form)")

@@ -6,10 +6,14 @@ import argparse
 
 from .arguments import add_reading_options, options
 
+NAME = "explore"
+HELP = "browse an image's steps, files and waste in the terminal"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     explore = commands.add_parser(
-        "explore", help="browse an image's steps, files and waste in the terminal",
+        NAME, help=HELP,
         description="A full-screen terminal app: the steps with their sizes, each step's files "
                     "(its changes, or the filesystem after it), the wasted bytes grouped as "
                     "inspect groups them, and the findings; with IMAGE_B, the files that "

@@ -7,10 +7,14 @@ import argparse
 from ..formats.base import FORMATS
 from .arguments import boolean, options, positive
 
+NAME = "fleet"
+HELP = "many images into one DuckDB file, each layer read once; the fleet report"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     fleet = commands.add_parser(
-        "fleet", help="many images into one DuckDB file, each layer read once; the fleet report",
+        NAME, help=HELP,
         description="Scan every image a team owns into a DuckDB database (each distinct layer "
                     "indexed once; a repeat scan reads only images whose ID changed) and report "
                     "totals, rankings, shared bases, recurring waste and growth. See docs/fleet.md.")

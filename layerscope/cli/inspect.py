@@ -7,10 +7,14 @@ import argparse
 from ..formats.base import FORMATS
 from .arguments import add_reading_options, options, positive, whole_number
 
+NAME = "inspect"
+HELP = "per-instruction sizes, wasted files and the headline figures"
+"""The one-line help `layerscope --help` lists."""
+
 
 def add(commands) -> None:
     inspect = commands.add_parser(
-        "inspect", help="per-instruction sizes, wasted files and the headline figures",
+        NAME, help=HELP,
         description="Show how many bytes each Dockerfile instruction added, and which files one "
                     "step wrote and a later step removed or replaced (wasted bytes).")
     inspect.add_argument("image", metavar="IMAGE",

@@ -6,6 +6,7 @@ which of these are estimates)."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ..analysis.packages import DEBCONF, INFO_DIR, RECORDS, STATUS, PackageHistory
@@ -51,24 +52,39 @@ def _generated(written: Mapping[str, object], history: PackageHistory, layer: in
     links update-ca-certificates makes in /etc/ssl/certs) or named after one of them
     (/etc/ca-certificates.conf): what their maintainer scripts generate."""
     state = history.states[layer] or history.final()
-    owners: dict[str, set[str]] = {}
-    for source in (history.final().owned, state.owned):
-        for name, paths in source.items():
-            for path in paths:
-                owners.setdefault(path, set()).add(name)
-                if path.startswith(MERGED):
-                    owners.setdefault("/usr" + path, set()).add(name)
+    sources = (history.final().owned, state.owned)
+    # sets built in C over every owned path; owners are looked up only for the few directories
+    # a candidate needs (a per-path owner map of every package cost 40 ms an LS006 finding)
+    owned = set().union(*(paths for source in sources for paths in source.values()))
+    owned.update(["/usr" + path for path in owned if path.startswith(MERGED)])
+    parents: dict[str, str] = {}
     for path in written:
-        if path in owners or path.startswith(BOOKKEEPING):
+        if path in owned or path.startswith(BOOKKEEPING):
             continue
         if not names.isdisjoint(_name_stems(path)):
             yield path
             continue
         parent = posixpath.dirname(path)
-        while parent not in owners and parent != "/":
+        while parent not in owned and parent != "/":
             parent = posixpath.dirname(parent)
-        if parent != "/" and owners[parent] <= names:
+        if parent != "/":
+            parents[path] = parent
+    owners = _owners(sources, set(parents.values()))
+    for path, parent in parents.items():
+        if owners[parent] <= names:
             yield path
+
+
+def _owners(sources, directories: set[str]) -> dict[str, set[str]]:
+    """The packages that list each of `directories` (under its own or its pre-usrmerge name)."""
+    wanted = {d: {d, d[4:]} if d[4:].startswith(MERGED) else {d} for d in directories}
+    spellings = set().union(*wanted.values())
+    listed: dict[str, set[str]] = {}
+    for source in sources:
+        for name, paths in source.items():
+            for path in spellings.intersection(paths):
+                listed.setdefault(path, set()).add(name)
+    return {d: set().union(*(listed.get(s, ()) for s in forms)) for d, forms in wanted.items()}
 
 
 def _name_stems(path: str) -> Iterator[str]:
@@ -82,18 +98,20 @@ def _name_stems(path: str) -> Iterator[str]:
             dot = part.find(".", dot + 1)
 
 
+_KEY = re.compile(rb"^(?:Package|Name):[ \t]*(.*?)[ \t]*$", re.M)
+_OWNERS = re.compile(rb"^Owners:[ \t]*(.*?)[ \t]*$", re.M)
+
+
 def _stanzas(data: bytes) -> Iterator[tuple[str, str, int]]:
-    """(Package or Name, Owners, bytes with the blank line after it) of each stanza."""
+    """(Package or Name, Owners, bytes with the blank line after it) of each stanza: two
+    fields found by a search in C, not every line split (status and templates.dat hold
+    thousands of lines a layer)."""
     for chunk in data.split(b"\n\n"):
         if not chunk.strip():
             continue
-        fields = {}
-        for line in chunk.strip(b"\n").split(b"\n"):
-            if line[:1] not in (b" ", b"\t"):
-                key, _, value = line.partition(b":")
-                fields[key] = value.strip().decode("utf-8", "replace")
-        yield (fields.get(b"Package") or fields.get(b"Name", ""), fields.get(b"Owners", ""),
-               len(chunk) + 2)
+        key, owners = _KEY.search(chunk), _OWNERS.search(chunk)
+        yield (key.group(1).decode("utf-8", "replace") if key else "",
+               owners.group(1).decode("utf-8", "replace") if owners else "", len(chunk) + 2)
 
 
 def _belongs(key: str, owners: str, names: frozenset[str]) -> bool:
