@@ -5,7 +5,6 @@ which of these are estimates)."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -57,17 +56,18 @@ def _generated(written: Mapping[str, object], history: PackageHistory, layer: in
     # a candidate needs (a per-path owner map of every package cost 40 ms an LS006 finding)
     owned = set().union(*(paths for source in sources for paths in source.values()))
     owned.update(["/usr" + path for path in owned if path.startswith(MERGED)])
+    named = _named_after(names)
     parents: dict[str, str] = {}
     for path in written:
         if path in owned or path.startswith(BOOKKEEPING):
             continue
-        if not names.isdisjoint(_name_stems(path)):
+        if named(path):
             yield path
             continue
-        parent = posixpath.dirname(path)
-        while parent not in owned and parent != "/":
-            parent = posixpath.dirname(parent)
-        if parent != "/":
+        parent = path.rpartition("/")[0]
+        while parent and parent not in owned:
+            parent = parent.rpartition("/")[0]
+        if parent:
             parents[path] = parent
     owners = _owners(sources, set(parents.values()))
     for path, parent in parents.items():
@@ -87,15 +87,14 @@ def _owners(sources, directories: set[str]) -> dict[str, set[str]]:
     return {d: set().union(*(listed.get(s, ()) for s in forms)) for d, forms in wanted.items()}
 
 
-def _name_stems(path: str) -> Iterator[str]:
-    """Each component of the path and each of its prefixes before a dot: what a package named
-    in it is called (/etc/ca-certificates.conf -> ..., 'ca-certificates.conf', 'ca-certificates')."""
-    for part in path.strip("/").split("/"):
-        yield part
-        dot = part.find(".")
-        while dot > 0:
-            yield part[:dot]
-            dot = part.find(".", dot + 1)
+def _named_after(names: frozenset[str]) -> Callable[[str], object]:
+    """A test of whether a path has a component that is one of `names`, whole or before a dot
+    (/etc/ca-certificates.conf is named after ca-certificates): one regular expression, searched
+    in C, where splitting every unowned path cost 20 ms on size:v1."""
+    if not names:
+        return lambda path: None
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"/(?:{alternatives})(?:\.[^/]*)?(?:/|$)").search
 
 
 _KEY = re.compile(rb"^(?:Package|Name):[ \t]*(.*?)[ \t]*$", re.M)
