@@ -8,7 +8,7 @@ from ..analysis.steps import image_steps
 from ..model import Image, LayerDigests
 from .base_image import BaseBoundary, boundary_from_base_image, boundary_from_heuristic
 from .efficiency import dive_efficiency
-from .merge import DUPLICATE_MEMBER, ROOT_OPAQUE, MergeResult, merge_layers
+from .merge import DUPLICATE_MEMBER, REMOVED, ROOT_OPAQUE, MergeResult, merge_layers
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +239,13 @@ WARNING_TEXTS = {
 def _warning(kind: str, path: str, layer: int, step: int) -> ReportWarning:
     message = f"layer {layer} (step {step}) " + WARNING_TEXTS[kind].format(path=path)
     return ReportWarning(kind, path, layer, step, message)
+
+
+def removed_below(report: InspectReport) -> dict[int, int]:
+    """Step -> bytes of lower steps it removed (whiteouts); the rest of deleted_lower_bytes it
+    replaced with entries of its own."""
+    removed: dict[int, int] = {}
+    for item in report.wasted:
+        if item.kind == REMOVED and item.written_by_step < item.killed_by_step:
+            removed[item.killed_by_step] = removed.get(item.killed_by_step, 0) + item.size
+    return removed

@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from ..analysis.image_report import InspectReport, StepReport
+from ..analysis.image_report import InspectReport, StepReport, removed_below
 from .fit import Fit, cut_end, paint
 from .units import percent, size
 
@@ -47,16 +47,6 @@ COLUMNS = {
 }
 """The figures of a step, in table order. New + Rewrote = Size = Lost later + Visible."""
 MIN_INSTRUCTION = 24
-
-
-def removed_below(report: InspectReport) -> dict[int, int]:
-    """Step -> bytes of lower steps it removed (whiteouts); the rest of deleted_lower_bytes it
-    replaced with entries of its own."""
-    removed: dict[int, int] = {}
-    for item in report.wasted:
-        if item.kind == REMOVED and item.written_by_step < item.killed_by_step:
-            removed[item.killed_by_step] = removed.get(item.killed_by_step, 0) + item.size
-    return removed
 
 
 def step_figures(step: StepReport, removed: int) -> dict[str, int]:

@@ -12,7 +12,7 @@ INSPECT_SCHEMA = "layerscope/inspect/v1"
 
 def inspect_document(report: InspectReport) -> dict:
     """The inspect report as the JSON document described in docs/schema/inspect-v1.md."""
-    from .inspect_view import removed_below
+    from ..analysis.image_report import removed_below
 
     removed = removed_below(report)
     return {

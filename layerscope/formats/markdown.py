@@ -84,6 +84,7 @@ def render_inspect(report, options: RenderOptions) -> str:
     findings folded; paths are never cut (the comment wraps them)."""
     from dataclasses import replace
 
+    from ..analysis.image_report import removed_below
     from ..rules.waste_groups import group_wasted
     from . import inspect_view as view
     from .fit import cut_end
@@ -104,7 +105,7 @@ def render_inspect(report, options: RenderOptions) -> str:
     lines = dict(options.dockerfile_lines)
     parts += ["", f"#### {view.STEPS_TITLE}", ""]
     keys = view.shown_columns(fit)
-    removed = view.removed_below(report)
+    removed = removed_below(report)
     rows = []
     for step in report.steps:
         lead = [str(step.index)] + ([str(lines.get(step.index, ""))] if lines else [])

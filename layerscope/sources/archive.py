@@ -28,7 +28,6 @@ from ..model import Image
 from .base import Progress
 from .documents import check_metadata_size, follow_links, normalize_member_name
 from .manifests import Located, Selection, locate_config
-from .oci_layout import refuse_unnamed_choice
 from .outer_tar import read_archive
 from .resolve import resolve
 
@@ -252,6 +251,8 @@ class ArchiveFileSource:
         if self._located is None:
             if self.selection.tag is None and (self.selection.oci_index
                                                or not store.has("manifest.json")):
+                from .oci_layout import refuse_unnamed_choice  # an oci-archive only
+
                 refuse_unnamed_choice(store, self.path, "oci-archive")
             located = locate_config(store, self.selection)
             for name, _, _ in located.layers:
