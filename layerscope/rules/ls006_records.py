@@ -97,20 +97,30 @@ def _named_after(names: frozenset[str]) -> Callable[[str], object]:
     return re.compile(rf"/(?:{alternatives})(?:\.[^/]*)?(?:/|$)").search
 
 
-_KEY = re.compile(rb"^(?:Package|Name):[ \t]*(.*?)[ \t]*$", re.M)
-_OWNERS = re.compile(rb"^Owners:[ \t]*(.*?)[ \t]*$", re.M)
-
-
 def _stanzas(data: bytes) -> Iterator[tuple[str, str, int]]:
-    """(Package or Name, Owners, bytes with the blank line after it) of each stanza: two
-    fields found by a search in C, not every line split (status and templates.dat hold
-    thousands of lines a layer)."""
+    """(Package or Name, Owners, bytes with the blank line after it) of each stanza: the two
+    fields found with bytes.find, not every line split (templates.dat is 800 kB of translated
+    descriptions a layer; a line-anchored regular expression scanning it cost 4 ms)."""
     for chunk in data.split(b"\n\n"):
         if not chunk.strip():
             continue
-        key, owners = _KEY.search(chunk), _OWNERS.search(chunk)
-        yield (key.group(1).decode("utf-8", "replace") if key else "",
-               owners.group(1).decode("utf-8", "replace") if owners else "", len(chunk) + 2)
+        size = len(chunk) + 2
+        chunk = chunk.strip(b"\n")
+        yield (_field(chunk, b"Package:") or _field(chunk, b"Name:"), _field(chunk, b"Owners:"),
+               size)
+
+
+def _field(chunk: bytes, name: bytes) -> str:
+    """The value of the field `name` ("Owners:") of a stanza, "" when it has none."""
+    if chunk.startswith(name):
+        start = len(name)
+    else:
+        at = chunk.find(b"\n" + name)
+        if at < 0:
+            return ""
+        start = at + 1 + len(name)
+    end = chunk.find(b"\n", start)
+    return chunk[start:end if end >= 0 else len(chunk)].strip().decode("utf-8", "replace")
 
 
 def _belongs(key: str, owners: str, names: frozenset[str]) -> bool:
