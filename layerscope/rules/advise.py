@@ -69,17 +69,12 @@ def advise(analysis: Analysis, ignore=(), dockerfile: str | None = None,
            want_patch: bool = False) -> AdviseReport:
     """Run the rules; with a Dockerfile (which must match the image), give each finding its
     lines and, when asked, build the patch."""
-    from .patch.align import align
-    from .patch.dockerfile import read_dockerfile
-
     findings = run_rules(analysis, RuleOptions(ignore=frozenset(i.upper() for i in ignore)))
     report = analysis.report
     patch_report = None
     warnings: tuple[str, ...] = ()
     if dockerfile is not None:
-        parsed = read_dockerfile(dockerfile)
-        alignment = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps],
-                          report.ref)
+        parsed, alignment = _aligned(report, dockerfile)
         warnings = alignment.warnings
         findings = tuple(_with_lines(f, alignment.steps) for f in findings)
         if want_patch:
@@ -95,17 +90,23 @@ def dockerfile_view(report, path: str, want_patch: bool = False):
     """inspect --dockerfile: (the report's findings with their Dockerfile lines, (step, line)
     of each step the final stage made, the patch's text when asked: "" when no fix applies).
     The Dockerfile must match the image, as for advise."""
-    from .patch.align import align
-    from .patch.dockerfile import read_dockerfile
-
-    parsed = read_dockerfile(path)
-    alignment = align(parsed, [(s.index, s.instruction, s.base) for s in report.steps],
-                      report.ref)
+    parsed, alignment = _aligned(report, path)
     findings = tuple(_with_lines(f, alignment.steps) for f in report.findings or ())
     lines = tuple(sorted((step, item.start) for step, item in alignment.steps.items()))
     patch = (_patch(parsed, findings, alignment, report.user_size).text if want_patch
              else None)
     return findings, lines, patch
+
+
+def _aligned(report, path: str):
+    """(the Dockerfile at `path` read, its final stage aligned to the report's steps): a
+    RuleError when it is not the image's."""
+    from .patch.align import align
+    from .patch.dockerfile import read_dockerfile
+
+    parsed = read_dockerfile(path)
+    return parsed, align(parsed, [(s.index, s.instruction, s.base) for s in report.steps],
+                         report.ref)
 
 
 def _with_lines(finding: Finding, steps) -> Finding:

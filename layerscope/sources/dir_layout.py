@@ -13,7 +13,7 @@ from ..model import Image
 from . import platforms
 from .base import Progress
 from .documents import blob_name, expect, parse_json, read_document, read_json
-from .manifests import INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES, Located, Selection
+from .manifests import INDEX_TYPES, MANIFEST_TYPES, Located, Selection, manifest_parts
 from .oci_layout import DirectoryStore
 from .resolve import resolve
 
@@ -68,16 +68,10 @@ class DirLayoutSource:
                                        "dir:PATH, or copy to oci:DIR and use --platform")
             if media_type is not None and media_type not in MANIFEST_TYPES:
                 raise SourceError(f"unsupported manifest media type {media_type!r}")
-            config = expect(manifest.get("config"), dict, "manifest.json", "config")
-            layers = []
-            for layer in expect(manifest.get("layers") or [], list, "manifest.json", "layers"):
-                expect(layer, dict, "manifest.json", "a layer")
-                if layer.get("mediaType") not in LAYER_TYPES:
-                    raise SourceError(f"unsupported layer media type {layer.get('mediaType')!r}")
-                name = _file_name(layer.get("digest"))
+            layers, config = manifest_parts(manifest, "manifest.json", _file_name)
+            for name, _, _ in layers:
                 if not store.has(name):
                     raise SourceError(f"layer blob {name} is missing from {self.directory}")
-                layers.append((name, layer.get("mediaType"), layer.get("size")))
             config_bytes = read_document(store, _file_name(config.get("digest")), "image config",
                                          config.get("digest"))
             if self.selection.platform is not None:

@@ -166,16 +166,22 @@ def _from_oci_index(store: BlobStore, selection: Selection):
             raise SourceError(f"unsupported manifest media type {media_type!r}")
         manifest = expect(read_json(store, name, "manifest", descriptor["digest"]), dict, name,
                            "the document")
-        layers = []
-        for layer in expect(manifest.get("layers") or [], list, name, "layers"):
-            _check_descriptor(layer, name, "a layer")
-            if layer.get("mediaType") not in LAYER_TYPES:
-                raise SourceError(f"unsupported layer media type {layer.get('mediaType')!r}")
-            layers.append((blob_name(layer["digest"]), layer.get("mediaType"), layer.get("size")))
-        config = _check_descriptor(manifest.get("config"), name, "the config")
+        layers, config = manifest_parts(manifest, name)
         return (blob_name(config["digest"]), layers, tags or tuple(_names(descriptor)),
                 config["digest"])
     raise SourceError("index nesting is deeper than 8 levels")
+
+
+def manifest_parts(manifest: dict, where: str, name_of=blob_name) -> tuple[list, dict]:
+    """(the (blob name, media type, size) of each layer an image manifest lists, its config
+    descriptor), each descriptor checked; `name_of` names a digest's blob in the store."""
+    layers = []
+    for layer in expect(manifest.get("layers") or [], list, where, "layers"):
+        _check_descriptor(layer, where, "a layer")
+        if layer.get("mediaType") not in LAYER_TYPES:
+            raise SourceError(f"unsupported layer media type {layer.get('mediaType')!r}")
+        layers.append((name_of(layer["digest"]), layer.get("mediaType"), layer.get("size")))
+    return layers, _check_descriptor(manifest.get("config"), where, "the config")
 
 
 def _names(descriptor: dict) -> list[str]:
