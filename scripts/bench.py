@@ -91,6 +91,10 @@ def main() -> int:
     groups = [g for g in only if g != "none"] if only else list(GROUPS)
     if not ready():
         return 2
+    # Byte-compile layerscope as installing its wheel would: under PYTHONDONTWRITEBYTECODE (or a
+    # read-only checkout) every run would otherwise compile each changed module again (34 ms of a
+    # 0.29 s run, measured on size:v1 at 7dffe81)
+    run_text([sys.executable, "-m", "compileall", "-q", str(ROOT / "layerscope")])
     (WORK / "logs").mkdir(parents=True, exist_ok=True)
     dive_cfg = dive_config()
 

@@ -11,7 +11,6 @@ their own fingerprint (layers.cache), so a reader fix reaches both.
 from __future__ import annotations
 
 import hashlib
-import pickle
 
 from ..fingerprint import code_fingerprint
 from ..model import LayerDigests
@@ -32,6 +31,8 @@ def report_key(image_id: str, base: LayerDigests | None, options: tuple,
 
 def dumps(report: InspectReport) -> bytes:
     """The report as bytes for the cache."""
+    import pickle  # only a cached run stores or replays a report: 3 ms of import otherwise
+
     return pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -40,6 +41,8 @@ def loads(payload: bytes) -> InspectReport | None:
 
     Only entries this user's layerscope wrote are read: the cache directory must be the user's
     own, and every entry passed its checksum before it gets here."""
+    import pickle
+
     try:
         report = pickle.loads(payload)  # written by this program into a 0700 directory
     except Exception:  # noqa: BLE001

@@ -17,7 +17,6 @@ import functools
 import marshal
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,6 +249,8 @@ class CacheStore:
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         self._ensure_directory(path)
+        import tempfile  # only a write needs it, and its import (random) costs 2 ms
+
         try:
             handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(handle, "wb") as stream:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform as host_platform
+import os
 
 from ..errors import SourceError
 
@@ -13,7 +13,7 @@ MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm
 
 def host_platform_string() -> str:
     """The platform of this machine, as linux/<arch>."""
-    machine = host_platform.machine().lower()
+    machine = os.uname().machine.lower()  # what platform.machine() reads, without its 2 ms import
     return f"linux/{MACHINE_TO_ARCH.get(machine, machine)}"
 
 

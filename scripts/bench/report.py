@@ -207,6 +207,8 @@ def write_doc(path: Path, outcome: Outcome, inputs: dict, info: dict, args) -> N
         "json --no-cache -q > /dev/null` (each layer indexed from its overlay diff directory) "
         "against `podman save -q size:v1 > /dev/null`, on a store of the bench's own "
         "(.cache/bench/podman-store, size:v1 `docker save`d and `podman load`ed once)",
+        "- layerscope's modules are byte-compiled (`python -m compileall`) before the runs, as "
+        "installing its wheel does, so no run pays for compiling them",
         "- the archive is read once before each image's runs, so every tool finds it in the page "
         "cache; runs of the tools alternate",
         "",
