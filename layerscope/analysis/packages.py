@@ -13,7 +13,7 @@ from __future__ import annotations
 import lzma
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..layers.tarindex import CapturePolicy
@@ -352,13 +352,14 @@ def _closure(roots: Iterable[str], known: Mapping[str, Package], provides: Mappi
 
 
 def recommends_estimate(history: PackageHistory, layer: int, roots: Iterable[str],
-                        live_sizes: Mapping[str, int]) -> RecommendsEstimate:
+                        live_bytes: Callable[[Iterable[str]], int]) -> RecommendsEstimate:
     """Packages a layer installed that are reachable from the named ones only through Recommends.
 
     The dependency closure (Depends, Pre-Depends; the first installed alternative; virtual names
     through Provides) of the named packages is what --no-install-recommends still installs; every
     other package this layer added that the named ones reach once Recommends are followed too is
-    the saving, weighed by the bytes of its files still visible in the final image. When a named
+    the saving, weighed by the bytes of its files still visible in the final image
+    (`live_bytes(paths)`: their visible versions' bytes). When a named
     package was removed again in the same step (its Recommends are lost), every auto-installed
     package the Depends closure does not explain counts. `history` is the image's
     package_history."""
@@ -383,7 +384,7 @@ def recommends_estimate(history: PackageHistory, layer: int, roots: Iterable[str
     for name in added:
         if name in wanted and name not in needed:
             owned = final.owned.get(name) or state.owned.get(name, ())
-            size = _owned_bytes(owned, live_sizes) if owned else state.packages[name].installed_size
+            size = live_bytes(owned) if owned else state.packages[name].installed_size
             extra.append((name, size))
     extra.sort(key=lambda item: (-item[1], item[0]))
     return RecommendsEstimate(roots, tuple(extra))

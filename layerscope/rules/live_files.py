@@ -10,23 +10,22 @@ from .base import Finding, RuleContext
 
 
 def live_matches(context: RuleContext, pattern: re.Pattern,
-                 candidates: Iterable[tuple[str, int]] | None = None,
-                 ) -> dict[bool, list[tuple[str, int, int]]]:
-    """Visible files matching pattern with bytes: base flag -> [(path, bytes, writing step)].
-
-    `candidates` narrows the scan to (path, bytes) pairs already known to be of interest."""
+                 candidates: Iterable[tuple[str, int]]) -> dict[bool, list[tuple[str, int, int]]]:
+    """Visible files matching pattern with bytes, of the (path, bytes) `candidates`: base flag
+    -> [(path, bytes, writing step)]."""
+    matched = [(path, size) for path, size in candidates if size and pattern.search(path)]
+    versions = context.visible(path for path, _ in matched)
     groups: dict[bool, list[tuple[str, int, int]]] = defaultdict(list)
-    writers = context.writers
-    for path, size in context.live.items() if candidates is None else candidates:
-        if size and pattern.search(path) and path in writers:
-            step = writers[path]
+    for path, size in matched:
+        if path in versions:
+            step = context.writer(versions[path])
             groups[context.is_base(step)].append((path, size, step))
     return groups
 
 
 def live_findings(context: RuleContext, rule, pattern: re.Pattern, fix: str, what: str,
-                  base_fix: str | None = None,
-                  candidates: Iterable[tuple[str, int]] | None = None) -> list[Finding]:
+                  base_fix: str | None = None, *,
+                  candidates: Iterable[tuple[str, int]]) -> list[Finding]:
     """One finding for the user's steps and one for the base image's, when they have bytes."""
     findings = []
     for base, items in sorted(live_matches(context, pattern, candidates).items()):

@@ -18,7 +18,7 @@ def check(context):
         roots = tuple(dict.fromkeys(r for _, rs in commands for r in rs))
         saving, packages = None, ()
         if image is not None and any(layer.captured for layer in image.layers):
-            estimate = recommends_estimate(context.packages, step.layer, roots, context.live)
+            estimate = recommends_estimate(context.packages, step.layer, roots, context.live_bytes)
             saving, packages = estimate.bytes, estimate.packages
             if not packages:
                 continue

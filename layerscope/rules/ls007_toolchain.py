@@ -17,21 +17,24 @@ def check(context):
     final = history.final()
     base_layers = context.report.base.layer_count
     base_packages = history.before(base_layers).packages if base_layers else {}
-    found = []
-    for name, package in final.packages.items():
-        if not TOOLCHAIN.match(name) or name in base_packages:
-            continue
-        owned = final.owned.get(name, ())
-        size = sum(context.live.get(path, 0) for path in owned) if owned else package.installed_size
-        found.append((name, size, owned))
-    if not found:
+    toolchain = [(name, package, final.owned.get(name, ()))
+                 for name, package in final.packages.items()
+                 if TOOLCHAIN.match(name) and name not in base_packages]
+    if not toolchain:
         return []
+    versions = context.visible(path for _, _, owned in toolchain for path in owned)
+    found = [(name, sum(versions[path].entry.size for path in owned if path in versions)
+              if owned else package.installed_size, owned)
+             for name, package, owned in toolchain]
     found.sort(key=lambda item: (-item[1], item[0]))
     steps = set()
-    writers = context.writers
     for _, _, owned in found:
-        steps |= {writers[path] for path in owned if path in writers and context.live.get(path)
-                  and not context.is_base(writers[path])}
+        for path in owned:
+            version = versions.get(path)
+            if version is not None and version.entry.size:
+                step = context.writer(version)
+                if not context.is_base(step):
+                    steps.add(step)
     total = sum(size for _, size, _ in found)
     return [Finding(
         RULE.id, RULE.severity, RULE.title, total, tuple(sorted(steps)), (),
