@@ -54,7 +54,9 @@ def _generated(written: Mapping[str, object], history: PackageHistory, layer: in
     links update-ca-certificates makes in /etc/ssl/certs) or named after one of them
     (/etc/ca-certificates.conf): what their maintainer scripts generate."""
     state = history.states[layer] or history.final()
-    sources = (history.final().owned, state.owned)
+    final = history.final()
+    # the step's own state is often the final one: its lists are then gathered once
+    sources = (final.owned,) if state is final else (final.owned, state.owned)
     # sets built in C over every owned path; owners are looked up only for the few directories
     # a candidate needs (a per-path owner map of every package cost 40 ms an LS006 finding)
     owned = set().union(*(paths for source in sources for paths in source.values()))
