@@ -22,36 +22,29 @@ import bisect
 import hashlib
 import io
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import xxhash
 
-from ..errors import LayerReadError
-from ..model import EntryKind, FileEntry
+from ..model import FileEntry
 from .blob import IndexedBlob
-from .tarindex import CAPTURE_LIMIT, OPAQUE_MARKER, WHITEOUT_PREFIX, CapturePolicy, normalize_member_path
+from .tarindex import CAPTURE_LIMIT, CapturePolicy
+from .toc_decode import (  # noqa: F401 - the TOC's hashes and error, named here for callers
+    EMPTY_HASH,
+    FILE,
+    HARDLINK,
+    TOC_HASH_BASE,
+    Decoded,
+    TocUnusable,
+    digest_hash,
+)
 
-TOC_HASH_BASE = 1 << 256
-"""content_hash of a file known by its TOC digest: this plus the sha256 as an integer."""
-EMPTY_HASH = xxhash.xxh3_64_intdigest(b"")
-"""What the tar reader gives a file with no content."""
 COALESCE_GAP = 64 << 10
 """Ranges closer than this are fetched in one request: a request costs more than the gap."""
 OUTPUT_STEP = 4 << 20
 """Decompressed bytes produced at a time while a fetched file is hashed."""
-
-FILE, DIRECTORY, SYMLINK, HARDLINK, WHITEOUT, OPAQUE, OTHER = map(int, EntryKind)
-TYPES = {"reg": FILE, "dir": DIRECTORY, "symlink": SYMLINK, "hardlink": HARDLINK,
-         "char": OTHER, "block": OTHER, "fifo": OTHER}
-"""TOC entry types (both formats) -> the kind the tar reader gives the same member."""
-
-
-class TocUnusable(LayerReadError):
-    """The layer has a TOC that cannot stand in for its tar (the range read failed, its digest
-    does not match, or it cannot say something the tar says); the caller reads it whole."""
-
 
 class Ranged(Protocol):
     """Random access to a stored blob: what sources.base.RangeReader provides (layers sit below
@@ -86,27 +79,24 @@ Piece = tuple[int, int, int]
 compressed member (gzip) or of all frames (zstd) starting there belong to the file."""
 
 
-class TocRecord(NamedTuple):
-    """One TOC entry, as both formats' readers hand it over (chunks already folded in)."""
+class Located(Mapping):
+    """Entry index -> a value computed on demand from that regular file's TOC record: every
+    file's pieces and digest are there to ask for, and a run asks for a handful."""
 
-    name: str
-    """The member name as the TOC spells it."""
-    kind: str
-    """The TOC type (reg, dir, symlink, hardlink, char, block, fifo)."""
-    size: int
-    """Uncompressed content bytes of a regular file; 0 otherwise."""
-    mode: int
-    """Mode as the tar header has it."""
-    uid: int
-    """Owner user ID."""
-    gid: int
-    """Owner group ID."""
-    link: str
-    """Link target, "" when none."""
-    digest: str | None
-    """sha256 of a regular file's content ("sha256:..."), when it has content."""
-    pieces: tuple[Piece, ...]
-    """Where a regular file's content lies, in order."""
+    __slots__ = ("_located", "_value")
+
+    def __init__(self, located: Mapping[int, int], value: Callable[[int], object]) -> None:
+        self._located = located
+        self._value = value
+
+    def __getitem__(self, index: int):
+        return self._value(self._located[index])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._located)
+
+    def __len__(self) -> int:
+        return len(self._located)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,108 +125,48 @@ class TocIndexed:
     """Range requests made to make it."""
 
 
-def digest_hash(digest: str) -> int:
-    """The content_hash of a file known by its sha256 digest ("sha256:" and 64 hex digits)."""
-    algorithm, _, value = digest.partition(":")
-    if algorithm != "sha256" or len(value) != 64:
-        raise TocUnusable(f"a TOC digest that is not sha256: {digest[:80]!r}")
-    try:
-        return TOC_HASH_BASE + int(value, 16)
-    except ValueError:
-        raise TocUnusable(f"a malformed TOC digest: {digest[:80]!r}") from None
-
-
 def is_digest_hash(content_hash: int | None) -> bool:
     """Whether a content_hash is a TOC digest rather than the tar reader's xxh3-64."""
     return content_hash is not None and content_hash >= TOC_HASH_BASE
 
 
-def index_records(records: Sequence[TocRecord], reader: Ranged, codec: str,
-                  capture: CapturePolicy | None, tail: Sequence[tuple[FileEntry, bytes]] = ()
-                  ) -> TocIndexed:
-    """The index the tar reader makes of the layer these records describe, in their order, then
-    the `tail` members (the eStargz TOC's own tar member, with its content); the captured files'
-    contents are fetched through `reader` and checked against their digests."""
+def index_decoded(decoded: Decoded, pieces_of: Callable[[int], tuple[Piece, ...]],
+                  reader: Ranged, codec: str, capture: CapturePolicy | None,
+                  tail: Sequence[tuple[FileEntry, bytes]] = ()) -> TocIndexed:
+    """The index the tar reader makes of the layer a decoded TOC describes, in its order, then
+    the `tail` members (the eStargz TOC's own tar member, with its content); `pieces_of` says
+    where the file of a TOC record lies. The captured files' contents are fetched through
+    `reader` and checked against their digests."""
     counting = reader if isinstance(reader, CountingRanges) else CountingRanges(reader)
-    entries: list[FileEntry] = []
-    pieces: dict[int, tuple[Piece, ...]] = {}
-    digests: dict[int, str] = {}
-    kept: list[int] = []  # entries whose content the capture policy keeps, in order
-    for record in records:
-        entry = entry_of(record)
-        if entry is None:
-            continue
-        if entry.kind == FILE:
-            if entry.size:
-                pieces[len(entries)] = record.pieces
-                digests[len(entries)] = record.digest
-            if capture is not None and _wanted(capture, entry):
-                kept.append(len(entries))
-        entries.append(entry)
-    with_content = [i for i in kept if i in pieces]
+    entries, records, located = decoded.entries, decoded.records, decoded.located
+    kept = [] if capture is None else [
+        i for i in decoded.kept if entries[i].size <= CAPTURE_LIMIT and capture.wants(entries[i].path)]
+    with_content = [i for i in kept if i in located]
     contents = dict(zip(with_content, fetch_contents(
-        counting, codec, [pieces[i] for i in with_content], [entries[i].size for i in with_content])))
+        counting, codec, [pieces_of(located[i]) for i in with_content],
+        [entries[i].size for i in with_content])))
     captured: dict[str, bytes] = {}
     for index in kept:
         content = contents.get(index, b"")
         if index in contents:  # its bytes are here: the tar reader's hash costs nothing more
-            _check_digest(content, digests[index], entries[index].path)
+            _check_digest(content, records[located[index]].digest, entries[index].path)
             entries[index] = entries[index]._replace(content_hash=xxhash.xxh3_64_intdigest(content))
         captured[entries[index].path] = content
     for entry, content in tail:
         entries.append(entry)
         if capture is not None and entry.kind == FILE and _wanted(capture, entry):
             captured[entry.path] = content
+    content = TocContent(codec, Located(located, pieces_of),
+                         Located(located, lambda position: records[position].digest))
     # only regular files and symlinks have a size (directories, links and markers count 0)
     blob = IndexedBlob(tuple(entries), sum(e.size for e in entries), reader.size, codec, captured)
-    return TocIndexed(blob, TocContent(codec, pieces, digests), counting.fetched, counting.requests)
-
-
-def entry_of(record: TocRecord) -> FileEntry | None:
-    """The entry the tar reader makes of the member a record describes (None for the members
-    it skips: the root and aufs bookkeeping); its content known by digest."""
-    path = normalize_member_path(_exact(record.name))
-    kind = TYPES.get(record.kind)
-    if kind is None:
-        raise TocUnusable(f"a TOC entry of unknown type {record.kind[:40]!r}")
-    if path == "/":
-        return None
-    if ".wh." in path:
-        directory, _, base = path.rpartition("/")
-        if base.startswith(WHITEOUT_PREFIX):
-            if base == OPAQUE_MARKER:
-                return FileEntry(directory or "/", OPAQUE, 0)
-            if base.startswith(".wh..wh."):
-                return None
-            return FileEntry(directory + "/" + base[4:], WHITEOUT, 0)
-    mode, uid, gid = record.mode, record.uid, record.gid
-    if kind == FILE:
-        if not record.size:
-            return FileEntry(path, FILE, 0, mode, uid, gid, None, EMPTY_HASH)
-        if not record.digest or not record.pieces:
-            raise TocUnusable(f"the TOC gives no digest or offset for {path[:200]!r}")
-        return FileEntry(path, FILE, record.size, mode, uid, gid, None, digest_hash(record.digest))
-    if kind == SYMLINK:
-        link = _exact(record.link)
-        return FileEntry(path, SYMLINK, len(link.encode("utf-8", "surrogateescape")), mode, uid,
-                         gid, link)
-    if kind == HARDLINK:
-        return FileEntry(path, HARDLINK, 0, mode, uid, gid, normalize_member_path(_exact(record.link)))
-    return FileEntry(path, kind, 0, mode, uid, gid)
+    return TocIndexed(blob, content, counting.fetched, counting.requests)
 
 
 def _wanted(capture: CapturePolicy, entry: FileEntry) -> bool:
     path = entry.path
     return (entry.size <= CAPTURE_LIMIT and (path.startswith(capture.prefixes)
             or path.endswith(capture.suffixes)) and capture.wants(path))
-
-
-def _exact(name: str) -> str:
-    # A TOC is JSON written by Go, which spells bytes that are not UTF-8 as U+FFFD: the tar's
-    # name cannot be known from it
-    if "\ufffd" in name:
-        raise TocUnusable("the TOC cannot spell a member name that is not UTF-8")
-    return name
 
 
 def _check_digest(content: bytes, digest: str, path: str) -> None:
