@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import io
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from .toc_decode import (  # noqa: F401 - the TOC's hashes and error, named here
 
 COALESCE_GAP = 64 << 10
 """Ranges closer than this are fetched in one request: a request costs more than the gap."""
+PARALLEL_RANGES = 4
+"""Range requests of one layer's files made at once."""
 OUTPUT_STEP = 4 << 20
 """Decompressed bytes produced at a time while a fetched file is hashed."""
 
@@ -63,14 +66,16 @@ class CountingRanges:
 
     def __init__(self, reader: Ranged) -> None:
         self._reader = reader
+        self._lock = threading.Lock()  # a layer's ranges are fetched from several threads
         self.size = reader.size
         self.fetched = 0
         self.requests = 0
 
     def read_range(self, offset: int, length: int) -> bytes:
         data = self._reader.read_range(offset, length)
-        self.fetched += len(data)
-        self.requests += 1
+        with self._lock:
+            self.fetched += len(data)
+            self.requests += 1
         return data
 
 
@@ -212,7 +217,8 @@ def tar_hashes(reader: Ranged, content: TocContent, indexes: Sequence[int],
 
 
 def _fetch_blocks(reader: Ranged, pieces: list[Piece]) -> list[tuple[int, bytes]]:
-    """The pieces' byte ranges, near ones merged into one request: (start, bytes), by start."""
+    """The pieces' byte ranges, near ones merged into one request, the requests made at once:
+    (start, bytes), by start."""
     spans: list[list[int]] = []
     for start, end, _ in sorted(pieces):
         if spans and start <= spans[-1][1] + COALESCE_GAP:
@@ -222,7 +228,15 @@ def _fetch_blocks(reader: Ranged, pieces: list[Piece]) -> list[tuple[int, bytes]
     for start, end in spans:
         if not 0 <= start < end <= reader.size:
             raise TocUnusable(f"a TOC offset ({start}-{end}) outside the blob's {reader.size} bytes")
-    return [(start, reader.read_range(start, end - start)) for start, end in spans]
+    if len(spans) < 2:
+        return [(start, reader.read_range(start, end - start)) for start, end in spans]
+    # each request waits mostly on the network: in turn, a layer's few ranges cost a round
+    # trip each on its critical path
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(PARALLEL_RANGES, len(spans))) as pool:
+        return list(zip([start for start, _ in spans], pool.map(
+            lambda span: reader.read_range(span[0], span[1] - span[0]), spans)))
 
 
 def _decompressed(blocks: list[tuple[int, bytes]], codec: str, piece: Piece):
