@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import xxhash
+from isal import isal_zlib
 
 from ..model import FileEntry
 from .blob import IndexedBlob
@@ -261,7 +262,7 @@ def _decompressed(blocks: list[tuple[int, bytes]], codec: str, piece: Piece, dec
     remaining = length
     try:
         if codec == "gzip":
-            inflater = zlib.decompressobj(wbits=31)
+            inflater = isal_zlib.decompressobj(wbits=31)  # zlib's API, 1.7x its speed
             pending = bytes(compressed)
             while remaining and not inflater.eof:
                 part = inflater.decompress(pending, min(remaining, OUTPUT_STEP))
@@ -278,7 +279,7 @@ def _decompressed(blocks: list[tuple[int, bytes]], codec: str, piece: Piece, dec
                 return
             remaining -= len(part)
             yield part
-    except (zlib.error, ValueError, OSError) as error:  # zstandard.ZstdError is a ValueError
+    except (zlib.error, isal_zlib.error, ValueError, OSError) as error:  # ZstdError is a ValueError
         raise TocUnusable(f"a file's compressed bytes are damaged: {error}") from error
 
 

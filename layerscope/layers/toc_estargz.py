@@ -15,6 +15,8 @@ import hashlib
 import zlib
 from collections.abc import Mapping
 
+from isal import isal_zlib
+
 from ..model import EntryKind, FileEntry
 from .tarindex import CapturePolicy, index_layer
 from .toc import Piece, Ranged, TocUnusable
@@ -47,10 +49,10 @@ def read_toc(reader: Ranged, annotations: Mapping[str, str], toc_offset: int,
     if not 0 <= toc_offset < end:
         raise TocUnusable(f"the eStargz footer names a TOC offset ({toc_offset}) outside the blob")
     member = reader.read_range(toc_offset, end - toc_offset)
-    inflater = zlib.decompressobj(wbits=31)
+    inflater = isal_zlib.decompressobj(wbits=31)  # zlib's API, 1.7x its speed
     try:
         tar = inflater.decompress(member, inflate_limit or 0)
-    except zlib.error as error:
+    except (zlib.error, isal_zlib.error) as error:
         raise TocUnusable(f"the eStargz TOC member is not gzip: {error}") from error
     if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
         raise TocUnusable("the eStargz TOC member is damaged or inflates past the limit")
