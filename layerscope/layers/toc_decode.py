@@ -122,6 +122,7 @@ def file_entries(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: one pas
     located: dict[int, int] = {}
     kept: list[int] = []
     append, new, types, base = entries.append, tuple.__new__, TYPES, TOC_HASH_BASE
+    from_bytes = int.from_bytes  # big-endian, as the digits are written
     prefixes, suffixes = (capture.prefixes, capture.suffixes) if capture else ((), ())
     for position, record in enumerate(records):
         kind = types.get(record.type)
@@ -132,10 +133,11 @@ def file_entries(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: one pas
         name = record.name
         if "\ufffd" in name:
             raise TocUnusable("the TOC cannot spell a member name that is not UTF-8")
-        plain = name.lstrip("/").removeprefix("./").rstrip("/")
         # the common case of tarindex.normalize_member_path, without the call
-        path = "/" + plain if "//" not in plain and "/." not in plain and plain[:1] != "." \
-            else normalize_member_path(name)
+        if name[:1] not in "./" and "//" not in name and "/." not in name:
+            path = "/" + name[:-1] if name[-1] == "/" else "/" + name
+        else:
+            path = normalize_member_path(name)
         if path == "/":
             continue
         if ".wh." in path:
@@ -152,13 +154,13 @@ def file_entries(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: one pas
                 digest = record.digest
                 if record.offset < first_offset or len(digest) != 71 or digest[:7] != "sha256:":
                     raise TocUnusable(f"the TOC gives no sha256 digest or offset for {path[:200]!r}")
-                value = digest[7:]
-                try:  # int() takes "+", "_" and spaces too: only ASCII letters and digits here
-                    if not (value.isascii() and value.isalnum()):
-                        raise ValueError(value)
-                    content_hash = base + int(value, 16)
+                try:  # 32 bytes from 64 characters: hex digits only (int() takes "+", "_")
+                    value = bytes.fromhex(digest[7:])
                 except ValueError:
-                    raise TocUnusable(f"a malformed TOC digest: {digest[:80]!r}") from None
+                    value = b""
+                if len(value) != 32:
+                    raise TocUnusable(f"a malformed TOC digest: {digest[:80]!r}")
+                content_hash = base + from_bytes(value)
                 located[len(entries)] = position
             else:
                 content_hash = EMPTY_HASH
