@@ -39,8 +39,9 @@ MAX_REDIRECTS = 5
 STATS_VARIABLE = "LAYERSCOPE_REGISTRY_STATS"
 """Names a file to which each run appends "<requests> <bytes fetched>" (the bench reads it)."""
 RETRIED = {429, 500, 502, 503, 504}
-POOL_SIZE = 8
-"""Connections kept a host: the layers fetched at once and their ranges."""
+POOL_SIZE = 16
+"""Connections kept a host: enough for the layers fetched at once times the ranges each
+fetches at once (3 x 4), since urllib3 logs a warning for every connection it cannot keep."""
 BROKEN = (ProtocolError, ReadTimeoutError, SSLError)
 """What a transfer under way fails with when the connection drops, stalls or is cut."""
 
