@@ -17,6 +17,8 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
+from urllib3.exceptions import HTTPError
+
 from ..errors import SourceError
 from .registry_http import Http, Response, request
 
@@ -185,8 +187,6 @@ class Authenticator:
             query["service"] = parameters["service"]
         headers = {} if self._credentials is None else {"Authorization": self._credentials.basic()}
         realm = parameters["realm"]
-        from urllib3.exceptions import HTTPError
-
         try:
             self._http.counter.add(1)
             reply = request(self._http.pool, realm, headers, stream=False, fields=query,
