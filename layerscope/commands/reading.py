@@ -98,7 +98,7 @@ def debug_line(message: str) -> None:
 
 
 def registry_access(options: ReadingOptions):
-    """How to reach docker:// registries (requests is imported only when one is read)."""
+    """How to reach docker:// registries (urllib3 is imported only when one is read)."""
     from ..sources.registry_access import RegistryAccess
 
     return RegistryAccess(options.creds, options.tls_verify, options.cert_dir)

@@ -38,7 +38,7 @@ MAGIC = b"LSIX"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 INDEX_PRODUCERS = tuple(os.path.join(_HERE, name) for name in (
     "blob.py", "cache.py", "decompress.py", "directory_index.py", "limits.py", "readahead.py",
-    "tarheader.py", "tarindex.py", "toc.py", "toc_estargz.py", "toc_read.py",
+    "tarheader.py", "tarindex.py", "toc.py", "toc_decode.py", "toc_estargz.py", "toc_read.py",
     "toc_zstd_chunked.py")) + (os.path.join(os.path.dirname(_HERE), "model.py"),)
 """The modules whose code decides what a layer index holds: the readers (of a tar, of a layer
 directory in the engine's store, and of a zstd:chunked or eStargz table of contents),

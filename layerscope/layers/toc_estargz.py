@@ -12,13 +12,15 @@ is the sha256 of the TOC JSON; a layer found by its footer alone has nothing to 
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from collections.abc import Mapping
 
+from isal import isal_zlib
+
 from ..model import EntryKind, FileEntry
 from .tarindex import CapturePolicy, index_layer
-from .toc import Ranged, TocRecord, TocUnusable
+from .toc import Piece, Ranged, TocUnusable
+from .toc_decode import TocEntry, decode
 
 TOC_DIGEST = "containerd.io/snapshot/stargz/toc.digest"
 """The descriptor annotation with the sha256 of the TOC JSON."""
@@ -39,7 +41,7 @@ def footer_offset(footer: bytes) -> int | None:
 
 
 def read_toc(reader: Ranged, annotations: Mapping[str, str], toc_offset: int,
-             inflate_limit: int | None) -> tuple[list[TocRecord], FileEntry, bytes]:
+             inflate_limit: int | None) -> tuple[list[TocEntry], FileEntry, bytes]:
     """The TOC's records, and the TOC's own tar member (its entry as the tar reader makes it,
     and its content), from one range request; checked against the digest annotation when the
     descriptor has one."""
@@ -47,10 +49,10 @@ def read_toc(reader: Ranged, annotations: Mapping[str, str], toc_offset: int,
     if not 0 <= toc_offset < end:
         raise TocUnusable(f"the eStargz footer names a TOC offset ({toc_offset}) outside the blob")
     member = reader.read_range(toc_offset, end - toc_offset)
-    inflater = zlib.decompressobj(wbits=31)
+    inflater = isal_zlib.decompressobj(wbits=31)  # zlib's API, 1.7x its speed
     try:
         tar = inflater.decompress(member, inflate_limit or 0)
-    except zlib.error as error:
+    except (zlib.error, isal_zlib.error) as error:
         raise TocUnusable(f"the eStargz TOC member is not gzip: {error}") from error
     if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
         raise TocUnusable("the eStargz TOC member is damaged or inflates past the limit")
@@ -62,43 +64,39 @@ def read_toc(reader: Ranged, annotations: Mapping[str, str], toc_offset: int,
     expected = annotations.get(TOC_DIGEST)
     if expected and "sha256:" + hashlib.sha256(text).hexdigest() != expected:
         raise TocUnusable("the eStargz TOC does not match its toc.digest annotation")
-    try:
-        toc = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise TocUnusable(f"the eStargz TOC is not JSON: {error}") from error
-    return records_of(toc, toc_offset), entries[0], text
+    return decode(text), entries[0], text
 
 
-def records_of(toc, toc_offset: int) -> list[TocRecord]:
-    """TocRecords from a parsed eStargz TOC whose own member starts at `toc_offset`: each
-    chunk's gzip member ends where the next member with content (or the TOC) starts."""
-    if not isinstance(toc, dict) or toc.get("version") != 1 or not isinstance(toc.get("entries"), list):
-        raise TocUnusable("the eStargz TOC is not version 1 with an entry list")
-    try:
-        starts = sorted({int(e["offset"]) for e in toc["entries"] if e.get("offset")})
-        following = dict(zip(starts, [*starts[1:], toc_offset]))
-        records: list[TocRecord] = []
-        for entry in toc["entries"]:
-            kind = entry["type"]
-            if kind == "chunk":
-                if not (records and records[-1].kind == "reg" and records[-1].pieces):
-                    raise TocUnusable("an eStargz chunk entry follows no regular file")
-                owner = records[-1]
-                records[-1] = owner._replace(pieces=(*owner.pieces, _piece(entry, owner.size, following)))
-                continue
-            size = int(entry.get("size") or 0) if kind == "reg" else 0
-            records.append(TocRecord(
-                str(entry["name"]), str(kind), size, int(entry.get("mode") or 0),
-                int(entry.get("uid") or 0), int(entry.get("gid") or 0),
-                str(entry.get("linkName") or ""), entry.get("digest") or None,
-                (_piece(entry, size, following),) if size else ()))
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise TocUnusable(f"an eStargz TOC entry is malformed: {error}") from error
-    return records
+def pieces(records: list[TocEntry], toc_offset: int):
+    """Where the file of a record lies, given the TOC's own member starts at `toc_offset`: a
+    piece per chunk, each chunk's gzip member ending where the next member with content (or
+    the TOC) starts."""
+    starts = []
+    owner = False  # whether the last record other than a chunk is a file with content
+    for record in records:
+        if record.type == "chunk":
+            if not owner:
+                raise TocUnusable("an eStargz chunk entry follows no regular file")
+        else:
+            owner = record.type == "reg" and record.size > 0
+        if record.offset > 0:
+            starts.append(record.offset)
+    starts = sorted(set(starts))
+    following = dict(zip(starts, [*starts[1:], toc_offset]))
 
+    def piece(record: TocEntry, file_size: int) -> Piece:
+        end = following.get(record.offset)
+        if end is None:
+            raise TocUnusable(f"an eStargz TOC entry has no offset: {record.name[:200]!r}")
+        return record.offset, end, record.chunkSize or file_size - record.chunkOffset
 
-def _piece(entry: dict, file_size: int, following: dict[int, int]) -> tuple[int, int, int]:
-    """Where one chunk (or an unchunked file) lies: its gzip member, up to the next one."""
-    start = int(entry["offset"])
-    taken = int(entry.get("chunkSize") or 0) or file_size - int(entry.get("chunkOffset") or 0)
-    return start, following[start], taken
+    def pieces_of(position: int) -> tuple[Piece, ...]:
+        record = records[position]
+        found = [piece(record, record.size)]
+        for chunk in records[position + 1:]:
+            if chunk.type != "chunk":
+                break
+            found.append(piece(chunk, record.size))
+        return tuple(found)
+
+    return pieces_of

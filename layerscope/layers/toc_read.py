@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import SourceError
+from . import toc_estargz, toc_zstd_chunked
 from .decompress import media_type_codec
 from .limits import ReadOptions
-from .toc import CountingRanges, Ranged, TocIndexed, TocUnusable, index_records
+from .toc import CountingRanges, Ranged, TocIndexed, TocUnusable, index_decoded
+from .toc_decode import file_entries
 from .toc_estargz import FOOTER_SIZE, TOC_DIGEST, footer_offset, read_toc
 from .toc_zstd_chunked import is_zstd_chunked, read_records
 
@@ -40,7 +42,9 @@ def index_from_toc(media_type: str | None, annotations: Mapping[str, str], reade
     limit = options.inflate_limit(reader.size)
     if is_zstd_chunked(annotations):
         records = read_records(counting, annotations, limit)
-        return index_records(records, counting, "zstd", options.capture)
+        # a zstd:chunked file's offset may be 0 in principle; an eStargz one follows a header
+        return index_decoded(file_entries(records, options.capture, 0),
+                             toc_zstd_chunked.pieces(records), counting, "zstd", options.capture)
     if media_type_codec(media_type) != "gzip" or reader.size < FOOTER_SIZE:
         return None
     try:
@@ -55,4 +59,6 @@ def index_from_toc(media_type: str | None, annotations: Mapping[str, str], reade
             raise TocUnusable("the layer's annotations name an eStargz TOC, its footer does not")
         return None
     records, member, content = read_toc(counting, annotations, offset, limit)
-    return index_records(records, counting, "gzip", options.capture, ((member, content),))
+    return index_decoded(file_entries(records, options.capture, 1),
+                         toc_estargz.pieces(records, offset), counting, "gzip", options.capture,
+                         ((member, content),))

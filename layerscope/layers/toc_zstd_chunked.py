@@ -12,10 +12,10 @@ read only when the checksum is there to vouch for it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 
-from .toc import Ranged, TocRecord, TocUnusable
+from .toc import Piece, Ranged, TocUnusable
+from .toc_decode import TocEntry, decode
 
 PREFIXES = ("io.github.containers.zstd-chunked.", "io.containers.zstd-chunked.")
 """The annotation prefixes, current spelling first."""
@@ -29,9 +29,9 @@ def is_zstd_chunked(annotations: Mapping[str, str]) -> bool:
 
 
 def read_records(reader: Ranged, annotations: Mapping[str, str],
-                 inflate_limit: int | None) -> list[TocRecord]:
+                 inflate_limit: int | None) -> list[TocEntry]:
     """The manifest's entries, fetched with one range request and checked against the
-    descriptor's checksum; chunk entries are folded into their file (its offsets cover them)."""
+    descriptor's checksum."""
     prefix = next(p for p in PREFIXES if p + "manifest-position" in annotations)
     position = annotations[prefix + "manifest-position"]
     checksum = annotations.get(prefix + "manifest-checksum")
@@ -55,33 +55,16 @@ def read_records(reader: Ranged, annotations: Mapping[str, str],
 
     try:
         text = zstandard.ZstdDecompressor().decompress(data, max_output_size=uncompressed)
-        manifest = json.loads(text)
-    except (zstandard.ZstdError, ValueError, RecursionError) as error:
+    except zstandard.ZstdError as error:
         raise TocUnusable(f"the zstd:chunked manifest is unreadable: {error}") from error
-    return records_of(manifest)
+    return decode(text)
 
 
-def records_of(manifest) -> list[TocRecord]:
-    """TocRecords from a parsed zstd:chunked manifest."""
-    if not isinstance(manifest, dict) or manifest.get("version") != 1:
-        raise TocUnusable("the zstd:chunked manifest is not version 1")
-    entries = manifest.get("entries")
-    if not isinstance(entries, list):
-        raise TocUnusable("the zstd:chunked manifest has no entry list")
-    records = []
-    try:
-        for entry in entries:
-            kind = entry["type"]
-            if kind == "chunk":
-                continue
-            size = int(entry.get("size") or 0) if kind == "reg" else 0
-            pieces = ()
-            if kind == "reg" and size:
-                pieces = ((int(entry["offset"]), int(entry["endOffset"]), size),)
-            records.append(TocRecord(
-                str(entry["name"]), str(kind), size, int(entry.get("mode") or 0),
-                int(entry.get("uid") or 0), int(entry.get("gid") or 0),
-                str(entry.get("linkName") or ""), entry.get("digest") or None, pieces))
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise TocUnusable(f"a zstd:chunked manifest entry is malformed: {error}") from error
-    return records
+def pieces(records: list[TocEntry]):
+    """Where the file of a record lies: one piece, its offsets covering its chunks' frames."""
+
+    def pieces_of(position: int) -> tuple[Piece, ...]:
+        record = records[position]
+        return ((record.offset, record.endOffset, record.size),)
+
+    return pieces_of

@@ -1,5 +1,5 @@
 """How to reach registries, as the user asked: kept apart from the HTTP client so that naming
-it imports neither requests nor the registry source."""
+it imports neither urllib3 nor the registry source."""
 
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-import requests
+from urllib3.exceptions import HTTPError
 
 from ..errors import SourceError
-from .registry_http import Http
+from .registry_http import Http, Response, request
 
 CREDS_VARIABLE = "LAYERSCOPE_REGISTRY_CREDS"
 HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -168,7 +168,7 @@ class Authenticator:
                    "docker login)"
         return f"the credentials from {self._credentials.origin}"
 
-    def answer(self, response: requests.Response) -> None:
+    def answer(self, response: Response) -> None:
         """Authenticate as the 401 response's challenge asks (a SourceError when it cannot)."""
         scheme, parameters = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if scheme == "basic":
@@ -189,9 +189,9 @@ class Authenticator:
         realm = parameters["realm"]
         try:
             self._http.counter.add(1)
-            reply = self._http.session.get(realm, params=query, headers=headers, timeout=30,
-                                           allow_redirects=False)
-        except requests.RequestException as error:
+            reply = request(self._http.pool, realm, headers, stream=False, fields=query,
+                            timeout=(30.0, 30.0))
+        except HTTPError as error:
             raise SourceError(f"cannot reach the token service of registry {self._http.host} "
                               f"({_host(realm)}): {type(error).__name__}") from error
         if reply.status_code in (401, 403):

@@ -19,8 +19,6 @@ import queue
 import threading
 import time
 
-import requests
-
 from ..errors import LayerReadError
 from . import registry_http
 from .registry_http import Http
@@ -109,8 +107,7 @@ class BlobStream:
                 for piece in chunks:
                     position = self._take(piece, position)
                 return
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as error:
+            except registry_http.BROKEN as error:
                 resumes += 1
                 if resumes > registry_http.RETRIES:
                     raise LayerReadError(

@@ -7,26 +7,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import requests
+from urllib3.exceptions import HTTPError
 
 from ..errors import SourceError
 from . import platforms
 from .base import LayerDescriptor
 from .documents import HASHES, MetadataTooLarge, check_metadata_size, expect, parse_json
 from .manifests import INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES
+from .registry_http import Response
 
 SCHEMA1_TYPES = {"application/vnd.docker.distribution.manifest.v1+json",
                  "application/vnd.docker.distribution.manifest.v1+prettyjws"}
 ACCEPT = ", ".join(sorted(INDEX_TYPES | MANIFEST_TYPES))
 """What a manifest request accepts: OCI index and manifest, Docker schema 2 list and manifest."""
 
-Fetch = Callable[[str, dict], requests.Response]
+Fetch = Callable[[str, dict], Response]
 """GET a registry path with extra headers: the response after authentication and retries."""
 Count = Callable[[int], None]
 """Told the bytes of each document fetched."""
 
 
-def read_limited(response: requests.Response, what: str, count: Count) -> bytes:
+def read_limited(response: Response, what: str, count: Count) -> bytes:
     """A metadata document's body, refused before it is read when its length says it is too
     large, and as soon as it passes the bound when it does not say."""
     try:
@@ -40,7 +41,7 @@ def read_limited(response: requests.Response, what: str, count: Count) -> bytes:
         return bytes(data)
     except MetadataTooLarge as error:
         raise SourceError(error.message, hint="no real image has metadata this large") from error
-    except requests.RequestException as error:
+    except HTTPError as error:
         raise SourceError(f"{what} could not be read: {type(error).__name__}") from error
     finally:
         response.close()
