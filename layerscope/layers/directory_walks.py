@@ -21,6 +21,7 @@ raised here as the same LayerReadError message.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..errors import LayerReadError
 from .blob import IndexedBlob
@@ -32,28 +33,50 @@ MIN_LAYERS = 2
 
 
 def index_directories(layers: list[tuple[str, bool]], *, capture: CapturePolicy | None,
-                      hash_all: bool) -> list[IndexedBlob]:
-    """The index of each (directory, type_bits) of `layers`, in order (see index_directory)."""
+                      hash_all: bool,
+                      ready: Callable[[int, IndexedBlob], None] | None = None,
+                      ) -> list[IndexedBlob]:
+    """The index of each (directory, type_bits) of `layers`, in order (see index_directory).
+    `ready` is called here with each layer's position and index as soon as it is walked, in
+    the order they are walked: its work is done while the worker still walks."""
+    blobs: dict[int, IndexedBlob] = {}
 
     def walk(position: int) -> Walked:
         directory, bits = layers[position]
         return walk_directory(directory, capture=capture, hash_all=hash_all, type_bits=bits)
 
+    def done(position: int, walked: Walked) -> None:
+        blobs[position] = blob = blob_of(walked)
+        if ready is not None:
+            ready(position, blob)
+
     count = len(layers)
-    if count < MIN_LAYERS or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
-        return [blob_of(walk(position)) for position in range(count)]
-    worker = _start(walk, count)
+    worker = None
+    if count >= MIN_LAYERS and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork"):
+        worker = _start(walk, count)
     if worker is None:
-        return [blob_of(walk(position)) for position in range(count)]
+        for position in range(count):
+            done(position, walk(position))
+        return [blobs[position] for position in range(count)]
+    _walk_with(worker, walk, done)
+    for position in range(count):
+        if position not in blobs:  # taken by a worker that died before sending it
+            done(position, walk(position))
+    return [blobs[position] for position in range(count)]
+
+
+def _walk_with(worker, walk: Callable[[int], Walked],
+               done: Callable[[int, Walked], None]) -> None:
+    """Walk the layers this process claims and take the worker's as they come, until it has
+    sent its last."""
     process, receiver, claim, stop = worker
-    blobs: dict[int, IndexedBlob] = {}
     try:
         while (position := claim()) is not None:
-            blobs[position] = blob_of(walk(position))
+            done(position, walk(position))
             while receiver.poll():  # what the worker sent meanwhile, without waiting
-                if not _take(receiver, blobs):
+                if not _take(receiver, done):
                     break
-        while _take(receiver, blobs):
+        while _take(receiver, done):
             pass
     except BaseException:
         process.terminate()  # its walk is of no use now; it is this process's own child
@@ -62,15 +85,11 @@ def index_directories(layers: list[tuple[str, bool]], *, capture: CapturePolicy 
         stop()
         receiver.close()
         process.join()
-    for position in range(count):
-        if position not in blobs:  # taken by a worker that died before sending it
-            blobs[position] = blob_of(walk(position))
-    return [blobs[position] for position in range(count)]
 
 
-def _take(receiver, blobs: dict[int, IndexedBlob]) -> bool:
-    """Receive one message of the worker into `blobs`; False when it sent its last (or died,
-    or could not send); an error it met reading a layer is raised here."""
+def _take(receiver, done: Callable[[int, Walked], None]) -> bool:
+    """Receive one message of the worker and hand it to `done`; False when it sent its last
+    (or died, or could not send); an error it met reading a layer is raised here."""
     try:
         message = receiver.recv()
     except (EOFError, OSError):
@@ -80,7 +99,7 @@ def _take(receiver, blobs: dict[int, IndexedBlob]) -> bool:
     position, walked = message
     if isinstance(walked, str):
         raise LayerReadError(walked)
-    blobs[position] = blob_of(walked)
+    done(position, walked)
     return True
 
 

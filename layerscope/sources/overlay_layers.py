@@ -13,7 +13,7 @@ from dataclasses import replace
 from itertools import compress, count
 from operator import itemgetter, not_
 
-from ..errors import SourceError
+from ..errors import LayerReadError, SourceError
 from ..layers.blob import IndexedBlob
 from ..layers.cache import CacheStore
 from ..layers.directory_index import hash_files
@@ -65,95 +65,123 @@ def index_layers(diff_ids: list[str], directories: tuple[str, ...] | list[str],
                  type_bits: tuple[bool, ...] | list[bool], cache: CacheStore,
                  options: ReadOptions) -> dict[str, IndexedBlob]:
     """The layers not in `cache` indexed from their diff directories, with every file hashed
-    when `options` ask it, else only the contents the analysis compares (see _hash_compared)."""
+    when `options` ask it, else only the contents the analysis compares (see _Compared)."""
     unread: dict[str, tuple[str, bool]] = {}
+    cached: dict[str, IndexedBlob] = {}
     for diff_id, directory, bits in zip(diff_ids, directories, type_bits):
-        if diff_id not in unread and cache.get(diff_id) is None:
-            unread[diff_id] = (directory, bits)
-    indexes = index_directories(list(unread.values()), capture=options.capture,
-                                hash_all=options.hash_every_file)
-    blobs: dict[str, IndexedBlob] = dict(zip(unread, indexes))
-    if not options.hash_every_file:
-        blobs = _hash_compared(diff_ids, dict(zip(diff_ids, directories)), blobs, cache)
-    return blobs
+        if diff_id not in unread and diff_id not in cached:
+            blob = cache.get(diff_id)
+            if blob is None:
+                unread[diff_id] = (directory, bits)
+            else:
+                cached[diff_id] = blob
+    names = list(unread)
+    if options.hash_every_file:
+        indexes = index_directories(list(unread.values()), capture=options.capture,
+                                    hash_all=True)
+        return dict(zip(names, indexes))
+    compared = _Compared(diff_ids, dict(zip(diff_ids, directories)), cached)
+    index_directories(list(unread.values()), capture=options.capture, hash_all=False,
+                      ready=lambda position, blob: compared.add(names[position], blob))
+    return compared.finish(names)
 
 
-def _hash_compared(diff_ids: list[str], directories: dict[str, str],
-                   blobs: dict[str, IndexedBlob], cache: CacheStore) -> dict[str, IndexedBlob]:
-    """Hash the unread files whose content the merge compares (analysis.merge.classify): the
-    regular files at a path another layer also writes a file of the same size at, and the file
-    a hard link points to where it replaces a lower file. The export hashes every file; only
-    these hashes can change the report."""
-    layers = [blobs.get(diff_id) or cache.get(diff_id) for diff_id in diff_ids]
-    files = [_file_positions(blob) for blob in layers]
-    completed = dict(blobs)
-    for position, paths in _compared_versions(layers, files).items():
-        diff_id = diff_ids[position]
-        blob = completed.get(diff_id)
-        if blob is None or not blob.deferred:
-            continue
+class _Compared:
+    """Hashes the unread files whose content the merge compares (analysis.merge.classify): the
+    regular files at a path another layer also writes a file of the same size at, and, where a
+    hard link takes the path of a lower regular file, that file and the link's target. The
+    export hashes every file; only these hashes can change the report.
+
+    Layers are taken in image order as their walks deliver them (layers.directory_walks calls
+    add between two walks of this process), so the looking and hashing is done while the worker
+    process still walks. A layer's regular-file paths are compared with those of the layers
+    below as sets, in C; only paths written by more than one layer are looked at one by one
+    (34k of big-churn's 300k)."""
+
+    def __init__(self, diff_ids: list[str], directories: dict[str, str],
+                 cached: dict[str, IndexedBlob]) -> None:
+        self.diff_ids = diff_ids
+        self.directories = directories
+        self.blobs = dict(cached)
+        """diff ID -> index, as walked or cached."""
+        self.files: list[dict[str, int]] = []
+        """Per layer taken, in image order: path -> position of each regular file's entry."""
+        self.latest: dict[str, int] = {}
+        """path -> the last layer taken with a regular file there."""
+        self.written: dict[str, list[int]] = {}
+        """path -> every layer taken with a regular file there, for paths of more than one."""
+        self.hashes: dict[str, dict[int, int]] = {}
+        """diff ID -> {entry position: content hash} of the files hashed."""
+
+    def add(self, diff_id: str, blob: IndexedBlob) -> None:
+        """A layer walked; every layer now complete from the bottom up is taken."""
+        self.blobs[diff_id] = blob
+        while len(self.files) < len(self.diff_ids):
+            following = self.blobs.get(self.diff_ids[len(self.files)])
+            if following is None:
+                break
+            self._take(following)
+
+    def finish(self, walked: list[str]) -> dict[str, IndexedBlob]:
+        """The walked layers with the compared files' hashes in their entries."""
+        if walked and len(self.files) < len(self.diff_ids):
+            raise LayerReadError("a layer of the image was not read")  # a bug, not input
+        return {diff_id: _with_hashes(self.blobs[diff_id], self.hashes.get(diff_id))
+                for diff_id in walked}
+
+    def _take(self, blob: IndexedBlob) -> None:
+        layer = len(self.files)
         entries = blob.entries
-        chosen = sorted(index for index in map(files[position].get, paths)
-                        if index is not None and entries[index][7] is None)
-        if chosen:
-            completed[diff_id] = _with_hashes(blob, chosen, directories[diff_id])
-    return completed
-
-
-def _file_positions(blob: IndexedBlob) -> dict[str, int]:
-    """path -> position in the layer's entries of each regular file (made in C: big-churn's
-    20 layers hold 333k)."""
-    entries = blob.entries
-    return dict(compress(zip(map(_PATH, entries), count()),
-                         map(_IS_FILE, map(_KIND, entries))))
-
-
-def _compared_versions(layers: list[IndexedBlob],
-                       files: list[dict[str, int]]) -> dict[int, set[str]]:
-    """The paths, by layer, of every regular file whose content classify may compare. Only
-    paths more than one layer writes a file at are looked at one by one (34k of big-churn's
-    300k)."""
-    wanted: dict[int, set[str]] = {}
-    for path, versions in _rewritten(files).items():
-        sizes = [layers[layer].entries[files[layer][path]][2] for layer in versions]
-        if len(set(sizes)) < len(sizes):  # two versions of one size: their bytes are compared
-            for layer, size in zip(versions, sizes):
-                if sizes.count(size) > 1:
-                    wanted.setdefault(layer, set()).add(path)
-    for position, blob in enumerate(layers):
-        for entry in compress(blob.entries, map(_IS_HARDLINK, map(_KIND, blob.entries))):
-            path = entry.path
-            lower = [layer for layer, here in enumerate(files) if path in here]
-            if lower:
-                wanted.setdefault(position, set()).add(entry.link_target or "")
-                for layer in lower:
-                    if layer < position:
-                        wanted.setdefault(layer, set()).add(path)
-    return wanted
-
-
-def _rewritten(files: list[dict[str, int]]) -> dict[str, list[int]]:
-    """path -> the layers with a regular file there, for each path more than one layer writes a
-    regular file at; the paths of a layer are compared with those below it as sets, in C."""
-    latest: dict[str, int] = {}  # path -> the last layer so far with a regular file there
-    written: dict[str, list[int]] = {}
-    for layer, here in enumerate(files):
+        here = dict(compress(zip(map(_PATH, entries), count()),
+                             map(_IS_FILE, map(_KIND, entries))))
+        self.files.append(here)
+        latest, written = self.latest, self.written
+        wanted: list[tuple[int, str]] = []
         for path in here.keys() & latest.keys():
             earlier = written.get(path)
             if earlier is None:
-                written[path] = [latest[path], layer]
-            else:
-                earlier.append(layer)
+                earlier = written[path] = [latest[path]]
+            size = entries[here[path]][2]
+            same = [lower for lower in earlier if self._size(lower, path) == size]
+            if same:  # two versions of one size: their bytes are compared
+                wanted.append((layer, path))
+                wanted.extend((lower, path) for lower in same)
+            earlier.append(layer)
         latest.update(dict.fromkeys(here, layer))
-    return written
+        for entry in compress(entries, map(_IS_HARDLINK, map(_KIND, entries))):
+            # classify compares a new link's target only with the version below it
+            lower = written.get(entry.path) or [latest.get(entry.path, layer)]
+            lower = [below for below in lower if below < layer]
+            if lower:
+                wanted.append((layer, entry.link_target or ""))
+                wanted.extend((below, entry.path) for below in lower)
+        if wanted:
+            self._hash(wanted)
+
+    def _size(self, layer: int, path: str) -> int:
+        return self.blobs[self.diff_ids[layer]].entries[self.files[layer][path]][2]
+
+    def _hash(self, wanted: list[tuple[int, str]]) -> None:
+        """Hash the wanted files not hashed yet, a layer directory at a time."""
+        by_layer: dict[int, dict[int, str]] = {}
+        for layer, path in wanted:
+            position = self.files[layer].get(path)
+            diff_id = self.diff_ids[layer]
+            if (position is not None and position not in self.hashes.get(diff_id, ())
+                    and self.blobs[diff_id].entries[position][7] is None):
+                by_layer.setdefault(layer, {})[position] = path
+        for layer, chosen in by_layer.items():
+            diff_id = self.diff_ids[layer]
+            hashes = hash_files(self.directories[diff_id], list(chosen.values()))
+            self.hashes.setdefault(diff_id, {}).update(zip(chosen, hashes))
 
 
-def _with_hashes(blob: IndexedBlob, chosen: list[int], directory: str) -> IndexedBlob:
+def _with_hashes(blob: IndexedBlob, hashes: dict[int, int] | None) -> IndexedBlob:
+    if not hashes:
+        return blob
     entries = list(blob.entries)
-    hashes = hash_files(directory, [entries[index].path for index in chosen])
-    for index, content_hash in zip(chosen, hashes):
+    for index, content_hash in hashes.items():
         entries[index] = FileEntry(*entries[index][:7], content_hash)
-    done = set(chosen)
     deferred = blob.deferred
     return replace(blob, entries=tuple(entries), deferred=tuple(
-        compress(deferred, map(not_, map(done.__contains__, map(_FIRST, deferred))))))
+        compress(deferred, map(not_, map(hashes.__contains__, map(_FIRST, deferred))))))
