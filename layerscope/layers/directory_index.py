@@ -94,10 +94,11 @@ def blob_of(walked: Walked) -> IndexedBlob:
                        deferred=deferred)
 
 
-def hash_files(root: str, paths: list[str]) -> list[int]:
+def hash_files(root: str, paths: list[str], sizes: list[int] | None = None) -> list[int]:
     """xxh3-64 of the regular file at each layer path ("/usr/bin/x") of the directory `root`,
-    every component opened without following a symlink. Paths are visited in sorted order,
-    keeping the descriptors of the directories they share open."""
+    every component opened without following a symlink; with `sizes` (what the walk found), a
+    file of another size now is a LayerReadError, and no lstat is made. Paths are visited in
+    sorted order, keeping the descriptors of the directories they share open."""
     hashes = [0] * len(paths)
     opened: list[int] = []  # the root's descriptor, then one per component of `below`
     below: list[str] = []
@@ -116,7 +117,8 @@ def hash_files(root: str, paths: list[str]) -> list[int]:
             for part in directory[shared:]:
                 opened.append(os.open(part, _DIRECTORY_FLAGS, dir_fd=opened[-1]))
                 below.append(part)
-            size = os.lstat(name, dir_fd=opened[-1]).st_size
+            size = (os.lstat(name, dir_fd=opened[-1]).st_size if sizes is None
+                    else sizes[position])
             hashes[position] = _read(opened[-1], name, size, False)[0]
     except OSError as error:
         raise LayerReadError(f"cannot read the layer directory {root}: "

@@ -25,6 +25,7 @@ from ..model import EntryKind, FileEntry
 TAR_SPLIT_HEAD = 64 << 10
 """Compressed bytes of a layer's tar-split read to find its first tar header."""
 _PATH, _KIND, _FIRST = itemgetter(0), itemgetter(1), itemgetter(0)
+_POSITION = (1 << 32) - 1
 _IS_FILE, _IS_HARDLINK = int(EntryKind.FILE).__eq__, int(EntryKind.HARDLINK).__eq__
 
 
@@ -105,11 +106,12 @@ class _Compared:
         self.blobs = dict(cached)
         """diff ID -> index, as walked or cached."""
         self.files: list[dict[str, int]] = []
-        """Per layer taken, in image order: path -> position of each regular file's entry."""
+        """Per layer taken, in image order: path -> where its regular file's entry is, as
+        layer << 32 | position (made in C by counting from layer << 32)."""
         self.latest: dict[str, int] = {}
-        """path -> the last layer taken with a regular file there."""
-        self.written: dict[str, list[int]] = {}
-        """path -> every layer taken with a regular file there, for paths of more than one."""
+        """path -> where the last regular file taken at it is, as in `files`."""
+        self.written: dict[str, list[tuple[int, int]]] = {}
+        """path -> (layer, size) of every regular file taken at it, for paths of more than one."""
         self.hashes: dict[str, dict[int, int]] = {}
         """diff ID -> {entry position: content hash} of the files hashed."""
 
@@ -132,47 +134,55 @@ class _Compared:
     def _take(self, blob: IndexedBlob) -> None:
         layer = len(self.files)
         entries = blob.entries
-        here = dict(compress(zip(map(_PATH, entries), count()),
+        here = dict(compress(zip(map(_PATH, entries), count(layer << 32)),
                              map(_IS_FILE, map(_KIND, entries))))
         self.files.append(here)
         latest, written = self.latest, self.written
         wanted: list[tuple[int, str]] = []
         for path in here.keys() & latest.keys():
+            size = entries[here[path] & _POSITION][2]
             earlier = written.get(path)
             if earlier is None:
-                earlier = written[path] = [latest[path]]
-            size = entries[here[path]][2]
-            same = [lower for lower in earlier if self._size(lower, path) == size]
+                below = latest[path]
+                earlier = written[path] = [(below >> 32, self._entry(below)[2])]
+            same = [lower for lower, lower_size in earlier if lower_size == size]
             if same:  # two versions of one size: their bytes are compared
                 wanted.append((layer, path))
                 wanted.extend((lower, path) for lower in same)
-            earlier.append(layer)
-        latest.update(dict.fromkeys(here, layer))
+            earlier.append((layer, size))
+        latest.update(here)
         for entry in compress(entries, map(_IS_HARDLINK, map(_KIND, entries))):
             # classify compares a new link's target only with the version below it
-            lower = written.get(entry.path) or [latest.get(entry.path, layer)]
+            path = entry.path
+            lower = ([below for below, _ in written[path]] if path in written
+                     else [latest[path] >> 32] if path in latest else [])
             lower = [below for below in lower if below < layer]
             if lower:
                 wanted.append((layer, entry.link_target or ""))
-                wanted.extend((below, entry.path) for below in lower)
+                wanted.extend((below, path) for below in lower)
         if wanted:
             self._hash(wanted)
 
-    def _size(self, layer: int, path: str) -> int:
-        return self.blobs[self.diff_ids[layer]].entries[self.files[layer][path]][2]
+    def _entry(self, where: int) -> FileEntry:
+        """The entry at `where` (layer << 32 | position)."""
+        return self.blobs[self.diff_ids[where >> 32]].entries[where & _POSITION]
 
     def _hash(self, wanted: list[tuple[int, str]]) -> None:
         """Hash the wanted files not hashed yet, a layer directory at a time."""
         by_layer: dict[int, dict[int, str]] = {}
         for layer, path in wanted:
-            position = self.files[layer].get(path)
+            where = self.files[layer].get(path)
             diff_id = self.diff_ids[layer]
-            if (position is not None and position not in self.hashes.get(diff_id, ())
-                    and self.blobs[diff_id].entries[position][7] is None):
+            if where is None or self._entry(where)[7] is not None:
+                continue  # not a regular file there, or read already
+            position = where & _POSITION
+            if position not in self.hashes.get(diff_id, ()):
                 by_layer.setdefault(layer, {})[position] = path
         for layer, chosen in by_layer.items():
             diff_id = self.diff_ids[layer]
-            hashes = hash_files(self.directories[diff_id], list(chosen.values()))
+            entries = self.blobs[diff_id].entries
+            hashes = hash_files(self.directories[diff_id], list(chosen.values()),
+                                [entries[position][2] for position in chosen])
             self.hashes.setdefault(diff_id, {}).update(zip(chosen, hashes))
 
 
