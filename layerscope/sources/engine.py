@@ -19,6 +19,7 @@ from ..layers.cache import CacheStore
 from ..layers.limits import ReadOptions
 from ..model import Image, LayerDigests
 from .base import Progress
+from .engine_inspect import inspect_directly
 from .httpbody import dechunk, in_blocks
 from .manifests import Located, Selection
 from .outer_tar import read_archive
@@ -110,6 +111,13 @@ class ChunkStream:
                 break
 
 
+def _sdk_error() -> type[BaseException]:
+    """What the docker SDK raises (imported when something was raised: see engine_inspect)."""
+    from docker import errors as docker_errors
+
+    return docker_errors.DockerException
+
+
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """What a dropped connection raises below the docker SDK (which does not wrap them)."""
     import requests
@@ -197,24 +205,30 @@ class EngineSource:
         another source's connection to ask through, when one is open."""
         if self._record is not None:
             return self._record
-        from docker import errors as docker_errors
-
-        try:
-            record = (client or self.client()).api.inspect_image(self.name)
-        except docker_errors.ImageNotFound as error:
-            near = near_names(client or self.client(), self.name)
-            raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
-                              hint=(f"the engine has {near}; " if near else "")
-                              + f"build it, or `docker pull {self.name}` first") from error
-        except docker_errors.APIError as error:
-            raise SourceError(f"the engine refused to inspect {self.name}: "
-                              f"{error.explanation}") from error
+        record = inspect_directly(self.name) if client is None and self._client is None else None
+        if record is None:
+            record = self._inspect_through(client or self.client())
         # an engine image has one platform: --platform can only confirm it, never choose
         platform = {"os": record.get("Os"), "architecture": record.get("Architecture"),
                     "variant": record.get("Variant")}
         check_image_platform(self.selection.platform, platform, self.selection.ref)
         self._record = record
         return record
+
+    def _inspect_through(self, client) -> dict:
+        """The inspect record asked for through the SDK, whose errors the user is shown."""
+        from docker import errors as docker_errors
+
+        try:
+            return client.api.inspect_image(self.name)
+        except docker_errors.ImageNotFound as error:
+            near = near_names(client, self.name)
+            raise SourceError(f"image {self.name} is not in the local engine at {docker_host()}",
+                              hint=(f"the engine has {near}; " if near else "")
+                              + f"build it, or `docker pull {self.name}` first") from error
+        except docker_errors.APIError as error:
+            raise SourceError(f"the engine refused to inspect {self.name}: "
+                              f"{error.explanation}") from error
 
     def identity(self) -> str:
         return self.inspect()["Id"]
@@ -272,17 +286,16 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
                        options: ReadOptions | None = None) -> list[Image]:
     """Read several engine images through ONE export, so layers they share stream once.
 
-    `labels` name the sides in errors ("IMAGE_A (x): ...") when there are several.
+    `labels` name the sides in errors ("IMAGE_A (x): ...") when there are several. The docker
+    SDK is imported only when the records cannot be had without it (see engine_inspect) or the
+    export is read.
     """
-    from docker import errors as docker_errors
-
     names = ", ".join(source.name for source in sources)
     try:
-        client = sources[0].client()
         records = []
         for position, source in enumerate(sources):
             try:
-                records.append(source.inspect(client))
+                records.append(source.inspect(sources[0]._client))
             except SourceError as error:
                 if labels is None:
                     raise
@@ -298,14 +311,14 @@ def read_engine_images(sources: list[EngineSource], progress: Progress | None = 
         if progress:
             progress(f"streaming {names} from the engine")
         response, blocks = export_blocks(
-            client, list(dict.fromkeys(records[position]["Id"] for position in pending)))
+            sources[0].client(), list(dict.fromkeys(records[position]["Id"] for position in pending)))
         stream = ChunkStream(blocks)
         try:
             archive = read_archive(stream, f"the engine's export of {names}", progress, options)
         finally:
             stream.close()
             response.close()
-    except docker_errors.DockerException as error:
+    except _sdk_error() as error:  # evaluated only when something is raised
         raise SourceError(f"the engine failed while exporting {names}: {error}") from error
     except _transport_errors() as error:  # the connection dropped, mid-request or mid-stream
         raise SourceError(f"the engine's export of {names} broke off: {error}",

@@ -10,6 +10,8 @@ record says or by making a layer vanish mid-read.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -118,3 +120,25 @@ def test_debug_says_why_the_export_was_read(client):
            "store: --verify checks each layer tar's sha256" in result.stderr
     quiet = run_layerscope("inspect", "size:latest", "--no-cache", "--verify", "--format", "json")
     assert quiet.stderr == ""
+
+
+def test_the_record_asked_over_the_socket_is_the_sdks(client, monkeypatch):
+    from layerscope.sources.engine_inspect import inspect_directly
+
+    assert inspect_directly("size:latest") == client.api.inspect_image("size:latest")
+    assert inspect_directly("layerscope-no-such-image:never") is None  # the SDK says why
+    monkeypatch.setenv("DOCKER_HOST", "tcp://192.0.2.1:2375")
+    assert inspect_directly("size:latest") is None  # not a local socket: the SDK's business
+
+
+def test_a_store_read_never_imports_the_docker_sdk(client):
+    # the SDK's import and ping were a third of a store read of size:v1 (engine_inspect)
+    code = ("import sys; from layerscope.__main__ import main; "
+            "code = main(['inspect', 'size:latest', '--no-cache', '-q', '--format', 'json']); "
+            "sys.stderr.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('docker', 'requests', 'urllib3'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "[]"
+    assert json.loads(result.stdout)["image"]["id"] == client.api.inspect_image("size:latest")["Id"]

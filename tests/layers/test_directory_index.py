@@ -115,3 +115,10 @@ def test_symlinks_are_never_followed(tmp_path):
 def test_a_vanished_directory_is_a_layer_read_error(tmp_path):
     with pytest.raises(LayerReadError, match="cannot read the layer directory"):
         index_directory(str(tmp_path / "removed"))
+
+
+def test_a_file_of_another_size_than_the_walk_found_is_a_layer_read_error(tmp_path):
+    write(tmp_path / "etc" / "grown", b"12345")
+    assert hash_files(str(tmp_path), ["/etc/grown"], [5]) == [xxhash.xxh3_64_intdigest(b"12345")]
+    with pytest.raises(LayerReadError, match="changed while the layer was read"):
+        hash_files(str(tmp_path), ["/etc/grown"], [4])  # the walk saw 4 bytes: it was rewritten

@@ -8,6 +8,7 @@ and this process rebuilds (entries, size, captured contents, deferred reads) is 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -48,3 +49,31 @@ def test_a_layer_the_worker_cannot_read_is_the_same_error(tmp_path):
     layers = [(layer(tmp_path, 0), True), (str(tmp_path / "gone"), True)]  # the worker's
     with pytest.raises(LayerReadError, match="cannot read the layer directory .*gone"):
         index_directories(layers, capture=None, hash_all=False)
+
+
+def test_the_layers_of_a_worker_that_dies_are_walked_here(tmp_path, monkeypatch):
+    from layerscope.layers import directory_walks
+
+    layers = [(layer(tmp_path, number), True) for number in range(6)]
+    alone = [index_directory(d, capture=KEEP, hash_all=False, type_bits=b) for d, b in layers]
+    here, died = os.getpid(), tmp_path / "died"
+    walk = directory_walks.walk_directory
+
+    def dies_in_the_worker(directory, **options):
+        if os.getpid() != here and directory.endswith("layer2"):
+            died.touch()
+            os._exit(3)  # killed mid-walk: this layer and any it had not sent are lost
+        if os.getpid() == here and directory.endswith("layer0"):
+            for _ in range(1000):  # this process holds layer 0 until the worker has died
+                if died.exists():
+                    break
+                time.sleep(0.01)
+        return walk(directory, **options)
+
+    monkeypatch.setattr(directory_walks, "walk_directory", dies_in_the_worker)
+    seen: list[int] = []
+    together = index_directories(layers, capture=KEEP, hash_all=False,
+                                 ready=lambda position, blob: seen.append(position))
+    assert died.exists()
+    assert together == alone
+    assert sorted(seen) == list(range(6))  # every layer handed on once, whoever walked it
