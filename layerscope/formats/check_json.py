@@ -6,12 +6,13 @@ import json
 
 from ..rules.budgets.base import BudgetResult, CheckResult, Status
 from .base import RenderOptions
+from .json_text import Exact
 
 CHECK_SCHEMA = "layerscope/check/v1"
 
 
 def _number(value):
-    return round(value, 4) if isinstance(value, float) else value
+    return Exact(round(value, 4)) if isinstance(value, float) else value
 
 
 def check_document(result: CheckResult) -> dict:

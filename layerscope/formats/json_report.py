@@ -6,6 +6,7 @@ import json
 
 from ..analysis.image_report import InspectReport
 from .base import RenderOptions
+from .json_text import Exact, indented
 
 INSPECT_SCHEMA = "layerscope/inspect/v1"
 
@@ -27,7 +28,7 @@ def inspect_document(report: InspectReport) -> dict:
             "wasted_bytes": report.wasted_bytes,
             "user_size": report.user_size,
             "user_wasted_bytes": report.user_wasted_bytes,
-            "efficiency": round(report.efficiency, 6),
+            "efficiency": Exact(round(report.efficiency, 6)),
             "layer_count": len(report.layers),
         },
         "base": {
@@ -130,7 +131,7 @@ def render_inspect(report: InspectReport, options: RenderOptions) -> str:
         document["path_filter"] = {"glob": options.path_glob,
                                    "wasted_files": len(report.wasted),
                                    "wasted_bytes": sum(item.size for item in report.wasted)}
-    return json.dumps(document, indent=2) + "\n"
+    return indented(document)
 
 
 DIFF_SCHEMA = "layerscope/diff/v1"
@@ -154,7 +155,8 @@ def diff_document(report) -> dict:
         "b": _side(b),
         "summary": {
             "size_a": a.size, "size_b": b.size, "size_delta": b.size - a.size,
-            "size_delta_percent": round(100.0 * (b.size - a.size) / a.size, 3) if a.size else None,
+            "size_delta_percent": (Exact(round(100.0 * (b.size - a.size) / a.size, 3)) if a.size
+                                   else None),
             "visible_delta": b.visible_bytes - a.visible_bytes,
             "wasted_delta": b.wasted_bytes - a.wasted_bytes,
             "compressed_delta": (None if a.compressed_size is None or b.compressed_size is None
@@ -195,4 +197,4 @@ def diff_document(report) -> dict:
 
 def render_diff(report, options: RenderOptions) -> str:
     """Every changed path is listed; --top and --depth shape only the human formats."""
-    return json.dumps(diff_document(report), indent=2) + "\n"
+    return indented(diff_document(report))
