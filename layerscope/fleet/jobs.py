@@ -1,6 +1,6 @@
-"""What the client and the workers of a fleet scan exchange: a Job out, an Outcome back, and the
-task function, of plain picklable values. Light on purpose: the client imports it, and only a
-worker imports the reading and analysis stack behind it (fleet.work)."""
+"""What the client and the workers of a fleet scan exchange: a Job out, an Outcome back, plain
+picklable values, and the stack key both sides compute. Light on purpose: the client imports it,
+and only a worker imports the reading and analysis stack (fleet.work)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,6 @@ class Outcome:
     """The image's stack key."""
     image_id: str | None = None
     """The image ID, when it was read."""
-
-
-def analyse(job: Job) -> Outcome:
-    """Read, analyse and summarise one image (fleet.work.run, imported where it runs)."""
-    from .work import run
-
-    return run(job)
 
 
 def stack_key(image) -> str:

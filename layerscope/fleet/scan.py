@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 
 from .describe import describe
 from .executors import executor_for, lost_task
-from .jobs import Job, Outcome, analyse
+from .jobs import Job, Outcome
 from .store import FleetStore
+from .task import analyse
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,11 +54,11 @@ def damaged(archive: str, tmp_path, label: str) -> str:
 
 def counted_tasks(monkeypatch) -> list[str]:
     """The refs of the tasks an in-process (--jobs 1) scan runs, in order."""
-    import layerscope.fleet.jobs as jobs
     import layerscope.fleet.scan as scan
+    import layerscope.fleet.task as task
 
     refs: list[str] = []
-    real = jobs.analyse
+    real = task.analyse
 
     def counting(job):
         refs.append(job.ref)
