@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
 
 from .describe import describe
-from .executors import executor_for, lost_task
+from .executors import cluster_connection, executor_for, lost_task
 from .jobs import Job, Outcome
 from .store import FleetStore
 from .task import analyse
@@ -53,19 +53,20 @@ class ScanResult:
 
 def scan(options: ScanOptions, progress: Callable[[str], None] | None = None) -> ScanResult:
     """Scan the targets into the database; see the module docstring."""
-    store = FleetStore(options.db)
-    try:
-        return _scan(store, options, progress)
-    finally:
-        store.close()
+    with cluster_connection(options.cluster) as cluster:   # made while the database opens
+        store = FleetStore(options.db)
+        try:
+            return _scan(store, options, progress, cluster)
+        finally:
+            store.close()
 
 
-def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
+def _scan(store: FleetStore, options: ScanOptions, progress, cluster) -> ScanResult:
     scan_id, done = store.open_scan(len(options.targets))
     queue, same, followers, reused = _plan(store, scan_id, options, done)
     analysed = 0
     stacks: dict[str, object] = {}   # stack key -> a summary computed in this scan
-    with executor_for(options.cluster, options.jobs, len(queue)) as (executor, window):
+    with executor_for(cluster, options.jobs, len(queue)) as (executor, window):
         running = {}
         position = 0
         while position < len(queue) or running:

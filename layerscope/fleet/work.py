@@ -15,8 +15,9 @@ from ..analysis.image_report import analyze
 from ..analysis.packages import PACKAGE_DATABASES
 from ..errors import LayerscopeError
 from ..layers.limits import ReadOptions
-from ..rules import RuleContext, run_rules_in
+from ..rules import RuleContext, registry, run_rules_in
 from ..sources.reference import open_source
+from .claims import ClaimingCache
 from .jobs import Job, Outcome, stack_key
 
 
@@ -60,9 +61,11 @@ def _cache(persistent: bool, capture):
     from pathlib import Path
 
     from ..layers.cachedir import cache_directory
-    from .claims import ClaimingCache
 
     key = (persistent, cache_directory())
     if key not in _CACHES:
         _CACHES[key] = ClaimingCache(Path(key[1]), persistent=persistent, capture=capture)
     return _CACHES[key]
+
+
+registry()  # the rule modules, loaded on first use elsewhere: here with the rest (see above)
