@@ -106,3 +106,18 @@ def test_a_failed_first_image_sends_the_others_on_its_stack_to_their_own_read(
     assert tasks == [broken, good]
     assert sql(db, "SELECT ref FROM scan_images WHERE error IS NOT NULL") == [(broken,)]
     assert sql(db, "SELECT size, wasted_bytes FROM images") == [(app.size, app.wasted)]
+
+
+def test_describe_reads_metadata_only_and_keys_as_the_full_read(fleet, tmp_path):
+    from layerscope.fleet.describe import describe
+    from layerscope.fleet.jobs import stack_key
+    from layerscope.sources.reference import open_source
+
+    _, refs = fleet
+    broken = damaged(refs[0], tmp_path, "broken")
+    image_id, key = describe(broken, None, None)
+    # its top layer is no tar: a key found anyway means no layer was read
+    assert key == stack_key(open_source(refs[0]).read()) and key is not None
+    assert image_id != open_source(refs[0]).identity()
+    assert describe(refs[1], None, None)[1] not in (None, key)
+    assert describe(f"docker-archive:{tmp_path}/absent.tar", None, None) == (None, None)
