@@ -1,6 +1,7 @@
 """`fleet scan`: the targets' images into the fleet database. Images whose ID the database
-holds are not read again; the others go to the executor a few at a time (so each task knows the
-layers stored by the ones before it), and each result is committed as it arrives."""
+holds are not read again; of the others, one per stack key the client can tell from metadata
+goes to the executor, a few at a time (so each task knows the layers stored by the ones before
+it), and the other images on its stack are recorded from its summary when it comes back."""
 
 from __future__ import annotations
 
