@@ -1,6 +1,7 @@
 """`fleet scan`: the targets' images into the fleet database. Images whose ID the database
-holds are not read again; the others go to the executor a few at a time (so each task knows the
-layers stored by the ones before it), and each result is committed as it arrives."""
+holds are not read again; of the others, one per stack key the client can tell from metadata
+goes to the executor, a few at a time (so each task knows the layers stored by the ones before
+it), and the other images on its stack are recorded from its summary when it comes back."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
 
-from ..errors import LayerscopeError
-from .executors import executor_for, lost_task
+from .describe import describe
+from .executors import cluster_connection, executor_for, lost_task
+from .jobs import Job, Outcome
 from .store import FleetStore
-from .work import Job, Outcome, analyse
+from .task import analyse
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,57 +54,80 @@ class ScanResult:
 
 def scan(options: ScanOptions, progress: Callable[[str], None] | None = None) -> ScanResult:
     """Scan the targets into the database; see the module docstring."""
-    store = FleetStore(options.db)
-    try:
-        return _scan(store, options, progress)
-    finally:
-        store.close()
+    with cluster_connection(options.cluster) as cluster:   # made while the database opens
+        store = FleetStore(options.db)
+        try:
+            return _scan(store, options, progress, cluster)
+        finally:
+            store.close()
 
 
-def _scan(store: FleetStore, options: ScanOptions, progress) -> ScanResult:
+def _scan(store: FleetStore, options: ScanOptions, progress, cluster) -> ScanResult:
     scan_id, done = store.open_scan(len(options.targets))
-    known = store.known_images()
-    reused = len(done)
-    waiting: dict[str, list[str]] = {}   # image ID being analysed -> other refs of it
-    queue: list[tuple[str, str | None]] = []
-    for ref in options.targets:
-        if ref in done:
-            continue
-        image_id = _identity(ref, options)
-        if image_id in known:
-            store.record_reused(scan_id, ref, image_id)
-            reused += 1
-        elif image_id is not None and image_id in waiting:
-            waiting[image_id].append(ref)
-        else:
-            if image_id is not None:
-                waiting[image_id] = []
-            queue.append((ref, image_id))
+    queue, same, followers, reused = _plan(store, scan_id, options, done)
     analysed = 0
     stacks: dict[str, object] = {}   # stack key -> a summary computed in this scan
-    with executor_for(options.cluster, options.jobs, len(queue)) as (executor, window):
-        running, job_refs = {}, {}
+    with executor_for(cluster, options.jobs, len(queue)) as (executor, window):
+        running = {}
         position = 0
         while position < len(queue) or running:
             while position < len(queue) and len(running) < window:
-                ref, image_id = queue[position]
+                ref, image_id, stack = queue[position]
                 position += 1
                 job = Job(ref, options.platform, options.access, store.known_layers(),
                           options.use_cache, frozenset(stacks))
-                future = executor.submit(analyse, job)
-                running[future], job_refs[future] = image_id, ref
+                running[executor.submit(analyse, job)] = (ref, image_id, stack)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                outcome = _summarised(_result(future, job_refs.pop(future)), stacks)
-                others = waiting.pop(running.pop(future), [])
-                analysed += _record(store, scan_id, outcome, others)
-                reused += len(others) if outcome.summary is not None else 0
+                ref, image_id, stack = running.pop(future)
+                outcome = _summarised(_result(future, ref), stacks)
+                counts = [_record(store, scan_id, outcome, same.pop(image_id, []))]
+                for other_ref, other_id in followers.pop(stack, []):
+                    if outcome.summary is None:   # its own read is the judge of each
+                        queue.append((other_ref, other_id, None))
+                        continue
+                    counts.append(_record(store, scan_id, replace(
+                        outcome, ref=other_ref, files=(), image_id=other_id,
+                        summary=replace(outcome.summary, image_id=other_id)),
+                        same.pop(other_id, [])))
+                analysed += sum(count[0] for count in counts)
+                reused += sum(count[1] for count in counts)
                 if progress:
                     progress(f"fleet: {analysed + reused} of {len(options.targets)} images")
     store.finish_scan(scan_id, analysed, reused)
     errors = store.query("SELECT ref, error FROM scan_images WHERE scan_id = ? AND error IS NOT NULL "
                          "ORDER BY ref", [scan_id])
     return ScanResult(scan_id, len(options.targets), analysed, reused, tuple(errors))
+
+
+def _plan(store: FleetStore, scan_id: int, options: ScanOptions, done: set[str]):
+    """(tasks to run as (ref, image ID, stack key), image ID -> its other refs, stack key ->
+    (ref, image ID) of the images that wait for its summary, refs reused): each image once,
+    each stack key the client can tell once; images the database holds are recorded now."""
+    known = store.known_images()
+    reused = len(done)
+    same: dict[str, list[str]] = {}
+    followers: dict[str, list[tuple[str, str]]] = {}
+    queue: list[tuple[str, str | None, str | None]] = []
+    for ref in options.targets:
+        if ref in done:
+            continue
+        image_id, stack = describe(ref, options.platform, options.access)
+        if image_id in known:
+            store.record_reused(scan_id, ref, image_id)
+            reused += 1
+        elif image_id is not None and image_id in same:
+            same[image_id].append(ref)
+        else:
+            if image_id is not None:
+                same[image_id] = []
+            if stack in followers:
+                followers[stack].append((ref, image_id))
+                continue
+            if stack is not None:
+                followers[stack] = []
+            queue.append((ref, image_id, stack))
+    return queue, same, followers, reused
 
 
 def _result(future, ref: str) -> Outcome:
@@ -127,26 +152,14 @@ def _summarised(outcome: Outcome, stacks: dict) -> Outcome:
     return replace(outcome, summary=replace(stacks[outcome.stack], image_id=outcome.image_id))
 
 
-def _record(store: FleetStore, scan_id: int, outcome: Outcome, others: list[str]) -> int:
+def _record(store: FleetStore, scan_id: int, outcome: Outcome,
+            others: list[str]) -> tuple[int, int]:
+    """Store one outcome under its ref and the other refs of its image: (analysed, reused)."""
     if outcome.summary is None:
         for ref in (outcome.ref, *others):
             store.record_error(scan_id, ref, None, outcome.error or "unreadable")
-        return 0
+        return 0, 0
     store.record_image(scan_id, outcome.ref, outcome.summary, outcome.files)
     for ref in others:
         store.record_reused(scan_id, ref, outcome.summary.image_id)
-    return 1
-
-
-def _identity(ref: str, options: ScanOptions) -> str | None:
-    """The image ID from metadata alone, when the source can name it here; None sends the
-    image to a worker, whose read is the judge (a cluster's workers may reach what this
-    machine cannot)."""
-    from ..sources.base import Identifiable
-    from ..sources.reference import open_source
-
-    try:
-        source = open_source(ref, options.platform, options.access)
-        return source.identity() if isinstance(source, Identifiable) else None
-    except (LayerscopeError, OSError):
-        return None
+    return 1, len(others)

@@ -8,10 +8,14 @@ import time
 from . import FleetError
 
 SCHEMA_VERSION = "1"
-COMMIT_EVERY = 0.1
-"""Seconds of results buffered at most before they are written in one transaction: a kill loses
-no more than that, and a fleet of small images pays a statement per table a batch, not a
-transaction (and its fsync) an image."""
+FIRST_COMMIT, COMMIT_EVERY = 0.1, 1.0
+"""Seconds of results buffered at most before they are written in one transaction: a tenth of
+a second for the first batch, twice as long for each one after it, up to a second. A kill loses
+no more than that; a fleet of small images pays a statement per table a batch, not a
+transaction (and its fsync) an image; and the first images are in the database soon. A
+transaction costs the client 10-30 ms of CPU whatever it holds, taken from the workers on a
+busy machine: at a tenth of a second each it was half the client's work while a 2-worker cluster
+ran (0.13 of 0.24 s CPU, 24 images)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -66,6 +70,7 @@ class FleetStore:
         self._pending: dict[str, list[list]] = {}
         self._files: list = []
         self._since = 0.0
+        self._every = FIRST_COMMIT
         self._images: set[str] | None = None
         self._layers: set[str] = set()
         if read_only:
@@ -133,7 +138,7 @@ class FleetStore:
             self._layers = {r[0] for r in self._run("SELECT diff_id FROM layers").fetchall()}
 
     # ------------------------------------------------------------------ writing
-    # Rows are buffered and written a tenth of a second's worth at a time, each table in one
+    # Rows are buffered and written up to COMMIT_EVERY seconds' worth at a time, each table in one
     # statement, in one transaction: a kill loses at most that, never part of an image.
 
     def record_reused(self, scan: int, ref: str, image_id: str) -> None:
@@ -179,8 +184,9 @@ class FleetStore:
             column.append(value)
 
     def _recorded(self) -> None:
-        """After each whole image: write the buffer when it is COMMIT_EVERY old."""
-        if self._pending and time.monotonic() - self._since >= COMMIT_EVERY:
+        """After each whole image: write the buffer when it is old enough (FIRST_COMMIT)."""
+        if self._pending and time.monotonic() - self._since >= self._every:
+            self._every = min(2 * self._every, COMMIT_EVERY)
             self.commit()
 
     def _now(self):

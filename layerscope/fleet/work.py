@@ -1,52 +1,27 @@
-"""One fleet task: read and analyse one image, wherever it runs (this process, a local worker
-process or a Dask worker), and send back only the compact summary and the entries of layers the
-database does not hold yet. A top-level function of plain, picklable values."""
+"""The body of one fleet task: read and analyse one image, wherever it runs (this process, a
+local worker process or a Dask worker), and send back only the compact summary and the entries
+of layers the database does not hold yet.
+
+Only workers import this module (the client submits fleet.jobs.analyse, which comes here), so
+it imports the reading and analysis stack up front: a cluster's workers load it once, when they
+first import layerscope, not inside the first task of every scan."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from ..analysis.fleet_summary import layer_files, summarize
+from ..analysis.image_report import analyze
+from ..analysis.packages import PACKAGE_DATABASES
 from ..errors import LayerscopeError
+from ..layers.limits import ReadOptions
+from ..rules import RuleContext, registry, run_rules_in
+from ..sources.reference import open_source
+from .claims import ClaimingCache
+from .jobs import Job, Outcome, stack_key
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What a worker needs to analyse one image."""
-
-    ref: str
-    """The image reference, as the target list gave it."""
-    platform: str | None
-    """--platform, or None for the worker's."""
-    access: object
-    """sources.registry_access.RegistryAccess: how to reach docker:// registries."""
-    known_layers: frozenset[str]
-    """Diff IDs whose entries the database holds already (their rows are not sent back)."""
-    use_cache: bool = True
-    """Read and write the layer-index cache on the worker."""
-    known_stacks: frozenset[str] = frozenset()
-    """Stack keys (see stack_key) whose summary the client holds: not computed again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What came back for one image: a summary and new layers' entries, or one error line."""
-
-    ref: str
-    """The image reference."""
-    summary: object | None
-    """analysis.fleet_summary.ImageSummary; None when the image could not be read, or when
-    its stack key was one of Job.known_stacks."""
-    files: tuple = ()
-    """analysis.fleet_summary.LayerFiles of the layers not in Job.known_layers."""
-    error: str | None = None
-    """The one-line error (with its hint after ' -- ') when the image could not be read."""
-    stack: str | None = None
-    """The image's stack key."""
-    image_id: str | None = None
-    """The image ID, when it was read."""
-
-
-def analyse(job: Job) -> Outcome:
+def run(job: Job) -> Outcome:
     """Read, analyse and summarise one image; a LayerscopeError or OSError becomes the outcome's
     one-line error, so one bad image never stops a scan."""
     try:
@@ -59,12 +34,6 @@ def analyse(job: Job) -> Outcome:
 
 
 def _analyse(job: Job) -> Outcome:
-    from ..analysis.fleet_summary import layer_files, summarize
-    from ..analysis.image_report import analyze
-    from ..analysis.packages import PACKAGE_DATABASES
-    from ..layers.limits import ReadOptions
-    from ..rules import RuleContext, run_rules_in
-    from ..sources.reference import open_source
     cache = _cache(job.use_cache, PACKAGE_DATABASES)
     # every file hashed: content duplicated across layers is found by its hash
     reading = ReadOptions(capture=PACKAGE_DATABASES, hash_every_file=True)
@@ -83,17 +52,6 @@ def _analyse(job: Job) -> Outcome:
     return Outcome(job.ref, summarize(report), files, stack=key, image_id=image.image_id)
 
 
-def stack_key(image) -> str:
-    """A digest of what an image's summary depends on, but for its ID: its layers, its history
-    and its platform. Images rebuilt with new labels or configs but the same layers and steps
-    (a fleet's re-tags, rebuilds that changed nothing) are analysed once a scan."""
-    import hashlib
-
-    key = (image.os, image.architecture, [layer.diff_id for layer in image.layers],
-           [(h.created_by, h.empty_layer, h.comment) for h in image.history])
-    return hashlib.sha256(repr(key).encode()).hexdigest()
-
-
 _CACHES: dict = {}
 
 
@@ -103,9 +61,11 @@ def _cache(persistent: bool, capture):
     from pathlib import Path
 
     from ..layers.cachedir import cache_directory
-    from .claims import ClaimingCache
 
     key = (persistent, cache_directory())
     if key not in _CACHES:
         _CACHES[key] = ClaimingCache(Path(key[1]), persistent=persistent, capture=capture)
     return _CACHES[key]
+
+
+registry()  # the rule modules, loaded on first use elsewhere: here with the rest (see above)

@@ -53,3 +53,17 @@ def test_worker_killed_mid_task_gives_identical_results(heavy_fleet, tmp_path):
     assert b"8 analysed" in out
     same_databases(local, remote)
     assert without_scan(report_json(local)) == without_scan(report_json(remote))
+
+
+def test_unreachable_scheduler_is_one_line_and_exit_2(fleet, tmp_path, monkeypatch, capsys):
+    from layerscope.fleet import executors
+    from tests.fleet.cluster import free_port
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1)   # nothing listens: fail fast
+    address = f"tcp://127.0.0.1:{free_port()}"
+    _, refs = fleet
+    code, _ = run_main("fleet", "scan", refs[0], "--db", tmp_path / "fleet.db", "--cluster", address)
+    assert code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"layerscope: error: cannot reach the Dask scheduler at {address}: ")
+    assert lines[1].startswith("hint: start one with `dask scheduler`") and len(lines) == 2
