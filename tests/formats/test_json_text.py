@@ -9,7 +9,8 @@ import pytest
 
 from layerscope.formats.json_report import diff_document, inspect_document
 from layerscope.formats.json_text import Exact, indented
-from tests.formats.test_diff_formats import grown as grown  # noqa: F401 (fixtures)
+# the formatter tests' report fixtures, reused
+from tests.formats.test_diff_formats import grown as grown
 from tests.formats.test_diff_formats import report as diff_report  # noqa: F401
 from tests.formats.test_inspect_formats import report as inspect_report  # noqa: F401
 
