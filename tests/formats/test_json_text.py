@@ -1,5 +1,6 @@
 """formats/json_text: the text json.dumps(indent=2) writes, byte for byte, and every float of
-the inspect, diff and check documents marked to be written as Python writes it."""
+the inspect, diff and check documents marked to be written as Python writes it (the report
+fixtures are the formatter tests' own)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 
 from layerscope.formats.json_report import diff_document, inspect_document
 from layerscope.formats.json_text import Exact, indented
-# the formatter tests' report fixtures, reused
 from tests.formats.test_diff_formats import grown as grown
 from tests.formats.test_diff_formats import report as diff_report  # noqa: F401
 from tests.formats.test_inspect_formats import report as inspect_report  # noqa: F401
