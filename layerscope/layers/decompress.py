@@ -112,6 +112,14 @@ class GzipStream:
         self._pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
         return data
 
+    def next_piece(self) -> bytes:
+        """The next decoded piece (at most CHUNK bytes); b"" at the end."""
+        while not self._eof:
+            piece = self._inflate(CHUNK)
+            if piece:
+                return piece
+        return b""
+
     def readinto(self, view) -> int:
         """Decode straight into `view`, a piece of at most CHUNK at a time: the tar reader's
         window is filled without the 8 MiB temporaries read() makes (each one fresh pages from
