@@ -45,7 +45,9 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     With a `read_ahead` pool (and a file the caller lends to this call alone), an uncompressed
     blob is read on a second thread into the pool's blocks while it is indexed (see
     layers.readahead). With `defer` (a handle that can skip()), an uncompressed blob's large
-    files are skipped unread (see IndexedBlob.deferred).
+    files are skipped unread (see IndexedBlob.deferred). With `inflate_ahead`, a gzip blob is
+    inflated on a thread of its own while it is indexed (layers.readahead.PiecesAhead): for a
+    handle, such as a registry download, that no other thread reads meanwhile.
     """
     options = ReadOptions() if options is None else options
     if head is None:

@@ -99,7 +99,6 @@ class ReadAhead:
         self._blocks = []
 
 
-
 class PiecesAhead:
     """readinto() over the pieces `produce` makes on a thread of its own (at most DEPTH
     ahead; b"" ends them): a gzip layer inflated on one thread while the tar reader indexes
