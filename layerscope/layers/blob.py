@@ -8,7 +8,7 @@ from ..errors import LayerReadError
 from ..model import FileEntry
 from .decompress import PrefixedStream, open_uncompressed, sniff
 from .limits import CountingStream, HashingStream, InflateGuard, ReadOptions
-from .readahead import BlockPool, ReadAhead
+from .readahead import BlockPool, PiecesAhead, ReadAhead
 from .tarindex import index_layer
 
 
@@ -35,7 +35,7 @@ class IndexedBlob:
 
 def index_blob(handle, stored_size: int | None, head: bytes | None = None,
                options: ReadOptions | None = None, read_ahead: BlockPool | None = None,
-               defer: bool = False) -> IndexedBlob:
+               defer: bool = False, inflate_ahead: bool = False) -> IndexedBlob:
     """Decompress (by magic bytes) and index a layer blob read from `handle`.
 
     `head` is the blob's first bytes when the caller already read them to sniff the format.
@@ -45,7 +45,9 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     With a `read_ahead` pool (and a file the caller lends to this call alone), an uncompressed
     blob is read on a second thread into the pool's blocks while it is indexed (see
     layers.readahead). With `defer` (a handle that can skip()), an uncompressed blob's large
-    files are skipped unread (see IndexedBlob.deferred).
+    files are skipped unread (see IndexedBlob.deferred). With `inflate_ahead`, a gzip blob is
+    inflated on a thread of its own while it is indexed (layers.readahead.PiecesAhead): for a
+    handle, such as a registry download, that no other thread reads meanwhile.
     """
     options = ReadOptions() if options is None else options
     if head is None:
@@ -70,11 +72,17 @@ def index_blob(handle, stored_size: int | None, head: bytes | None = None,
     source = PrefixedStream(head, handle)
     if codec != "tar" and stored_size is None:
         source = counter = CountingStream(source)
-    stream = open_uncompressed(source)
+    stream, ahead = open_uncompressed(source), None
+    if inflate_ahead and not options.verify and hasattr(stream, "next_piece"):
+        stream = ahead = PiecesAhead(stream.next_piece)
     if codec != "tar":
         stream = InflateGuard(stream, options, stored_size, counter)
     hashing = HashingStream(stream) if options.verify else None
-    entries, size = index_layer(stream if hashing is None else hashing, captured,
-                                capture=options.capture)
+    try:
+        entries, size = index_layer(stream if hashing is None else hashing, captured,
+                                    capture=options.capture)
+    finally:
+        if ahead is not None:
+            ahead.close()
     digest = hashing.finish() if hashing is not None else None
     return IndexedBlob(entries, size, stored_size, codec, captured, digest)

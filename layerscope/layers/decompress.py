@@ -87,29 +87,59 @@ class GzipStream:
         self._buffer = bytearray()
         self._eof = False
 
-    def _feed(self, limit: int) -> None:
-        """Decode at most `limit` more bytes, reading compressed input when none is pending."""
+    def _inflate(self, limit: int) -> bytes:
+        """At most `limit` more decoded bytes (maybe none yet: a member's header), reading
+        compressed input when none is pending; sets _eof at the end of the last member."""
+        try:
+            return self._decode(limit)
+        except (zlib.error, isal_zlib.error) as error:
+            raise LayerReadError(f"corrupt gzip layer data: {error}") from error
+
+    def _decode(self, limit: int) -> bytes:
         if not self._pending:
             chunk = self._source.read(CHUNK)
             if not chunk:
-                self._buffer += self._inflater.flush()
+                tail = self._inflater.flush()
                 if not self._inflater.eof:
                     raise LayerReadError("gzip layer stream is truncated")
                 self._eof = True
-                return
+                return tail
             self._pending = chunk
         inflater = self._inflater
         if inflater.eof:  # the previous member ended: the next one starts here
             self._inflater = inflater = isal_zlib.decompressobj(wbits=31)
-        self._buffer += inflater.decompress(self._pending, limit)
+        data = inflater.decompress(self._pending, limit)
         self._pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+        return data
+
+    def next_piece(self) -> bytes:
+        """The next decoded piece (at most CHUNK bytes); b"" at the end."""
+        while not self._eof:
+            piece = self._inflate(CHUNK)
+            if piece:
+                return piece
+        return b""
+
+    def readinto(self, view) -> int:
+        """Decode straight into `view`, a piece of at most CHUNK at a time: the tar reader's
+        window is filled without the 8 MiB temporaries read() makes (each one fresh pages from
+        the kernel: most of the system time of a gzip layer) or the copies out of _buffer."""
+        filled = 0
+        if self._buffer:  # left by an earlier read()
+            filled = min(len(view), len(self._buffer))
+            view[:filled] = self._buffer[:filled]
+            del self._buffer[:filled]
+        wanted = len(view)
+        while filled < wanted and not self._eof:
+            piece = self._inflate(min(wanted - filled, CHUNK))
+            view[filled:filled + len(piece)] = piece
+            filled += len(piece)
+        return filled
 
     def read(self, size: int = -1) -> bytes:
         while not self._eof and (size < 0 or len(self._buffer) < size):
-            try:
-                self._feed(CHUNK if size < 0 else max(size - len(self._buffer), 64 << 10))
-            except (zlib.error, isal_zlib.error) as error:
-                raise LayerReadError(f"corrupt gzip layer data: {error}") from error
+            self._buffer += self._inflate(CHUNK if size < 0
+                                          else max(size - len(self._buffer), 64 << 10))
         if size < 0 or size >= len(self._buffer):
             data = bytes(self._buffer)
             self._buffer.clear()

@@ -5,6 +5,10 @@ releases the interpreter lock (as xxhash does). A thread reads the layer into a 
 blocks; the tar reader indexes one block while the next is being read, and takes each block as
 it is, without copying it again: only the few bytes of a member that straddles two blocks are
 copied, into room kept free in front of the next block.
+
+A compressed layer is inflated the same way, on a thread of its own (PiecesAhead), but its
+pieces are handed over as the decoder made them: the copy into the tar reader's window has to
+happen anyway, and fresh blocks would cost their first touch.
 """
 
 from __future__ import annotations
@@ -94,3 +98,73 @@ class ReadAhead:
         self._pool.give_back(self._blocks)
         self._blocks = []
 
+
+class PiecesAhead:
+    """readinto() over the pieces `produce` makes on a thread of its own (at most DEPTH
+    ahead; b"" ends them): a gzip layer inflated on one thread while the tar reader indexes
+    what came, so the layer's inflate (which releases the interpreter lock) is not also
+    waiting on the tar walk. Close it when done: the thread stops at its next piece."""
+
+    DEPTH = 8
+
+    def __init__(self, produce) -> None:
+        self._produce = produce
+        self._queue: queue.Queue = queue.Queue(self.DEPTH)
+        self._stop = threading.Event()
+        self._piece = memoryview(b"")
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, daemon=True, name="inflate")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                piece = self._produce()
+                self._put(piece)
+                if not piece:
+                    return
+        except BaseException as error:  # noqa: BLE001 - raised in the reading thread instead
+            self._put(error)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readinto(self, view) -> int:
+        """Fill `view` from the pieces (fewer bytes only at the end)."""
+        filled, wanted = 0, len(view)
+        while filled < wanted:
+            if not self._piece:
+                if self._ended:
+                    break
+                item = self._queue.get()
+                if isinstance(item, BaseException):
+                    self._ended = True
+                    raise item
+                if not item:
+                    self._ended = True
+                    break
+                self._piece = memoryview(item)
+            count = min(wanted - filled, len(self._piece))
+            view[filled:filled + count] = self._piece[:count]
+            self._piece = self._piece[count:]
+            filled += count
+        return filled
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            out = bytearray()
+            while piece := self.read(1 << 20):
+                out += piece
+            return bytes(out)
+        view = memoryview(bytearray(size))
+        return bytes(view[:self.readinto(view)])
+
+    def close(self) -> None:
+        """Stop the thread and wait for it (it may finish the piece it is making)."""
+        self._stop.set()
+        self._thread.join()

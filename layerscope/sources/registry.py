@@ -189,7 +189,7 @@ class RegistrySource:
                             self.http(), layer.digest, layer.size, abort)
         try:
             try:
-                blob = index_blob(stream, layer.size, options=options)
+                blob = index_blob(stream, layer.size, options=options, inflate_ahead=True)
             except LayerReadError:
                 if not stream.broken:
                     stream.finish()  # a cut or altered blob is named as such, not as bad gzip

@@ -122,3 +122,42 @@ def test_zstd_of_a_huge_run_of_zeros_is_returned_in_requested_pieces():
         assert len(chunk) <= 1 << 20
         total += len(chunk)
     assert total == 64 << 20
+
+
+def readinto_all(stream, size: int) -> bytes:
+    out = bytearray()
+    view = memoryview(bytearray(size))
+    while count := stream.readinto(view):
+        out += view[:count]
+    return bytes(out)
+
+
+@pytest.mark.parametrize("size", [1, 100, 4096, 3 * decompress.CHUNK])
+def test_gzip_readinto_fills_views_across_members(size):
+    # three members, the middle one longer than CHUNK, so views end inside and across members
+    big = random.Random(1).randbytes(decompress.CHUNK + 777)
+    blob = gzip.compress(TAR) + gzip.compress(big) + gzip.compress(b"end")
+    assert readinto_all(open_uncompressed(io.BytesIO(blob)), size) == TAR + big + b"end"
+
+
+def test_gzip_readinto_after_read_continues_where_read_stopped():
+    stream = open_uncompressed(io.BytesIO(compress(TAR, "gzip")))
+    first = stream.read(1000)
+    assert first + readinto_all(stream, 3000) == TAR
+
+
+def test_gzip_readinto_fills_the_whole_view_before_the_end():
+    stream = open_uncompressed(io.BytesIO(compress(TAR, "gzip")))
+    view = memoryview(bytearray(len(TAR) - 10))
+    assert stream.readinto(view) == len(TAR) - 10  # one call, however the input was split
+    assert bytes(view) == TAR[:-10]
+
+
+def test_gzip_readinto_names_corrupt_and_truncated_streams():
+    blob = bytearray(compress(TAR, "gzip"))
+    blob[20:60] = bytes(40)
+    with pytest.raises(LayerReadError, match="^corrupt gzip layer data"):
+        readinto_all(open_uncompressed(io.BytesIO(bytes(blob))), 4096)
+    whole = compress(TAR, "gzip")
+    with pytest.raises(LayerReadError, match="^gzip layer stream is truncated$"):
+        readinto_all(open_uncompressed(io.BytesIO(whole[: len(whole) // 2])), 4096)

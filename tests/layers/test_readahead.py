@@ -60,3 +60,44 @@ def test_a_read_error_reaches_the_caller_and_the_thread_ends():
         index_layer(ahead)
     ahead.close()
     assert not ahead._thread.is_alive()
+
+
+@pytest.mark.parametrize("chunk", [100, 4096, 1 << 20])
+def test_a_gzip_layer_inflated_ahead_gives_the_in_memory_index(monkeypatch, chunk):
+    from layerscope.layers import decompress
+    from tests.imagebuilder import compress
+
+    monkeypatch.setattr(decompress, "CHUNK", chunk)  # pieces end anywhere in the members
+    blob = compress(LAYER, "gzip")
+    expected = index_layer(LAYER, {})
+    got = index_blob(io.BytesIO(blob), len(blob),
+                     options=ReadOptions(capture=PACKAGE_DATABASES), inflate_ahead=True)
+    assert (got.entries, got.size, got.codec) == (*expected, "gzip")
+    assert got.captured == {"/var/lib/dpkg/status": b"Package: x\nStatus: install ok installed\n"}
+
+
+def test_a_damaged_gzip_layer_inflated_ahead_fails_in_the_reader():
+    from tests.imagebuilder import compress
+
+    whole = compress(LAYER, "gzip")
+    with pytest.raises(LayerReadError, match="^gzip layer stream is truncated$"):
+        index_blob(io.BytesIO(whole[:len(whole) // 2]), None, inflate_ahead=True)
+    damaged = bytearray(whole)
+    damaged[40:200] = bytes(160)
+    with pytest.raises(LayerReadError, match="^corrupt gzip layer data"):
+        index_blob(io.BytesIO(bytes(damaged)), len(damaged), inflate_ahead=True)
+
+
+def test_pieces_ahead_stops_its_thread_when_closed_early():
+    made = []
+
+    def produce():
+        made.append(1)
+        return b"x" * 10
+
+    ahead = readahead.PiecesAhead(produce)
+    view = memoryview(bytearray(25))
+    assert ahead.readinto(view) == 25 and bytes(view) == b"x" * 25
+    ahead.close()
+    assert not ahead._thread.is_alive()
+    assert len(made) <= 3 + readahead.PiecesAhead.DEPTH + 1  # bounded: it stopped
