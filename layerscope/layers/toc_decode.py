@@ -169,19 +169,23 @@ def file_entries(  # noqa: C901, PLR0912, PLR0915 - the hot member loop: one pas
             append(new(FileEntry, (path, FILE, size, record.mode, record.uid, record.gid, None,
                                    content_hash)))
         elif kind == SYMLINK:
-            link = record.linkName
-            if "\ufffd" in link:
-                raise TocUnusable("the TOC cannot spell a link target that is not UTF-8")
+            link = _link_target(record)
             size = len(link) if link.isascii() else len(link.encode("utf-8", "surrogateescape"))
             append(new(FileEntry, (path, SYMLINK, size, record.mode, record.uid, record.gid, link,
                                    None)))
         elif kind == HARDLINK:
-            link = record.linkName
-            if "\ufffd" in link:
-                raise TocUnusable("the TOC cannot spell a link target that is not UTF-8")
+            link = _link_target(record)
             append(new(FileEntry, (path, HARDLINK, 0, record.mode, record.uid, record.gid,
                                    normalize_member_path(link), None)))
         else:
             append(new(FileEntry, (path, kind, 0, record.mode, record.uid, record.gid, None, None)))
     return Decoded(entries, located, kept, records)
 
+
+def _link_target(record) -> str:
+    """A link's target as the TOC spells it; a TOC writes a name that is not UTF-8 with U+FFFD,
+    which no longer says which bytes the tar held."""
+    link = record.linkName
+    if "\ufffd" in link:
+        raise TocUnusable("the TOC cannot spell a link target that is not UTF-8")
+    return link

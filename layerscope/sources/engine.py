@@ -9,7 +9,6 @@ layers they share stream once. Nothing is ever pulled, tagged or deleted.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from dataclasses import replace
@@ -19,7 +18,7 @@ from ..layers.cache import CacheStore
 from ..layers.limits import ReadOptions
 from ..model import Image, LayerDigests
 from .base import Progress
-from .engine_inspect import inspect_directly
+from .engine_inspect import docker_host, inspect_directly
 from .httpbody import dechunk, in_blocks
 from .manifests import Located, Selection
 from .outer_tar import read_archive
@@ -124,11 +123,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     import urllib3
 
     return (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError)
-
-
-def docker_host() -> str:
-    """The engine address the SDK will try, for messages."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
 def connect():

@@ -39,9 +39,14 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
+def docker_host() -> str:
+    """The engine address the SDK will try."""
+    return os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
+
+
 def engine_socket() -> str | None:
     """The path of the engine's unix socket the SDK would use, or None for another transport."""
-    host = os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
+    host = docker_host()
     return host.removeprefix("unix://") if host.startswith("unix:///") else None
 
 
