@@ -158,11 +158,15 @@ def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectRepo
     return analyze(image, base).report
 
 
-def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
-    """inspect_image, keeping the merged index for callers that need the final filesystem."""
+def analyze(image: Image, base: LayerDigests | None = None,
+            merged: MergeResult | None = None) -> Analysis:
+    """inspect_image, keeping the merged index for callers that need the final filesystem;
+    `merged` is the image's layers merged already, while they were read
+    (analysis.streamed_merge)."""
     steps = image_steps(image)
     layer_files = [layer.files for layer in image.layers]
-    merged = merge_layers(layer_files)
+    if merged is None:
+        merged = merge_layers(layer_files)
     if base is not None:
         boundary = boundary_from_base_image(
             steps, [layer.diff_id for layer in image.layers], list(base.diff_ids),

@@ -212,15 +212,26 @@ class MergedIndex:
         self._marker_seen(WHITEOUT, path, layer)
         directory, _, name = path.rpartition("/")
         # overlay2 makes the marker's directory in the layer, as for any member
-        parent = self._directory_node(directory, layer)
+        if directory == self._last_directory:
+            parent = self._last_directory_node  # a deleting step names a directory's files
+        else:  # one after another, as tar lists them
+            parent = self._directory_node(directory, layer)
+            self._last_directory, self._last_directory_node = directory, parent
         node = parent.children.get(name) if name and parent.children else None
         if node is None:
             self.whiteout_lower_sizes.append((path, layer, 0))
             return
-        was_directory = node.children is not None or (
-            node.version is not None and node.version.entry.kind == EntryKind.DIRECTORY)
-        file_bytes = self._kill_subtree(node, layer, REMOVED, path, lower_only=True)
-        self.whiteout_lower_sizes.append((path, layer, file_bytes if was_directory else 0))
+        if node.children:
+            file_bytes = self._kill_subtree(node, layer, REMOVED, path, lower_only=True)
+            self.whiteout_lower_sizes.append((path, layer, file_bytes))
+        else:  # a file, a link or an empty directory: dive counts 0 bytes under it
+            version = node.version
+            if version is not None and version.layer < layer:
+                self._kill(version, layer, REMOVED, path)
+                node.version = None
+            self.whiteout_lower_sizes.append((path, layer, 0))
+            if node is self._last_directory_node:
+                self._last_directory = None  # pruned below
         if node.version is None and not node.children:
             parent.children.pop(name, None)
 
@@ -242,21 +253,21 @@ class MergedIndex:
         """The node of a directory path ("" is the root), created as needed; a file or a lower
         layer's symlink in the way is replaced."""
         node = self.root
-        walked = ""
-        for name in directory.split("/")[1:]:
-            walked += "/" + name
-            if node.children is None:
-                node.children = {}
-            child = node.children.get(name)
+        names = directory.split("/")
+        for depth, name in enumerate(names[1:], 2):
+            children = node.children
+            if children is None:
+                children = node.children = {}
+            child = children.get(name)
             if child is None:
-                child = node.children[name] = Node()
-            elif child.version is not None and child.version.entry.kind != DIRECTORY and not (
-                    child.version.entry.kind == SYMLINK and child.version.layer == layer):
+                child = children[name] = Node()
+            elif (version := child.version) is not None and version.entry.kind != DIRECTORY and not (
+                    version.entry.kind == SYMLINK and version.layer == layer):
                 # overlay2 unpacks a layer into an empty directory, making every member's parent a
                 # directory there, and that directory hides a lower symlink or file at its path
                 # (checked against the engine: tests/integration/test_overlay_merge.py). A
                 # symlink of the same layer is followed by the unpacking instead; not modelled.
-                self._kill(child.version, layer, OVERWRITTEN, walked)
+                self._kill(version, layer, OVERWRITTEN, "/".join(names[:depth]))
                 child.version = None
             node = child
         if node.children is None:

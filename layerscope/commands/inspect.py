@@ -68,6 +68,7 @@ def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool 
     image, base, options and code are the same and no filesystem is asked for."""
     from ..analysis import report_memo
     from ..analysis.image_report import analyze
+    from ..analysis.streamed_merge import StreamedMerge
     from ..sources.base import Identifiable
 
     source = source_for(options.image, options)
@@ -83,7 +84,9 @@ def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool 
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
                 return report, None
-    analysis = analyze(source.read(progress, cache, reading), base)
+    merging = StreamedMerge()
+    image = source.read(progress, cache, replace(reading, layer_sink=merging))
+    analysis = analyze(image, base, merging.result(image))
     report = with_findings(analysis, options.packages)
     if key is not None:
         cache.store_report(key, report_memo.dumps(report))

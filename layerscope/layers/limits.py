@@ -17,6 +17,7 @@ TYPE_CHECKING = False  # not typing's: this module is imported before any layer 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .sink import LayerSink
     from .tarindex import CapturePolicy
 
 DEFAULT_MAX_RATIO = 100
@@ -50,6 +51,10 @@ class ReadOptions:
     debug: Callable[[str], None] | None = None
     """Told why a faster path was not taken (the engine's export instead of its store), for
     --debug; None: nobody asks."""
+    layer_sink: LayerSink | None = None
+    """Handed each layer's index as soon as it is final, bottom first, by the readers that
+    finish layers in order (the layer stores'); None: nobody asks. The analysis stacks them
+    there while the reader reads on (analysis.streamed_merge)."""
 
     def inflate_limit(self, compressed: int) -> int | None:
         """Most uncompressed bytes allowed for a blob of `compressed` bytes; None: no limit."""

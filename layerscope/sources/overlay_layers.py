@@ -10,7 +10,7 @@ import json
 import os
 import zlib
 from dataclasses import replace
-from itertools import compress, count
+from itertools import compress, count, repeat
 from operator import itemgetter, not_
 
 from ..errors import LayerReadError, SourceError
@@ -19,11 +19,14 @@ from ..layers.cache import CacheStore
 from ..layers.directory_index import hash_files
 from ..layers.directory_walks import index_directories
 from ..layers.limits import ReadOptions
+from ..layers.sink import LayerSink
 from ..layers.tarheader import BLOCK, number
 from ..model import EntryKind, FileEntry
 
 TAR_SPLIT_HEAD = 64 << 10
-"""Compressed bytes of a layer's tar-split read to find its first tar header."""
+"""Compressed bytes of a layer's tar-split read, at most, to find its first tar header."""
+TAR_SPLIT_PIECE = 4 << 10
+"""Compressed bytes inflated at a time until the first line has ended."""
 _PATH, _KIND, _FIRST = itemgetter(0), itemgetter(1), itemgetter(0)
 _POSITION = (1 << 32) - 1
 _IS_FILE, _IS_HARDLINK = int(EntryKind.FILE).__eq__, int(EntryKind.HARDLINK).__eq__
@@ -33,8 +36,17 @@ def writes_type_bits(tar_split: str) -> bool:
     """Whether the layer's tar was written with file-type bits in its modes, from the first
     header its tar-split keeps (the raw bytes of the tar that are not file contents)."""
     descriptor = os.open(tar_split, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    head, read = b"", 0
     with os.fdopen(descriptor, "rb") as handle:
-        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(handle.read(TAR_SPLIT_HEAD))
+        # a piece at a time up to the first line's end: inflating all 64 KiB of a big layer's
+        # tar-split cost 1-2 ms a layer, for one header
+        while b"\n" not in head and read < TAR_SPLIT_HEAD:
+            piece = handle.read(TAR_SPLIT_PIECE)
+            if not piece:
+                break
+            read += len(piece)
+            head += inflater.decompress(piece)
     line = head.split(b"\n", 1)[0]
     if not line:
         raise ValueError("the tar-split is empty")
@@ -66,7 +78,7 @@ def index_layers(diff_ids: list[str], directories: tuple[str, ...] | list[str],
                  type_bits: tuple[bool, ...] | list[bool], cache: CacheStore,
                  options: ReadOptions) -> dict[str, IndexedBlob]:
     """The layers not in `cache` indexed from their diff directories, with every file hashed
-    when `options` ask it, else only the contents the analysis compares (see _Compared)."""
+    when `options` ask it, else only the contents the analysis compares (see _InOrder)."""
     unread: dict[str, tuple[str, bool]] = {}
     cached: dict[str, IndexedBlob] = {}
     for diff_id, directory, bits in zip(diff_ids, directories, type_bits):
@@ -77,31 +89,35 @@ def index_layers(diff_ids: list[str], directories: tuple[str, ...] | list[str],
             else:
                 cached[diff_id] = blob
     names = list(unread)
-    if options.hash_every_file:
-        indexes = index_directories(list(unread.values()), capture=options.capture,
-                                    hash_all=True)
-        return dict(zip(names, indexes))
-    compared = _Compared(diff_ids, dict(zip(diff_ids, directories)), cached)
-    index_directories(list(unread.values()), capture=options.capture, hash_all=False,
-                      ready=lambda position, blob: compared.add(names[position], blob))
-    return compared.finish(names)
+    taker = _InOrder(diff_ids, dict(zip(diff_ids, directories)), cached,
+                     compare=not options.hash_every_file, sink=options.layer_sink)
+    index_directories(list(unread.values()), capture=options.capture,
+                      hash_all=options.hash_every_file,
+                      ready=lambda position, blob: taker.add(names[position], blob))
+    return taker.finish(names)
 
 
-class _Compared:
-    """Hashes the unread files whose content the merge compares (analysis.merge.classify): the
-    regular files at a path another layer also writes a file of the same size at, and, where a
-    hard link takes the path of a lower regular file, that file and the link's target. The
-    export hashes every file; only these hashes can change the report.
+class _InOrder:
+    """Takes the layers in image order as their walks deliver them and hands each to the
+    sink, if any. With `compare`, it first hashes the unread files whose content the merge
+    compares (analysis.merge.classify): the regular files at a path another layer also writes
+    a file of the same size at, and, where a hard link takes the path of a lower regular file,
+    that file and the link's target. The export hashes every file; only these hashes can
+    change the report.
 
-    Layers are taken in image order as their walks deliver them (layers.directory_walks calls
-    add between two walks of this process), so the looking and hashing is done while the worker
-    process still walks. A layer's regular-file paths are compared with those of the layers
-    below as sets, in C; only paths written by more than one layer are looked at one by one
-    (34k of big-churn's 300k)."""
+    layers.directory_walks calls add between two walks of this process, so the looking, the
+    hashing and the sink's work (the merge) are done while the worker process still walks. A
+    layer's regular-file paths are compared with those of the layers below as sets, in C; only
+    paths written by more than one layer are looked at one by one (34k of big-churn's 300k)."""
 
     def __init__(self, diff_ids: list[str], directories: dict[str, str],
-                 cached: dict[str, IndexedBlob]) -> None:
+                 cached: dict[str, IndexedBlob], *, compare: bool,
+                 sink: LayerSink | None) -> None:
         self.diff_ids = diff_ids
+        self.compare = compare
+        self.sink = sink
+        self.taken = 0
+        """Layers taken so far, from the bottom."""
         self.directories = directories
         self.blobs = dict(cached)
         """diff ID -> index, as walked or cached."""
@@ -118,21 +134,28 @@ class _Compared:
     def add(self, diff_id: str, blob: IndexedBlob) -> None:
         """A layer walked; every layer now complete from the bottom up is taken."""
         self.blobs[diff_id] = blob
-        while len(self.files) < len(self.diff_ids):
-            following = self.blobs.get(self.diff_ids[len(self.files)])
+        while self.taken < len(self.diff_ids):
+            following = self.blobs.get(self.diff_ids[self.taken])
             if following is None:
                 break
-            self._take(following)
+            lower_hashes = self._compare(following) if self.compare else ()
+            if self.sink is not None:
+                diff_id = self.diff_ids[self.taken]
+                entries = _with_hashes(following, self.hashes.get(diff_id)).entries
+                self.sink.take(self.taken, diff_id, entries, lower_hashes)
+            self.taken += 1
 
     def finish(self, walked: list[str]) -> dict[str, IndexedBlob]:
         """The walked layers with the compared files' hashes in their entries."""
-        if walked and len(self.files) < len(self.diff_ids):
+        if walked and self.taken < len(self.diff_ids):
             raise LayerReadError("a layer of the image was not read")  # a bug, not input
         return {diff_id: _with_hashes(self.blobs[diff_id], self.hashes.get(diff_id))
                 for diff_id in walked}
 
-    def _take(self, blob: IndexedBlob) -> None:
-        layer = len(self.files)
+    def _compare(self, blob: IndexedBlob) -> list[tuple[int, str, int]]:
+        """Hash what this layer's files are compared with; (layer, path, hash) of the files of
+        lower layers hashed now."""
+        layer = self.taken
         entries = blob.entries
         here = dict(compress(zip(map(_PATH, entries), count(layer << 32)),
                              map(_IS_FILE, map(_KIND, entries))))
@@ -160,16 +183,17 @@ class _Compared:
             if lower:
                 wanted.append((layer, entry.link_target or ""))
                 wanted.extend((below, path) for below in lower)
-        if wanted:
-            self._hash(wanted)
+        return self._hash(wanted, layer) if wanted else []
 
     def _entry(self, where: int) -> FileEntry:
         """The entry at `where` (layer << 32 | position)."""
         return self.blobs[self.diff_ids[where >> 32]].entries[where & _POSITION]
 
-    def _hash(self, wanted: list[tuple[int, str]]) -> None:
-        """Hash the wanted files not hashed yet, a layer directory at a time."""
+    def _hash(self, wanted: list[tuple[int, str]], taking: int) -> list[tuple[int, str, int]]:
+        """Hash the wanted files not hashed yet, a layer directory at a time; (layer, path,
+        hash) of those below the layer `taking`."""
         by_layer: dict[int, dict[int, str]] = {}
+        lower: list[tuple[int, str, int]] = []
         for layer, path in wanted:
             where = self.files[layer].get(path)
             diff_id = self.diff_ids[layer]
@@ -184,6 +208,9 @@ class _Compared:
             hashes = hash_files(self.directories[diff_id], list(chosen.values()),
                                 [entries[position][2] for position in chosen])
             self.hashes.setdefault(diff_id, {}).update(zip(chosen, hashes))
+            if layer < taking:
+                lower += zip(repeat(layer), chosen.values(), hashes)
+        return lower
 
 
 def _with_hashes(blob: IndexedBlob, hashes: dict[int, int] | None) -> IndexedBlob:
