@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import EntryKind, FileEntry
+from .tree import LinkGroup, Node, Version
 
 REMOVED = "removed"
 OVERWRITTEN = "overwritten"
@@ -26,42 +27,6 @@ LINK_KINDS = (EntryKind.SYMLINK, EntryKind.HARDLINK)
 # module constants: an enum member lookup per entry costs more than the rest of a write
 DIRECTORY, HARDLINK, SYMLINK = EntryKind.DIRECTORY, EntryKind.HARDLINK, EntryKind.SYMLINK
 WHITEOUT, OPAQUE = EntryKind.WHITEOUT, EntryKind.OPAQUE
-
-
-class LinkGroup:
-    """A regular file and the hard links to it written in the same layer."""
-
-    __slots__ = ("head", "live_members", "last_killed_by", "last_reason")
-
-    def __init__(self, head: Version) -> None:
-        self.head = head
-        self.live_members = 1
-        self.last_killed_by = -1
-        self.last_reason = REMOVED
-
-
-class Version:
-    """One entry of one layer, and how it died, if it did."""
-
-    __slots__ = ("layer", "entry", "group", "killed_by", "reason", "removal_root")
-
-    def __init__(self, layer: int, entry: FileEntry) -> None:
-        self.layer = layer
-        self.entry = entry
-        self.group: LinkGroup | None = None
-        self.killed_by = -1
-        self.reason = ""
-        self.removal_root = ""
-
-
-class Node:
-    """A path in the merged tree: its visible version and its children."""
-
-    __slots__ = ("children", "version")
-
-    def __init__(self) -> None:
-        self.children: dict[str, Node] | None = None
-        self.version: Version | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,18 +249,34 @@ class MergedIndex:
             self._last_directory, self._last_directory_node = directory, node
         children = node.children
         target = children.get(name)
-        if target is None and entry.kind != HARDLINK:
+        kind = entry.kind
+        if target is None and kind != HARDLINK:
             target = children[name] = Node()
             target.version = Version(layer, entry)
+            if kind == DIRECTORY:
+                self._remember(entry.path, target)
             return False  # nothing was there: the common case, nothing to replace or kill
         if target is None:
             target = children[name] = Node()
+        return self._replace(target, entry, layer)
+
+    def _remember(self, path: str, node: Node) -> None:
+        """A directory just written is where its members come next: remembered, as
+        _directory_node would find it (upper layers list again every directory they write in)."""
+        if node.children is None:
+            node.children = {}
+        self._last_directory, self._last_directory_node = path, node
+
+    def _replace(self, target: Node, entry: FileEntry, layer: int) -> bool:
+        """Put an entry at a node the tree has (or a hard link at a new one); _write's answer."""
         old = target.version
         if old is not None and old.layer == layer:
             self.anomalies.setdefault((DUPLICATE_MEMBER, entry.path, layer))
         version = Version(layer, entry)
         kind = entry.kind
-        if kind != DIRECTORY:
+        if kind == DIRECTORY:
+            self._remember(entry.path, target)
+        else:
             if target.children is not None or target is self._last_directory_node:
                 self._last_directory = None  # the remembered directory may be gone or a file now
             if target.children:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ..model import EntryKind
 from .image_report import Analysis
-from .merge import METADATA_ONLY, Node
+from .merge import METADATA_ONLY
+from .tree import Node
 
 ADDED = "added"
 CHANGED = "changed"

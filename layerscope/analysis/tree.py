@@ -1,11 +1,47 @@
-"""Reading the final filesystem out of the merged index."""
+"""The merged index's tree (analysis.merge builds it), and reading the final filesystem out of
+it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from ..model import FileEntry
-from .merge import Node, Version
+
+
+class LinkGroup:
+    """A regular file and the hard links to it written in the same layer."""
+
+    __slots__ = ("head", "live_members", "last_killed_by", "last_reason")
+
+    def __init__(self, head: Version) -> None:
+        self.head = head
+        self.live_members = 1
+        self.last_killed_by = -1  # both set when its last live member dies
+        self.last_reason = ""
+
+
+class Version:
+    """One entry of one layer, and how it died, if it did."""
+
+    __slots__ = ("layer", "entry", "group", "killed_by", "reason", "removal_root")
+
+    def __init__(self, layer: int, entry: FileEntry) -> None:
+        self.layer = layer
+        self.entry = entry
+        self.group: LinkGroup | None = None
+        self.killed_by = -1
+        self.reason = ""
+        self.removal_root = ""
+
+
+class Node:
+    """A path in the merged tree: its visible version and its children."""
+
+    __slots__ = ("children", "version")
+
+    def __init__(self) -> None:
+        self.children: dict[str, Node] | None = None
+        self.version: Version | None = None
 
 
 def live_versions(root: Node) -> Iterator[Version]:
