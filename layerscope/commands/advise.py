@@ -8,7 +8,14 @@ from ..errors import UsageError
 from ..formats.base import RenderOptions, formatter
 from ..output import check_writable, write_report
 from .advise_check import build_args
-from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
+from .reading import (
+    ReadingOptions,
+    base_digests,
+    progress_for,
+    read_merged,
+    reading_for,
+    source_for,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,9 +71,9 @@ def advise(options: AdviseOptions, ignore: list[str], progress, cache, reading):
     from ..analysis.image_report import analyze
     from ..rules.advise import advise as advise_image
 
-    image = read_image(options.image, options, progress, cache, reading)
+    image, merged = read_merged(source_for(options.image, options), progress, cache, reading)
     base = base_digests(options, progress, reading)
-    return advise_image(analyze(image, base), ignore, options.dockerfile,
+    return advise_image(analyze(image, base, merged), ignore, options.dockerfile,
                         options.patch or options.check_patch)
 
 

@@ -9,7 +9,15 @@ from typing import Any
 from ..errors import LayerscopeError
 from ..formats.base import FORMATS, RenderOptions, formatter
 from ..output import check_writable, plan_outputs, write_report
-from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
+from .reading import (
+    ReadingOptions,
+    base_digests,
+    progress_for,
+    read_image,
+    read_merged,
+    reading_for,
+    source_for,
+)
 
 EXIT_FAILED = 1
 
@@ -48,13 +56,13 @@ def check(options: CheckOptions, settings, progress, cache, reading):
     from ..rules.budgets.baseline import baseline_from_report, read_baseline_json
 
     baseline = read_baseline_json(settings.baseline_json) if settings.baseline_json else None
-    image = read_image(options.image, options, progress, cache, reading)
+    image, merged = read_merged(source_for(options.image, options), progress, cache, reading)
     base = base_digests(options, progress, reading)
     baseline_image = None
     if settings.baseline and "max-growth" in settings.limits:
         baseline_image = _with_side("baseline", settings.baseline, lambda: read_image(
             settings.baseline, options, progress, cache, reading))
-    analysis = analyze(image, base)
+    analysis = analyze(image, base, merged)
     if baseline_image is not None:
         baseline = baseline_from_report(analyze(baseline_image).report)
     context = CheckContext(analysis, top=options.top, user=settings.user,

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 
 from ..errors import UsageError
-from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
+from .reading import (
+    ReadingOptions,
+    base_digests,
+    progress_for,
+    read_merged,
+    reading_for,
+    source_for,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +63,8 @@ def build_app(options: ExploreOptions, progress, cache, reading):
     from .inspect import with_findings
 
     base = base_digests(options, progress, reading)
-    analysis = analyze(read_image(options.image, options, progress, cache, reading), base)
+    image, merged = read_merged(source_for(options.image, options), progress, cache, reading)
+    analysis = analyze(image, base, merged)
     return ExploreApp(with_findings(analysis), StepTree(analysis))
 
 

@@ -16,7 +16,7 @@ from .reading import (
     ReadingOptions,
     base_digests,
     progress_for,
-    read_image,
+    read_merged,
     reading_for,
     source_for,
 )
@@ -68,7 +68,6 @@ def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool 
     image, base, options and code are the same and no filesystem is asked for."""
     from ..analysis import report_memo
     from ..analysis.image_report import analyze
-    from ..analysis.streamed_merge import StreamedMerge
     from ..sources.base import Identifiable
 
     source = source_for(options.image, options)
@@ -84,9 +83,8 @@ def inspect(options: InspectOptions, progress, cache, reading, filesystem: bool 
             report = report_memo.loads(payload) if payload is not None else None
             if report is not None:
                 return report, None
-    merging = StreamedMerge()
-    image = source.read(progress, cache, replace(reading, layer_sink=merging))
-    analysis = analyze(image, base, merging.result(image))
+    image, merged = read_merged(source, progress, cache, reading)
+    analysis = analyze(image, base, merged)
     report = with_findings(analysis, options.packages)
     if key is not None:
         cache.store_report(key, report_memo.dumps(report))
@@ -180,8 +178,8 @@ def _files_text(options: InspectOptions, fit, progress, cache, reading) -> str:
     from ..analysis.step_files import step_files
     from ..formats.files_view import render_files
 
-    image = read_image(options.image, options, progress, cache, reading)
-    report = analyze(image, base_digests(options, progress, reading)).report
+    image, merged = read_merged(source_for(options.image, options), progress, cache, reading)
+    report = analyze(image, base_digests(options, progress, reading), merged).report
     last = len(report.steps) - 1
     if options.files > last:
         raise UsageError(f"--files {options.files}: the image has steps 0 to {last}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..layers.limits import DEFAULT_MAX_RATIO
 
@@ -123,3 +123,14 @@ def base_digests(options: ReadingOptions, progress, reading):
 def read_image(reference: str, options: ReadingOptions, progress, cache, reading):
     """One image, every layer indexed as `reading` says (from the cache where it can)."""
     return source_for(reference, options).read(progress, cache, reading)
+
+
+def read_merged(source, progress, cache, reading):
+    """(the image `source` reads, its layers merged while they were read, or None): a source
+    that finishes layers one by one in order (the layer stores) hands each to the merge, which
+    stacks it while the next are read (analysis.streamed_merge); analyze merges the others."""
+    from ..analysis.streamed_merge import StreamedMerge
+
+    merging = StreamedMerge()
+    image = source.read(progress, cache, replace(reading, layer_sink=merging))
+    return image, merging.result(image)

@@ -141,8 +141,9 @@ class _InOrder:
             lower_hashes = self._compare(following) if self.compare else ()
             if self.sink is not None:
                 diff_id = self.diff_ids[self.taken]
-                entries = _with_hashes(following, self.hashes.get(diff_id)).entries
-                self.sink.take(self.taken, diff_id, entries, lower_hashes)
+                self.sink.take(self.taken, diff_id,
+                               _hashed(following.entries, self.hashes.get(diff_id)),
+                               lower_hashes)
             self.taken += 1
 
     def finish(self, walked: list[str]) -> dict[str, IndexedBlob]:
@@ -213,12 +214,19 @@ class _InOrder:
         return lower
 
 
+def _hashed(entries: tuple[FileEntry, ...], hashes: dict[int, int] | None,
+            ) -> tuple[FileEntry, ...]:
+    if not hashes:
+        return entries
+    hashed = list(entries)
+    for index, content_hash in hashes.items():
+        hashed[index] = FileEntry(*hashed[index][:7], content_hash)
+    return tuple(hashed)
+
+
 def _with_hashes(blob: IndexedBlob, hashes: dict[int, int] | None) -> IndexedBlob:
     if not hashes:
         return blob
-    entries = list(blob.entries)
-    for index, content_hash in hashes.items():
-        entries[index] = FileEntry(*entries[index][:7], content_hash)
     deferred = blob.deferred
-    return replace(blob, entries=tuple(entries), deferred=tuple(
+    return replace(blob, entries=_hashed(blob.entries, hashes), deferred=tuple(
         compress(deferred, map(not_, map(hashes.__contains__, map(_FIRST, deferred))))))

@@ -15,7 +15,9 @@ import sys
 
 import pytest
 
+from layerscope.analysis.merge import merge_layers
 from layerscope.analysis.packages import PACKAGE_DATABASES
+from layerscope.analysis.streamed_merge import StreamedMerge
 from layerscope.errors import LayerReadError
 from layerscope.layers.limits import ReadOptions
 from layerscope.sources import overlay_layers
@@ -142,3 +144,50 @@ def test_a_store_read_never_imports_the_docker_sdk(client):
     assert result.returncode == 0, result.stderr
     assert result.stderr == "[]"
     assert json.loads(result.stdout)["image"]["id"] == client.api.inspect_image("size:latest")["Id"]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_the_merge_made_while_the_store_is_read_is_the_finished_images(client, name):
+    # what inspect --no-cache reads: only the compared files hashed, each layer stacked as the
+    # reader hands it over (analysis.streamed_merge)
+    merging = StreamedMerge()
+    image, notes = read(name, hash_every_file=False, layer_sink=merging)
+    streamed = merging.result(image)
+    assert notes == [] and streamed is not None  # the store served it, the merge is used
+    afterwards = merge_layers([layer.files for layer in image.layers])
+    assert streamed.dead == afterwards.dead
+    assert streamed.flows == afterwards.flows
+    assert (streamed.visible_bytes, streamed.wasted_bytes) == (
+        afterwards.visible_bytes, afterwards.wasted_bytes)
+    assert streamed.whiteout_lower_sizes == afterwards.whiteout_lower_sizes
+    assert streamed.anomalies == afterwards.anomalies
+    assert streamed.visible_bytes + streamed.wasted_bytes == image.size
+
+
+def test_a_store_read_that_gives_way_part_way_leaves_its_merge_unused(client, monkeypatch):
+    # layers handed over, then a file changes under the reader: the export serves the image,
+    # and the layers stacked so far must not pass for its merge
+    real = overlay_layers.index_directories
+
+    def changed_midway(layers, *, ready, **options):
+        def handed(position, blob):
+            if handed.count == 2:
+                raise LayerReadError("/x changed while the layer was read")
+            handed.count += 1
+            ready(position, blob)
+        handed.count = 0
+        return real(layers, ready=handed, **options)
+
+    class Counted(StreamedMerge):
+        taken = 0
+
+        def take(self, *arguments):
+            Counted.taken += 1
+            super().take(*arguments)
+
+    monkeypatch.setattr(overlay_layers, "index_directories", changed_midway)
+    merging = Counted()
+    image, notes = read("size:v1", hash_every_file=False, layer_sink=merging)
+    assert len(notes) == 1 and EXPORT_NOTE in notes[0] and "changed" in notes[0]
+    assert Counted.taken >= 1  # some layers were stacked before the reader gave way
+    assert merging.result(image) is None
