@@ -10,44 +10,62 @@ from __future__ import annotations
 
 from ..model import EntryKind, FileEntry
 from .merge import MergeResult
+from .tree import find_node
 
 FILE, DIRECTORY = EntryKind.FILE, EntryKind.DIRECTORY
-WHITEOUT, OPAQUE = EntryKind.WHITEOUT, EntryKind.OPAQUE
 
 
 def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) -> float:
     """The score in [0, 1]; 1.0 for an image with no file bytes at all."""
     # The score is (total - excess) / total, the excess summed over paths seen more than once.
-    # A path is seen twice only if a version at it died or a whiteout named it, so only those
-    # paths are followed through the layers; the rest cost one pass of C-speed sums.
-    whiteout_sizes = {(path, layer): size for path, layer, size in merged.whiteout_lower_sizes}
-    repeated = {dead.path for dead in merged.dead}
-    repeated.update(path for path, _, _ in merged.whiteout_lower_sizes)
+    # A path is seen twice only if a version at it died or a whiteout named it, and what was
+    # seen there is its dead versions, its whiteouts and its live version: the merge lists the
+    # first two and the final tree holds the third, so the layers' entries are only summed.
     total = 0
-    sizes_seen: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
-    for layer, entries in enumerate(layers):
+    for entries in layers:
         total += sum([entry.size for entry in entries if entry.kind == FILE])
-        if not repeated:
-            continue
-        for entry in [entry for entry in entries if entry.path in repeated]:
-            kind = entry.kind
-            if kind == DIRECTORY or kind == OPAQUE:
-                continue
-            if kind == FILE:
-                size = entry.size
-            elif kind == WHITEOUT:
-                size = whiteout_sizes.get((entry.path, layer), 0)
-                total += size
-            else:
-                size = 0
-            seen = sizes_seen.get(entry.path)
-            if seen is None:
-                sizes_seen[entry.path] = [size, size]
-            else:
-                seen[0] += size
-                if size < seen[1]:
-                    seen[1] = size
+    sizes_seen: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
+    for version in merged.killed:
+        entry = version.entry
+        kind = entry.kind
+        if kind != DIRECTORY:
+            _see(sizes_seen, entry.path, entry.size if kind == FILE else 0)
+    # a path whited out twice in one layer counts the last whiteout's size for both, as before
+    whiteout_sizes = {(path, layer): size for path, layer, size in merged.whiteout_lower_sizes}
+    for path, layer, _ in merged.whiteout_lower_sizes:
+        size = whiteout_sizes[path, layer]
+        total += size
+        _see(sizes_seen, path, size)
     if total == 0:
         return 1.0
-    excess = sum(cumulative - smallest for cumulative, smallest in sizes_seen.values())
+    _see_live(sizes_seen, merged)
+    excess = sum([cumulative - smallest for cumulative, smallest in sizes_seen.values()])
     return (total - excess) / total
+
+
+def _see(sizes_seen: dict[str, list[int]], path: str, size: int) -> None:
+    seen = sizes_seen.get(path)
+    if seen is None:
+        sizes_seen[path] = [size, size]
+    else:
+        seen[0] += size
+        if size < seen[1]:
+            seen[1] = size
+
+
+def _see_live(sizes_seen: dict[str, list[int]], merged: MergeResult) -> None:
+    """Add the live version at each path seen, found in the final tree under its directory,
+    which the path before it usually shares (the dead versions come a directory at a time)."""
+    last_directory, children = None, None
+    for path, seen in sizes_seen.items():
+        directory, _, name = path.rpartition("/")
+        if directory != last_directory:
+            node = find_node(merged.final_tree, directory)
+            last_directory, children = directory, None if node is None else node.children
+        node = children.get(name) if children else None
+        version = None if node is None else node.version
+        if version is not None and version.entry.kind != DIRECTORY:
+            size = version.entry.size if version.entry.kind == FILE else 0
+            seen[0] += size
+            if size < seen[1]:
+                seen[1] = size
