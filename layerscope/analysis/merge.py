@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
+from typing import NamedTuple
 
 from ..model import EntryKind, FileEntry
 
@@ -67,9 +68,9 @@ class Node:
         self.version: Version | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DeadVersion:
-    """Bytes that every pull downloads but nobody can see."""
+class DeadVersion(NamedTuple):
+    """Bytes that every pull downloads but nobody can see (a named tuple, as FileEntry is: a
+    300k-file image has 90k; a frozen dataclass cost 0.5 us each to build, a tuple 0.1 us)."""
 
     path: str
     """The path the dead version was written at."""
@@ -123,8 +124,7 @@ class MergeResult:
     member at the path: Docker's engine refuses to load it) or root-opaque (an opaque marker at
     the layer root, which overlay2 ignores)."""
     killed: tuple[Version, ...] = ()
-    """Every version that died, directories included, in the order they died (with their
-    entries: what dive's efficiency sees at each path)."""
+    """Every version that died, directories included, in the order they died."""
 
 
 class MergedIndex:
@@ -320,9 +320,8 @@ class MergedIndex:
 
     def result(self, layer_count: int) -> MergeResult:
         """Summarise the dead versions and check the visible bytes by walking the final tree."""
-        # one pass over the dead versions (~90k of a 300k-file image) makes all three
         dead: list[DeadVersion] = []
-        append = dead.append
+        append, new = dead.append, tuple.__new__
         dead_bytes = [0] * layer_count
         deleted_lower = [0] * layer_count
         by_killer: list[dict[int, int]] = [{} for _ in range(layer_count)]
@@ -340,7 +339,8 @@ class MergedIndex:
                 else:
                     killed_by, reason = group.last_killed_by, group.last_reason
             writer = version.layer
-            append(DeadVersion(entry.path, size, reason, writer, killed_by, version.removal_root))
+            append(new(DeadVersion, (entry.path, size, reason, writer, killed_by,
+                                     version.removal_root)))
             if size:
                 dead_bytes[writer] += size
                 killed = by_killer[writer]
