@@ -9,7 +9,7 @@ dive ignores them. layerscope's own headline is the exact wasted bytes, not this
 from __future__ import annotations
 
 from ..model import EntryKind, FileEntry
-from .merge import MergeResult
+from .merge import DUPLICATE_MEMBER, MergeResult
 from .tree import find_node
 
 FILE, DIRECTORY = EntryKind.FILE, EntryKind.DIRECTORY
@@ -20,52 +20,76 @@ def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) ->
     # The score is (total - excess) / total, the excess summed over paths seen more than once.
     # A path is seen twice only if a version at it died or a whiteout named it, and what was
     # seen there is its dead versions, its whiteouts and its live version: the merge lists the
-    # first two and the final tree holds the third, so the layers' entries are only summed.
+    # first two and the final tree holds the third, so the layers' entries are only summed
+    # (following every entry at those paths through the layers cost 0.2 s on 393k entries).
     total = 0
     for entries in layers:
         total += sum([entry.size for entry in entries if entry.kind == FILE])
-    sizes_seen: dict[str, list[int]] = {}  # path -> [cumulative, smallest]
-    for version in merged.killed:
-        entry = version.entry
-        kind = entry.kind
-        if kind != DIRECTORY:
-            _see(sizes_seen, entry.path, entry.size if kind == FILE else 0)
-    # a path whited out twice in one layer counts the last whiteout's size for both, as before
-    whiteout_sizes = {(path, layer): size for path, layer, size in merged.whiteout_lower_sizes}
-    for path, layer, _ in merged.whiteout_lower_sizes:
-        size = whiteout_sizes[path, layer]
+    sizes_seen = _dead_sizes(merged.killed)  # path -> [cumulative, smallest]
+    get = sizes_seen.get
+    for path, _, size in _whiteouts(merged):
         total += size
-        _see(sizes_seen, path, size)
+        seen = get(path)
+        if seen is None:
+            sizes_seen[path] = [size, size]
+        else:
+            seen[0] += size
+            if size < seen[1]:
+                seen[1] = size
     if total == 0:
         return 1.0
-    _see_live(sizes_seen, merged)
+    _see_live(sizes_seen, merged.final_tree)
     excess = sum([cumulative - smallest for cumulative, smallest in sizes_seen.values()])
     return (total - excess) / total
 
 
-def _see(sizes_seen: dict[str, list[int]], path: str, size: int) -> None:
-    seen = sizes_seen.get(path)
-    if seen is None:
-        sizes_seen[path] = [size, size]
-    else:
-        seen[0] += size
-        if size < seen[1]:
-            seen[1] = size
+def _dead_sizes(killed) -> dict[str, list[int]]:
+    """Path -> [cumulative, smallest] of the sizes dive sees of its dead versions."""
+    sizes_seen: dict[str, list[int]] = {}
+    get = sizes_seen.get
+    for version in killed:
+        path, kind, size = version.entry[:3]
+        if kind == DIRECTORY:
+            continue
+        if kind != FILE:
+            size = 0
+        seen = get(path)
+        if seen is None:
+            sizes_seen[path] = [size, size]
+        else:
+            seen[0] += size
+            if size < seen[1]:
+                seen[1] = size
+    return sizes_seen
 
 
-def _see_live(sizes_seen: dict[str, list[int]], merged: MergeResult) -> None:
+def _whiteouts(merged: MergeResult):
+    """(path, layer, size dive sees) of every whiteout."""
+    whiteouts = merged.whiteout_lower_sizes
+    if any(kind == DUPLICATE_MEMBER for kind, _, _ in merged.anomalies):
+        # a path whited out twice in one layer counts the last whiteout's size for both
+        last_sizes = {(path, layer): size for path, layer, size in whiteouts}
+        whiteouts = [(path, layer, last_sizes[path, layer]) for path, layer, _ in whiteouts]
+    return whiteouts
+
+
+def _see_live(sizes_seen: dict[str, list[int]], root) -> None:
     """Add the live version at each path seen, found in the final tree under its directory,
     which the path before it usually shares (the dead versions come a directory at a time)."""
     last_directory, children = None, None
     for path, seen in sizes_seen.items():
         directory, _, name = path.rpartition("/")
         if directory != last_directory:
-            node = find_node(merged.final_tree, directory)
+            node = find_node(root, directory)
             last_directory, children = directory, None if node is None else node.children
         node = children.get(name) if children else None
-        version = None if node is None else node.version
-        if version is not None and version.entry.kind != DIRECTORY:
-            size = version.entry.size if version.entry.kind == FILE else 0
-            seen[0] += size
-            if size < seen[1]:
-                seen[1] = size
+        if node is None or node.version is None:
+            continue
+        kind, size = node.version.entry[1:3]
+        if kind == DIRECTORY:
+            continue
+        if kind != FILE:
+            size = 0
+        seen[0] += size
+        if size < seen[1]:
+            seen[1] = size
