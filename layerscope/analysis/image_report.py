@@ -209,8 +209,8 @@ def analyze(image: Image, base: LayerDigests | None = None) -> Analysis:
 
     # largest first, then by path and writing step (layers and their steps come in the same
     # order): three stable sorts on one plain key each compare ints and strings in C, where one
-    # sort on a (-size, path, step) tuple made by a lambda cost twice as much (90k dead
-    # versions: 135 -> 60 ms)
+    # sort on a (-size, path, step) tuple made by a lambda cost far more (90k dead versions:
+    # 135 -> 37 ms)
     dead = sorted(merged.dead, key=WRITER)
     dead.sort(key=PATH)
     dead.sort(key=SIZE, reverse=True)

@@ -36,7 +36,7 @@ class Pair:
 def pairs(context: RuleContext) -> list[Pair]:
     """Every (writer, killer) pair with dead bytes, oldest writer first."""
     # the dead versions grouped by pair in one loop, then each group's sums and tuples made in
-    # C: one dict-of-dicts update and two tuples a version cost 68 ms on 90k dead versions
+    # C: one dict-of-dicts update and two tuples a version took 68 ms on 90k, this 50 ms
     groups: dict[tuple[int, int], list[WastedFile]] = {}
     wasted = context.report.wasted
     for key, item in zip(map(STEPS, wasted), wasted):
