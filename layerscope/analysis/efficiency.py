@@ -8,11 +8,15 @@ dive ignores them. layerscope's own headline is the exact wasted bytes, not this
 
 from __future__ import annotations
 
+from itertools import starmap
+from operator import itemgetter, sub
+
 from ..model import EntryKind, FileEntry
 from .merge import DUPLICATE_MEMBER, MergeResult
 from .tree import find_node
 
 FILE, DIRECTORY = EntryKind.FILE, EntryKind.DIRECTORY
+PATH_KIND_SIZE = itemgetter(0, 1, 2)
 
 
 def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) -> float:
@@ -25,7 +29,7 @@ def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) ->
     total = 0
     for entries in layers:
         total += sum([entry.size for entry in entries if entry.kind == FILE])
-    sizes_seen = _dead_sizes(merged.killed)  # path -> [cumulative, smallest]
+    sizes_seen = _dead_sizes(merged.dead_entries)  # path -> [cumulative, smallest]
     get = sizes_seen.get
     for path, _, size in _whiteouts(merged):
         total += size
@@ -39,18 +43,16 @@ def dive_efficiency(layers: list[tuple[FileEntry, ...]], merged: MergeResult) ->
     if total == 0:
         return 1.0
     _see_live(sizes_seen, merged.final_tree)
-    excess = sum([cumulative - smallest for cumulative, smallest in sizes_seen.values()])
+    excess = sum(starmap(sub, sizes_seen.values()))  # cumulative - smallest, path by path
     return (total - excess) / total
 
 
-def _dead_sizes(killed) -> dict[str, list[int]]:
-    """Path -> [cumulative, smallest] of the sizes dive sees of its dead versions."""
+def _dead_sizes(entries: tuple[FileEntry, ...]) -> dict[str, list[int]]:
+    """Path -> [cumulative, smallest] of the sizes dive sees of its dead versions (never a
+    directory: the merge lists none)."""
     sizes_seen: dict[str, list[int]] = {}
     get = sizes_seen.get
-    for version in killed:
-        path, kind, size = version.entry[:3]
-        if kind == DIRECTORY:
-            continue
+    for path, kind, size in map(PATH_KIND_SIZE, entries):
         if kind != FILE:
             size = 0
         seen = get(path)

@@ -123,8 +123,8 @@ class MergeResult:
     """(kind, path, layer) in the order found: duplicate-member (one layer has more than one
     member at the path: Docker's engine refuses to load it) or root-opaque (an opaque marker at
     the layer root, which overlay2 ignores)."""
-    killed: tuple[Version, ...] = ()
-    """Every version that died, directories included, in the order they died."""
+    dead_entries: tuple[FileEntry, ...] = ()
+    """The entry of each of `dead`, in its order (dive's efficiency reads their kinds)."""
 
 
 class MergedIndex:
@@ -320,10 +320,9 @@ class MergedIndex:
 
     def result(self, layer_count: int) -> MergeResult:
         """Summarise the dead versions and check the visible bytes by walking the final tree."""
-        dead: list[DeadVersion] = []
-        append, new = dead.append, tuple.__new__
-        dead_bytes = [0] * layer_count
-        deleted_lower = [0] * layer_count
+        dead, entries = [], []  # the dead versions, and their entries for dive's efficiency
+        append, new, keep = dead.append, tuple.__new__, entries.append
+        dead_bytes, deleted_lower = [0] * layer_count, [0] * layer_count
         by_killer: list[dict[int, int]] = [{} for _ in range(layer_count)]
         shown = 0  # bytes of dead heads whose content another path of their group still shows
         for version in self.killed:
@@ -341,6 +340,7 @@ class MergedIndex:
             writer = version.layer
             append(new(DeadVersion, (entry.path, size, reason, writer, killed_by,
                                      version.removal_root)))
+            keep(entry)
             if size:
                 dead_bytes[writer] += size
                 killed = by_killer[writer]
@@ -356,7 +356,7 @@ class MergedIndex:
         ) for layer in range(layer_count)]
         return MergeResult(tuple(dead), tuple(flows), self._live_bytes() + shown, sum(dead_bytes),
                            self.root, tuple(self.whiteout_lower_sizes), tuple(self.anomalies),
-                           tuple(self.killed))
+                           tuple(entries))
 
     def _live_bytes(self) -> int:
         """The bytes of every version in the final tree, a level at a time in C."""
