@@ -12,7 +12,7 @@ from itertools import starmap
 from operator import itemgetter, sub
 
 from ..model import EntryKind, FileEntry
-from .merge import DUPLICATE_MEMBER, MergeResult
+from .merge import DUPLICATE_MEMBER, MergeResult, Node
 from .tree import find_node
 
 FILE, DIRECTORY = EntryKind.FILE, EntryKind.DIRECTORY
@@ -75,15 +75,17 @@ def _whiteouts(merged: MergeResult):
     return whiteouts
 
 
-def _see_live(sizes_seen: dict[str, list[int]], root) -> None:
-    """Add the live version at each path seen, found in the final tree under its directory,
-    which the path before it usually shares (the dead versions come a directory at a time)."""
-    last_directory, children = None, None
+def _see_live(sizes_seen: dict[str, list[int]], root: Node) -> None:
+    """Add the live version at each path seen, found in the final tree under its directory;
+    each directory is looked up once (big-churn's 90k paths switch directory 28k times)."""
+    children_of: dict[str, dict | None] = {}
+    get = children_of.get
     for path, seen in sizes_seen.items():
         directory, _, name = path.rpartition("/")
-        if directory != last_directory:
+        children = get(directory, False)
+        if children is False:
             node = find_node(root, directory)
-            last_directory, children = directory, None if node is None else node.children
+            children = children_of[directory] = None if node is None else node.children
         node = children.get(name) if children else None
         if node is None or node.version is None:
             continue
