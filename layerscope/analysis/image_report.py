@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from itertools import compress, repeat
+from operator import eq, itemgetter
+from typing import NamedTuple
 
 from ..analysis.steps import image_steps
 from ..model import Image, LayerDigests
@@ -45,9 +49,11 @@ class StepReport:
     """True when the image recorded no history for this layer."""
 
 
-@dataclass(frozen=True, slots=True)
-class WastedFile:
-    """A dead version: bytes in the image that the final filesystem does not show."""
+class WastedFile(NamedTuple):
+    """A dead version: bytes in the image that the final filesystem does not show.
+
+    A named tuple, as merge.DeadVersion is (its fields in the same order): 90k of them on a
+    300k-file image are made from the dead versions in C."""
 
     path: str
     """Where it was written."""
@@ -153,6 +159,10 @@ class Analysis:
     """The image analysed (its layers' captured package databases feed the advice rules)."""
 
 
+# the fields WastedFile and merge.DeadVersion share, by position
+PATH, SIZE, KIND, WRITER, KILLER, ROOT = (itemgetter(i) for i in range(6))
+
+
 def inspect_image(image: Image, base: LayerDigests | None = None) -> InspectReport:
     """Analyse an indexed image; with a base image's digests, the base is the common prefix."""
     return analyze(image, base).report
@@ -201,10 +211,20 @@ def analyze(image: Image, base: LayerDigests | None = None,
             history_missing=step.history_missing,
         ))
 
-    wasted = tuple(sorted(
-        (WastedFile(d.path, d.size, d.kind, step_of_layer[d.written_by_layer],
-                    step_of_layer[d.killed_by_layer], d.removal_root) for d in merged.dead),
-        key=lambda w: (-w.size, w.path, w.written_by_step)))
+    # largest first, then by path and writing step (layers and their steps come in the same
+    # order): three stable sorts on one plain key each compare ints and strings in C, where one
+    # sort on a (-size, path, step) tuple made by a lambda cost far more (90k dead versions:
+    # 135 -> 37 ms)
+    dead = sorted(merged.dead, key=WRITER)
+    dead.sort(key=PATH)
+    dead.sort(key=SIZE, reverse=True)
+    # made in C, and in the report's order, so that every later pass over the report's wasted
+    # files (rules, formats) reads memory in order: in the dead versions' order they took
+    # twice as long
+    step_of = step_of_layer.__getitem__
+    wasted = tuple(map(partial(tuple.__new__, WastedFile), zip(
+        map(PATH, dead), map(SIZE, dead), map(KIND, dead), map(step_of, map(WRITER, dead)),
+        map(step_of, map(KILLER, dead)), map(ROOT, dead))))
     user_layers = range(boundary.layer_count, len(image.layers))
     report = InspectReport(
         ref=image.ref,
@@ -249,7 +269,9 @@ def removed_below(report: InspectReport) -> dict[int, int]:
     """Step -> bytes of lower steps it removed (whiteouts); the rest of deleted_lower_bytes it
     replaced with entries of its own."""
     removed: dict[int, int] = {}
-    for item in report.wasted:
-        if item.kind == REMOVED and item.written_by_step < item.killed_by_step:
-            removed[item.killed_by_step] = removed.get(item.killed_by_step, 0) + item.size
+    wasted = report.wasted
+    for _, size, _, written, killed, _ in compress(wasted, map(eq, map(KIND, wasted),
+                                                             repeat(REMOVED))):
+        if written < killed:
+            removed[killed] = removed.get(killed, 0) + size
     return removed

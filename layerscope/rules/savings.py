@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .base import Finding
+
+VERSION, SIZE = itemgetter(0, 1), itemgetter(2)
 
 
 @dataclass(frozen=True)
@@ -25,15 +28,25 @@ class Savings:
 def together(findings: Iterable[Finding], touchable: int) -> int:
     """The union of the findings' removed versions; an estimate with no versions behind it
     (packages without dpkg file lists) adds its own bytes. Never above touchable."""
+    # each finding's versions taken in as one dict made in C, and only the versions two fixes
+    # share compared: one max() a version cost 50 ms on big-churn's 90k
     versions: dict[tuple[int, str], int] = {}
     unlisted = 0
     for finding in findings:
-        if not finding.removes:
+        removes = finding.removes
+        if not removes:
             unlisted += finding.estimated_saving_bytes or 0
-        for layer, path, size in finding.removes:
+            continue
+        sizes = dict(zip(map(VERSION, removes), map(SIZE, removes)))
+        if len(sizes) < len(removes):
+            sizes = {}
+            for layer, path, size in removes:
+                sizes[layer, path] = max(size, sizes.get((layer, path), 0))
+        for key in sizes.keys() & versions.keys():
             # a part of a version (a package's stanzas in dpkg's status) is inside the whole
             # version another fix removes
-            versions[(layer, path)] = max(size, versions.get((layer, path), 0))
+            sizes[key] = max(sizes[key], versions[key])
+        versions.update(sizes)
     return min(touchable, sum(versions.values()) + unlisted)
 
 

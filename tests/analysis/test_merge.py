@@ -173,3 +173,14 @@ def test_dive_efficiency_matches_dives_definition(image_of):
     # spot DESIGN.md names): minimum f 100 + d/g 50 + d 50 = 200 over cumulative 200 + 50 + 50
     assert report.efficiency == 200 / 300
     assert report.wasted_bytes == 150
+
+
+def test_dive_efficiency_of_a_directory_whited_out_twice_in_one_layer(image_of):
+    report = inspect_image(image_of(
+        ("RUN a", [directory("d"), file("d/f", b"1" * 50), file("x", b"2" * 100)]),
+        ("RUN b", [whiteout("d"), whiteout("d")]),  # the second finds nothing left to remove
+    ))
+    # both whiteouts count the size of the last one in that layer (0), as the score always has:
+    # "/d/f" 50 and "/x" 100 seen once each, "/d" seen twice at 0: 150 over 150
+    assert report.efficiency == 1.0
+    assert report.wasted_bytes == 50
