@@ -52,12 +52,24 @@ def build_app(options: ExploreOptions, progress, cache, reading):
                                      cache, reading, registry_access(options))
         return DiffApp(diff_images(analyze(image_a), analyze(image_b)))
     from ..analysis.step_tree import StepTree
-    from ..explore.app import ExploreApp
     from .inspect import with_findings
+    from .read_apart import read_apart
 
-    base = base_digests(options, progress, reading)
-    analysis = analyze(read_image(options.image, options, progress, cache, reading), base)
+    def read(shown):
+        return (base_digests(options, shown, reading),
+                read_image(options.image, options, shown, cache, reading))
+
+    # read by a forked child while Textual is imported here (--debug: lines said once)
+    base, image = read_apart(read, import_explorer, progress, apart=reading.debug is None)
+    analysis = analyze(image, base)
+    from ..explore.app import ExploreApp
+
     return ExploreApp(with_findings(analysis), StepTree(analysis))
+
+
+def import_explorer() -> None:
+    """Textual and the explorer's own modules."""
+    import layerscope.explore.app  # noqa: F401
 
 
 def run(options: ExploreOptions) -> int:
