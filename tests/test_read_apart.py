@@ -48,13 +48,15 @@ def archive(tmp_path):
 
 def reader(path: str, log):
     """A read of the archive that records, in `log` (a file), which process read it and with
-    what progress line; in a process other than `fails_in`, it can fail or stall."""
-    def read(progress, *, fail=False, stall=0.0):
+    what progress line; it can be made to fail, or to cost `spin` seconds of CPU more."""
+    def read(progress, *, fail=False, spin=0.0):
         with open(log, "a") as out:
             out.write(f"{os.getpid()} {'progress' if progress else 'none'}\n")
         if fail:
             raise SourceError("the child cannot read it")
-        time.sleep(stall)
+        started = time.process_time()
+        while time.process_time() - started < spin:  # a read that costs CPU
+            pass
         options = ReadingOptions(no_cache=True, quiet=True)
         cache, reading = reading_for(options)
         return BASE, read_image(path, options, progress, cache, reading)
@@ -108,7 +110,7 @@ def test_a_child_reads_while_this_process_works(archive, tmp_path):
         worked.append(os.getpid())
         busy()
 
-    result = read_apart(reader(path, log), work, progress)
+    result = read_apart(reader(path, log), work, progress)[:2]
     assert result == (BASE, image)
     assert worked == [os.getpid()]
     (pid, shown), = readers(log)  # read once, by another process, without a progress line
@@ -125,7 +127,7 @@ def test_a_child_that_fails_costs_a_read_here(archive, tmp_path):
         return read(progress, fail=os.getpid() != here)
 
     progress = Progress()
-    assert read_apart(fails_apart, busy, progress) == (BASE, image)
+    assert read_apart(fails_apart, busy, progress)[:2] == (BASE, image)
     assert readers(log) == [(readers(log)[0][0], "none"), (here, "progress")]
     assert readers(log)[0][0] != here
     assert len(progress) == len(image.layers)  # the read here shows its progress
@@ -137,15 +139,16 @@ def test_a_child_too_slow_is_stopped_and_the_image_read_here(archive, tmp_path):
     here = os.getpid()
     read = reader(path, log)
 
-    def stalls_apart(progress):
-        return read(progress, stall=60.0 if os.getpid() != here else 0.0)
+    def stalls_apart(progress):  # a minute of CPU in the child
+        return read(progress, spin=60.0 if os.getpid() != here else 0.0)
 
-    def work():  # until the child is reading: no CPU time, so it is given none to finish
+    def work():  # 0.3 s of CPU here: the child may use 0.6 s, not a minute
+        busy()
         while not readers(log):
             time.sleep(0.01)
 
     started = time.monotonic()
-    assert read_apart(stalls_apart, work, Progress()) == (BASE, image)
+    assert read_apart(stalls_apart, work, Progress())[:2] == (BASE, image)
     assert time.monotonic() - started < 30  # not waited for
     child = next(pid for pid, _ in readers(log) if pid != here)
     with pytest.raises(ProcessLookupError):  # stopped and reaped
@@ -155,7 +158,7 @@ def test_a_child_too_slow_is_stopped_and_the_image_read_here(archive, tmp_path):
 def test_nothing_is_forked_when_not_asked(archive, tmp_path):
     path, image = archive
     log = tmp_path / "log"
-    assert read_apart(reader(path, log), lambda: None, Progress(), apart=False) == (BASE, image)
+    assert read_apart(reader(path, log), lambda: None, Progress(), apart=False)[:2] == (BASE, image)
     assert readers(log) == [(os.getpid(), "progress")]
 
 
@@ -166,7 +169,7 @@ def test_work_that_fails_here_stops_the_child(archive, tmp_path):
     read = reader(path, log)
 
     def stalls_apart(progress):
-        return read(progress, stall=60.0 if os.getpid() != here else 0.0)
+        return read(progress, spin=60.0 if os.getpid() != here else 0.0)
 
     def work():
         while not readers(log):  # the child is reading
@@ -179,3 +182,32 @@ def test_work_that_fails_here_stops_the_child(archive, tmp_path):
     assert child != here
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
+
+
+def test_the_child_works_out_more_once_it_has_sent_the_image(archive, tmp_path):
+    path, image = archive
+    log = tmp_path / "log"
+
+    def then(base, image):
+        return os.getpid(), base, len(image.layers)
+
+    got_base, got_image, later = read_apart(reader(path, log), busy, Progress(), then=then)
+    assert (got_base, got_image) == (BASE, image)
+    (child, _), = readers(log)
+    assert later() == (child, BASE, len(image.layers)) and child != os.getpid()
+    with pytest.raises(ProcessLookupError):  # reaped once its last message is taken
+        os.kill(child, 0)
+
+
+def test_what_the_child_fails_to_work_out_is_none(archive, tmp_path):
+    path, image = archive
+
+    def then(base, image):
+        raise SourceError("cannot")
+
+    got_base, got_image, later = read_apart(reader(path, tmp_path / "log"), busy, Progress(),
+                                            then=then)
+    assert (got_base, got_image, later()) == (BASE, image, None)
+    # read here, there is nothing more
+    assert read_apart(reader(path, tmp_path / "log"), busy, Progress(), then=then,
+                      apart=False)[2]() is None

@@ -1,20 +1,21 @@
 """Read an image in a forked process while this one does other work: `explore` imports Textual.
 
-On size:v1 Textual's import (~0.09 s of CPU) and reading the image (~0.1 s) are each a quarter
-of what the explorer costs to its first screen. Both are Python holding the GIL, so a thread
-cannot overlap them (tried: nothing gained), but a second process can. The child reads and
-sends the image back as plain tuples in marshal's format; this process imports meanwhile, then
-decodes (size:v1, 22k entries and 6 MB of package databases: 8 ms to encode there, 11 ms to
-decode here).
+On size:v1 Textual's import (~0.09 s of CPU), reading the image (~0.1 s) and the advice rules
+(~0.06 s) are each a fifth to a quarter of what the explorer costs to its first screen. All are
+Python holding the GIL, so a thread cannot overlap them (tried: nothing gained), but a second
+process can. The child reads and sends the image back as plain tuples in marshal's format; this
+process imports meanwhile, then decodes (size:v1, 22k entries and 6 MB of package databases:
+8 ms to encode there, 11 ms to decode here) and analyses it, while the child works out what it
+is asked to next (`then`: the findings, sent pickled) from its own copy.
 
 Sending costs about 1.4 us an entry (0.8 us of it here), so it pays only while the read is
-short: a child that has sent nothing once this process has waited, after its own work, as long
-again as that work's CPU time is stopped, and the image is read here, as it would have been
-without the child (a large image loses that wait, ~0.1 s, and the share of the import's wall its
-child's read took; many-small's 1,000,000 entries are read here). A child that fails in any way
-(an error in the image, a refused fork, a signal) costs only time: the read here raises what is
-to be said. The child shows no progress line (its read is short, or not kept) and is not used
-with --debug, whose lines would be said twice.
+short: a child that has used, without sending the image, as much CPU time as twice this
+process's work took is stopped, and the image is read here, as it would have been without the
+child (a large image loses the wait, ~0.1 s; many-small's 1,000,000 entries are read here).
+CPU time, not wall: on a busy machine both wait for a core. A child that fails in any way (an
+error in the image, a refused fork, a signal) costs only time: the read or the work here raises
+what is to be said. The child shows no progress line (its read is short, or not kept) and is not
+used with --debug, whose lines would be said twice.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from __future__ import annotations
 import functools
 import marshal
 import os
+import pickle
 import select
 import signal
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -31,102 +34,151 @@ from collections.abc import Callable
 from ..model import FileEntry, HistoryEntry, Image, Layer, LayerDigests
 
 WAIT = 1.0
-"""How long after this process's work the child may still take to send, as a share of the
-work's CPU time: size:v1's read, begun with the work (Textual's import, ~0.09 s), is sent
-0.02-0.06 s after it ends."""
+"""The CPU time the child may use before it sends the image, beyond as much as this process's
+work took, as a share of that work's: size:v1's read is sent after 0.10-0.12 s of the child's
+CPU, against a budget of 0.18 s (Textual's import, 0.09 s, twice)."""
 
 CHUNK = 1 << 20
+POLL = 0.005
+"""Seconds between two looks at the child's CPU time while waiting for it."""
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 Read = Callable[[object], tuple[LayerDigests | None, Image]]
 """Reads (base digests, image), showing its progress on the given progress line (or None)."""
+Then = Callable[[LayerDigests | None, Image], object]
+"""What the child works out from the image once it has sent it (explore: the findings)."""
+LENGTH = struct.Struct("<Q")
+"""Each message on the pipe: its length, then its bytes."""
 
 
 def read_apart(read: Read, meanwhile: Callable[[], object], progress=None, *,
-               apart: bool = True) -> tuple[LayerDigests | None, Image]:
-    """(base digests, image) as `read` returns them: read by a forked child (with no progress
-    line) while `meanwhile` runs here, when `apart` and a fork is safe and can help; read here
-    with `progress` otherwise, or when the child fails or is too slow."""
-    child = _fork(read) if apart and _may_fork() else None
-    started, work = time.perf_counter(), time.process_time()
+               then: Then | None = None, apart: bool = True,
+               ) -> tuple[LayerDigests | None, Image, Callable[[], object | None]]:
+    """(base digests, image, later): the first two as `read` returns them, read by a forked
+    child (with no progress line) while `meanwhile` runs here, when `apart` and a fork is safe
+    and can help; read here with `progress` otherwise, or when the child fails or is too slow.
+    later() is what `then` returned in the child, which works it out while this process goes
+    on; None when there is no child (or it failed): work it out here."""
+    child = _Child.start(read, then) if apart and _may_fork() else None
+    work = time.process_time()
     try:
         meanwhile()
         if child is not None:
-            # its CPU time, not its wall: the child's read slows it down on a busy machine
-            work = time.process_time() - work
-            payload = _collect(child, started + (1 + WAIT) * work)
-            child = None
-            if payload:
-                return decode(payload)
+            payload = child.receive((1 + WAIT) * (time.process_time() - work))
+            if payload is not None:
+                base, image = decode(payload)
+                if then is None:
+                    return base, image, _nothing  # the child is ended below
+                later, child = child.later, None
+                return base, image, later
     finally:
-        if child is not None:  # meanwhile() failed or was interrupted: the read is of no use
-            _stop(child)
-    return read(progress)
+        if child is not None:  # failed, too slow, or meanwhile() was interrupted
+            child.end()
+    return (*read(progress), _nothing)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _may_fork() -> bool:
-    """A fork is safe with no other thread running, and of use with a second core."""
+    """A fork is safe with no other thread running, of use with a second core, and watched
+    through Linux's /proc."""
     import threading
 
-    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2 and threading.active_count() == 1
+    return (sys.platform == "linux" and (os.cpu_count() or 1) >= 2
+            and threading.active_count() == 1)
 
 
-def _fork(read: Read) -> tuple[int, int] | None:
-    """(the child's pid, our end of its pipe), or None when no child could be started."""
-    for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
-        stream.flush()
-    try:
-        reader, writer = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: read, send, and leave without running this process's code on
-        code = 1
+class _Child:
+    """A forked child reading the image, and our end of its pipe."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe: int | None = pipe
+
+    @classmethod
+    def start(cls, read: Read, then: Then | None) -> _Child | None:
+        """The child reading, or None when none could be started."""
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            stream.flush()
         try:
-            os.close(reader)
-            payload = encode(*read(None))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(writer, view[:CHUNK]):]
-            code = 0
+            reader, writer = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the child: never runs this process's code on, whatever happens
+            try:
+                os.close(reader)
+                result = read(None)
+                _send(writer, encode(*result))
+                if then is not None:
+                    _send(writer, pickle.dumps(then(*result), pickle.HIGHEST_PROTOCOL))
+            finally:
+                os._exit(0)  # an error is said by this process's own read or work
+        os.close(writer)
+        return cls(pid, reader)
+
+    def receive(self, budget: float | None = None) -> bytearray | None:
+        """The next message; None when the child ended without sending it, or has used more
+        than `budget` seconds of CPU without sending it (CPU, not wall: on a busy machine
+        both processes wait for a core). Once it sends, it is taken whatever it costs."""
+        if self.pipe is None:
+            return None
+        while budget is not None and not select.select([self.pipe], [], [], POLL)[0]:
+            if self.cpu() > budget:
+                return None
+        head = self._exactly(LENGTH.size)
+        return None if head is None else self._exactly(LENGTH.unpack(head)[0])
+
+    def cpu(self) -> float:
+        """The child's CPU seconds so far (Linux's /proc: every thread's user and system time,
+        in clock ticks); 0 once it is gone, when its pipe is about to say so."""
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def _exactly(self, size: int) -> bytearray | None:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        while view:
+            try:
+                got = os.readv(self.pipe, [view])
+            except OSError:
+                return None
+            if not got:
+                return None
+            view = view[got:]
+        return buffer
+
+    def later(self) -> object | None:
+        """`then`'s result, sent after the image; None when the child failed to."""
+        try:
+            payload = self.receive()
+            return None if payload is None else pickle.loads(payload)
         finally:
-            os._exit(code)  # whatever happened: an error is said by this process's own read
-    os.close(writer)
-    return pid, reader
+            self.end()
+
+    def end(self) -> None:
+        """Stop the child (it may still be working) and reap it."""
+        if self.pipe is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.close(self.pipe)
+        self.pipe = None
+        os.waitpid(self.pid, 0)
 
 
-def _collect(child: tuple[int, int], deadline: float) -> bytes:
-    """The child's payload; empty when it failed, or sent nothing by the deadline (then it is
-    stopped)."""
-    pid, reader = child
-    pieces: list[bytes] = []
-    try:
-        while True:
-            if not pieces:  # once it sends, it has read: take the rest whatever the time
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
-                    _stop(child)
-                    return b""
-            piece = os.read(reader, CHUNK)
-            if not piece:
-                break
-            pieces.append(piece)
-    except OSError:
-        _stop(child)
-        return b""
-    os.close(reader)
-    _, status = os.waitpid(pid, 0)
-    return b"".join(pieces) if os.waitstatus_to_exitcode(status) == 0 else b""
-
-
-def _stop(child: tuple[int, int]) -> None:
-    """End a child whose read is no longer wanted, and reap it."""
-    pid, reader = child
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    os.close(reader)
-    os.waitpid(pid, 0)
+def _send(pipe: int, payload: bytes) -> None:
+    for view in (memoryview(LENGTH.pack(len(payload))), memoryview(payload)):
+        while view:
+            view = view[os.write(pipe, view[:CHUNK]):]
 
 
 # -- the image as plain values ------------------------------------------------------------------
@@ -149,7 +201,7 @@ def _marshal(base: LayerDigests | None, image: Image, rows: Callable[[tuple], li
                           image.os, history, layers), 2)
 
 
-def decode(payload: bytes) -> tuple[LayerDigests | None, Image]:
+def decode(payload: bytes | bytearray) -> tuple[LayerDigests | None, Image]:
     """encode's base digests and image back."""
     plain, ref, image_id, tags, architecture, system, history, layers = marshal.loads(payload)
     make = functools.partial(tuple.__new__, FileEntry)
