@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from layerscope.commands.read_apart import decode, encode, read_apart
+from layerscope.commands.read_apart import decode, encode, read_apart, spare_core
 from layerscope.commands.reading import ReadingOptions, read_image, reading_for
 from layerscope.errors import SourceError
 from layerscope.model import EntryKind, FileEntry, LayerDigests
@@ -211,3 +211,13 @@ def test_what_the_child_fails_to_work_out_is_none(archive, tmp_path):
     # read here, there is nothing more
     assert read_apart(reader(path, tmp_path / "log"), busy, Progress(), then=then,
                       apart=False)[2]() is None
+
+
+def test_a_spare_core_is_one_no_other_process_runs_on():
+    # /proc/loadavg's fourth field: runnable processes (this one among them) / all
+    assert spare_core("0.52 0.61 0.70 1/180 4242\n", cores=2)
+    assert not spare_core("1.52 1.61 1.70 2/180 4242\n", cores=2)
+    assert spare_core("3.10 3.00 2.90 3/180 4242\n", cores=4)
+    assert not spare_core("0.00 0.00 0.00 1/180 4242\n", cores=1)
+    assert not spare_core("garbage", cores=2)
+    assert spare_core() in (True, False)  # this machine's, whatever it is doing

@@ -52,16 +52,17 @@ def build_app(options: ExploreOptions, progress, cache, reading):
                                      cache, reading, registry_access(options))
         return DiffApp(diff_images(analyze(image_a), analyze(image_b)))
     from ..analysis.step_tree import StepTree
-    from .read_apart import read_apart
+    from .read_apart import read_apart, spare_core
 
     def read(shown):
         return (base_digests(options, shown, reading),
                 read_image(options.image, options, shown, cache, reading))
 
     # read by a forked child while Textual is imported here, and the child works out the
-    # findings while this process builds the tree (--debug: its lines said once)
+    # findings while this process builds the tree; not with --debug (its lines would be said
+    # twice) or without a free core
     base, image, findings = read_apart(read, import_explorer, progress, then=findings_of,
-                                       apart=reading.debug is None)
+                                       apart=reading.debug is None and spare_core())
     analysis = analyze(image, base)
     tree = StepTree(analysis)
     found = findings()

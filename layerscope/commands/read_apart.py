@@ -81,6 +81,24 @@ def _nothing() -> None:
     return None
 
 
+def spare_core(loadavg: str | None = None, cores: int | None = None) -> bool:
+    """True when a core is free for a child right now: no process runs but this one, or fewer
+    than the cores it may use (Linux's /proc/loadavg counts the runnable ones, this one with
+    them). On a busy machine the child's read would wait for a core this process could have
+    read on, and what the child costs more (its copy of the analysis, the sending) would be
+    paid in wall time."""
+    try:
+        if loadavg is None:
+            with open("/proc/loadavg") as file:
+                loadavg = file.read()
+        running = int(loadavg.split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return False
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return running < cores
+
+
 def _may_fork() -> bool:
     """A fork is safe with no other thread running, of use with a second core, and watched
     through Linux's /proc."""
