@@ -119,11 +119,17 @@ class _Child:
     def start(cls, read: Read, then: Then | None) -> _Child | None:
         """The child reading, or None when none could be started."""
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         try:
             reader, writer = os.pipe()
+        except OSError:
+            return None
+        try:
             pid = os.fork()
         except OSError:
+            os.close(reader)
+            os.close(writer)
             return None
         if pid == 0:  # the child: never runs this process's code on, whatever happens
             try:
