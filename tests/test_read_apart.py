@@ -88,6 +88,7 @@ def readers(log) -> list[tuple[int, str]]:
 
 def test_the_image_and_base_come_back_whole(archive):
     _, image = archive
+    assert image.layers[1].captured == {"/var/lib/dpkg/status": b"Package: sh\n\n"}
     assert decode(encode(BASE, image)) == (BASE, image)
     assert decode(encode(None, image)) == (None, image)
     # the reader's kinds are plain ints; an image built by hand may hold EntryKind members
