@@ -3,19 +3,20 @@
 On size:v1 Textual's import (~0.09 s of CPU), reading the image (~0.1 s) and the advice rules
 (~0.06 s) are each a fifth to a quarter of what the explorer costs to its first screen. All are
 Python holding the GIL, so a thread cannot overlap them (tried: nothing gained), but a second
-process can. The child reads and sends the image back as plain tuples in marshal's format; this
-process imports meanwhile, then decodes (size:v1, 22k entries and 6 MB of package databases:
-8 ms to encode there, 11 ms to decode here) and analyses it, while the child works out what it
-is asked to next (`then`: the findings, sent pickled) from its own copy.
+process can. The child reads the image; a grandchild sends it back as plain tuples in marshal's
+format (size:v1, 22k entries and 6 MB of package databases: 12 ms to encode there, 11 ms to
+decode here) while the child works out what it is asked to next from its own copy (`then`: the
+findings, sent pickled once the image is sent). This process imports meanwhile, then decodes
+and analyses the image and goes on with it until it asks for `then`'s result.
 
 Sending costs about 1.4 us an entry (0.8 us of it here), so it pays only while the read is
 short: a child that has used, without sending the image, as much CPU time as twice this
 process's work took is stopped, and the image is read here, as it would have been without the
 child (a large image loses the wait, ~0.1 s; many-small's 1,000,000 entries are read here).
-CPU time, not wall: on a busy machine both wait for a core. A child that fails in any way (an
-error in the image, a refused fork, a signal) costs only time: the read or the work here raises
-what is to be said. The child shows no progress line (its read is short, or not kept) and is not
-used with --debug, whose lines would be said twice.
+CPU time, not wall: on a busy machine both wait for a core (and the caller forks only with a
+core to spare: `spare_core`). A child that fails in any way (an error in the image, a refused
+fork, a signal) costs only time: the read or the work here raises what is to be said. The child
+shows no progress line (its read is short, or not kept).
 """
 
 from __future__ import annotations
