@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.util import find_spec
 
 from ..errors import UsageError
-from .reading import ReadingOptions, base_digests, progress_for, read_image, reading_for
+from .reading import (
+    ReadingOptions,
+    base_digests,
+    progress_for,
+    read_merged,
+    reading_for,
+    source_for,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,38 +59,13 @@ def build_app(options: ExploreOptions, progress, cache, reading):
                                      cache, reading, registry_access(options))
         return DiffApp(diff_images(analyze(image_a), analyze(image_b)))
     from ..analysis.step_tree import StepTree
-    from .read_apart import read_apart, spare_core
-
-    def read(shown):
-        return (base_digests(options, shown, reading),
-                read_image(options.image, options, shown, cache, reading))
-
-    # read by a forked child while Textual is imported here, and the child works out the
-    # findings while this process builds the tree; not with --debug (its lines would be said
-    # twice) or without a free core
-    base, image, findings = read_apart(read, import_explorer, progress, then=findings_of,
-                                       apart=reading.debug is None and spare_core())
-    analysis = analyze(image, base)
-    tree = StepTree(analysis)
-    found = findings()
-    if found is None:  # no child, or it failed: found here
-        found = findings_of(base, image, analysis)
     from ..explore.app import ExploreApp
-
-    return ExploreApp(replace(analysis.report, findings=found), tree)
-
-
-def import_explorer() -> None:
-    """Textual and the explorer's own modules."""
-    import layerscope.explore.app  # noqa: F401
-
-
-def findings_of(base, image, analysis=None) -> tuple:
-    """The image's findings, as inspect finds them (its analysis made here unless given)."""
-    from ..analysis.image_report import analyze
     from .inspect import with_findings
 
-    return with_findings(analyze(image, base) if analysis is None else analysis).findings
+    base = base_digests(options, progress, reading)
+    image, merged = read_merged(source_for(options.image, options), progress, cache, reading)
+    analysis = analyze(image, base, merged)
+    return ExploreApp(with_findings(analysis), StepTree(analysis))
 
 
 def run(options: ExploreOptions) -> int:
