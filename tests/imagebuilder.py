@@ -410,3 +410,16 @@ def write_oci_layout(specs, directory, *, compression="gzip", tag="latest") -> P
 def write_oci_archive(specs, path, *, compression="gzip", tag="latest") -> Path:
     """Write the same OCI image layout packed as a tar file."""
     return _write_tar(_oci_tree(specs, compression, tag), path)
+
+
+def write_layer_directories(root: Path, contents: Sequence[dict[str, bytes]]) -> list[str]:
+    """Overlay-style diff directories under `root` (layer0, layer1, ...), one per dict of
+    file name -> bytes; their paths, bottom first."""
+    directories = []
+    for number, files in enumerate(contents):
+        layer = root / f"layer{number}"
+        layer.mkdir()
+        for name, data in files.items():
+            (layer / name).write_bytes(data)
+        directories.append(str(layer))
+    return directories

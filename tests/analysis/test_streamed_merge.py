@@ -26,6 +26,7 @@ from layerscope.layers.cache import CacheStore
 from layerscope.layers.limits import ReadOptions
 from layerscope.model import HistoryEntry, Image, Layer
 from layerscope.sources.overlay_layers import index_layers
+from tests.imagebuilder import write_layer_directories
 
 CONTENTS = [
     {"same": b"chmod", "grow": b"ab", "gone": b"bye"},
@@ -38,13 +39,7 @@ EXPECTED = {("/same", 0, 1): METADATA_ONLY, ("/grow", 0, 1): OVERWRITTEN,
 
 @pytest.fixture
 def layers(tmp_path):
-    directories = []
-    for number, files in enumerate(CONTENTS):
-        directory = tmp_path / f"layer{number}"
-        directory.mkdir()
-        for name, data in files.items():
-            (directory / name).write_bytes(data)
-        directories.append(str(directory))
+    directories = write_layer_directories(tmp_path, CONTENTS)
     os.mknod(tmp_path / "layer2" / "gone", stat.S_IFCHR, os.makedev(0, 0))
     return directories, [f"sha256:{number:064x}" for number in range(len(directories))]
 

@@ -23,6 +23,7 @@ from layerscope.layers.cache import CacheStore
 from layerscope.layers.limits import ReadOptions
 from layerscope.model import EntryKind
 from layerscope.sources.overlay_layers import index_layers
+from tests.imagebuilder import write_layer_directories
 
 CONTENTS = [
     {"a": b"hello", "b": b"abc", "t": b"old-t"},
@@ -33,13 +34,7 @@ CONTENTS = [
 
 
 def make_layers(root) -> list[str]:
-    directories = []
-    for number, files in enumerate(CONTENTS):
-        directory = root / f"layer{number}"
-        directory.mkdir()
-        for name, data in files.items():
-            (directory / name).write_bytes(data)
-        directories.append(str(directory))
+    directories = write_layer_directories(root, CONTENTS)
     os.link(root / "layer3" / "c", root / "layer3" / "t")
     return directories
 
